@@ -1,0 +1,1 @@
+"""Frame sources: video files now; RTSP, MJPEG and USB cameras with the daemon."""

@@ -1,0 +1,44 @@
+"""Configuration models (pydantic). Every component receives its own section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StrictModel(BaseModel):
+    """Base of every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PoseConfig(StrictModel):
+    """The pose stage: which models, how many threads, and its decision thresholds."""
+
+    models_dir: Path | None = Field(
+        default=None,
+        description="Folder with the ONNX models and manifest.json; default: the shipped models/",
+    )
+    detector_model: str = Field(
+        default="blazepose_detector", description="Manifest name of the person detector"
+    )
+    landmark_model: str = Field(
+        default="blazepose_full_fp32",
+        description="Manifest name of the landmark model (an INT8 variant is an option)",
+    )
+    threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads")
+    providers: tuple[str, ...] = Field(
+        default=("CPUExecutionProvider",),
+        description="onnxruntime execution providers in order of preference",
+    )
+    min_detection_score: float = Field(
+        default=0.5, gt=0, lt=1, description="Detector probability needed to acquire a person"
+    )
+    nms_iou: float = Field(default=0.3, gt=0, lt=1, description="Weighted-NMS IoU threshold")
+    pose_flag_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Landmark-model pose probability below which the track is dropped",
+    )

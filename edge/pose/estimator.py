@@ -1,0 +1,165 @@
+"""The pose stage: detector -> rotated ROI -> landmarks, tracking one athlete per camera."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+
+from edge.config import PoseConfig
+from edge.pose import detector, landmarks
+from edge.pose.content import ContentArea
+from edge.pose.manifest import default_models_dir, find_model, load_manifest
+from edge.pose.roi import crop_roi, roi_from_alignment
+from edge.pose.runtime import OnnxModel
+from edge.types import Poses, Roi
+from edge.zone import Zone
+
+logger = logging.getLogger(__name__)
+
+_MIN_ROI_PX = 16.0  # an ROI smaller than this cannot hold a person the model can read
+_ZONE_MARGIN = 0.25  # when zooming into the zone, add this fraction of its size per side
+_LEFT_HIP, _RIGHT_HIP = 23, 24
+
+
+class PoseEstimator:
+    """Finds and follows the athlete in one camera's frames.
+
+    The detector runs only to acquire (or re-acquire) the athlete; after that each frame's
+    ROI comes from the previous frame's auxiliary landmarks, as in MediaPipe's tracking mode.
+    Unlike MediaPipe, a lost track is re-acquired on the same frame rather than the next.
+
+    Not thread-safe: one estimator per camera (the models may be shared via `models`).
+    """
+
+    def __init__(
+        self,
+        config: PoseConfig,
+        zone: Zone | None = None,
+        models: tuple[OnnxModel, OnnxModel] | None = None,
+    ) -> None:
+        """Creates an estimator.
+
+        Args:
+            config: The pose section of the configuration.
+            zone: Platform zone; the athlete is the person whose hips are inside it.
+            models: Already loaded `(detector, landmark)` models to share between cameras.
+
+        Raises:
+            ModelError: A model is missing, altered or has the wrong interface.
+        """
+        self.config = config
+        self.zone = zone or Zone()
+        self.detector_model, self.landmark_model = models or load_pose_models(config)
+        self._anchors = detector.make_anchors()
+        self._content = ContentArea()
+        self._roi: Roi | None = None
+        self.detector_runs = 0
+        self.frames = 0
+        self.seconds: dict[str, float] = defaultdict(float)  # per-stage time, for benchmarks
+
+    def reset(self) -> None:
+        """Forgets the tracked athlete (e.g. after a stream reconnect)."""
+        self._roi = None
+
+    def process(self, image_bgr: np.ndarray) -> Poses:
+        """Returns the athlete's landmarks in one BGR frame (empty when nobody qualifies)."""
+        self.frames += 1
+        t0 = time.perf_counter()
+        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        self.seconds["convert"] += time.perf_counter() - t0
+        if self._roi is not None:
+            poses = self._track(rgb, self._roi)
+            if len(poses):
+                return poses
+        roi = self._acquire(rgb)
+        return Poses.empty() if roi is None else self._track(rgb, roi)
+
+    def _track(self, rgb: np.ndarray, roi: Roi) -> Poses:
+        """Runs the landmark model at `roi`; on success sets the next frame's ROI."""
+        result = self._landmarks(rgb, roi)
+        hips = result.poses.xy[:, [_LEFT_HIP, _RIGHT_HIP]].mean(axis=1)
+        if not len(result.poses) or not self._in_zone(hips, rgb).all():
+            self._roi = None
+            return Poses.empty()
+        nxt = roi_from_alignment(result.aux_xy[0], result.aux_xy[1])
+        self._roi = nxt if nxt.size >= _MIN_ROI_PX else None
+        return result.poses
+
+    def _landmarks(self, rgb: np.ndarray, roi: Roi) -> landmarks.LandmarkResult:
+        t0 = time.perf_counter()
+        crop = crop_roi(rgb, roi, landmarks.INPUT_SIZE)
+        tensor = crop[None].astype(np.float32) * np.float32(1 / 255)
+        t1 = time.perf_counter()
+        outputs = self.landmark_model.run(tensor)
+        t2 = time.perf_counter()
+        result = landmarks.decode_landmarks(outputs, roi, self.config.pose_flag_threshold)
+        t3 = time.perf_counter()
+        self.seconds["crop"] += t1 - t0
+        self.seconds["landmark_inference"] += t2 - t1
+        self.seconds["landmark_decode"] += t3 - t2
+        return result
+
+    def _in_zone(self, points_px: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+        if self.zone.is_full_frame:
+            return np.ones(len(points_px), bool)
+        return self.zone.contains(points_px, (rgb.shape[1], rgb.shape[0]))
+
+    def _acquire(self, rgb: np.ndarray) -> Roi | None:
+        """Runs the detector on the picture area, then on the zone if that found nobody."""
+        content = self._content.update(rgb)
+        roi = self._detect(rgb, content)
+        zoomed = self._zone_region(rgb, content)
+        if roi is None and zoomed is not None:
+            roi = self._detect(rgb, zoomed)  # a small, distant athlete: look closer
+        return roi
+
+    def _zone_region(
+        self, rgb: np.ndarray, content: tuple[int, int, int, int]
+    ) -> tuple[int, int, int, int] | None:
+        """The zone's box plus a margin, inside the picture, if it is much smaller than it."""
+        if self.zone.is_full_frame:
+            return None
+        x0, y0, x1, y1 = self.zone.bbox_px((rgb.shape[1], rgb.shape[0]))
+        mx, my = (x1 - x0) * _ZONE_MARGIN, (y1 - y0) * _ZONE_MARGIN
+        box = (
+            max(content[0], int(x0 - mx)),
+            max(content[1], int(y0 - my)),
+            min(content[2], int(x1 + mx)),
+            min(content[3], int(y1 + my)),
+        )
+        area = (box[2] - box[0]) * (box[3] - box[1])
+        content_area = (content[2] - content[0]) * (content[3] - content[1])
+        return box if 0 < area < 0.5 * content_area else None
+
+    def _detect(self, rgb: np.ndarray, region: tuple[int, int, int, int]) -> Roi | None:
+        """Detects people in `region` and returns the ROI of the best one in the zone."""
+        t0 = time.perf_counter()
+        tensor, mapping = detector.letterbox(rgb, region)
+        outputs = self.detector_model.run(tensor)
+        found = detector.postprocess(
+            outputs, self._anchors, mapping, self.config.min_detection_score, self.config.nms_iou
+        )
+        self.seconds["detector"] += time.perf_counter() - t0
+        self.detector_runs += 1
+        inside = self._in_zone(found.keypoints[:, 0], rgb)
+        if not inside.any():
+            return None
+        best = int(np.flatnonzero(inside)[np.argmax(found.score[inside])])
+        roi = roi_from_alignment(found.keypoints[best, 0], found.keypoints[best, 1])
+        return roi if roi.size >= _MIN_ROI_PX else None
+
+
+def load_pose_models(config: PoseConfig) -> tuple[OnnxModel, OnnxModel]:
+    """Loads and verifies the detector and landmark models named in the config."""
+    models_dir = config.models_dir or default_models_dir()
+    manifest = load_manifest(models_dir)
+    det = find_model(manifest, config.detector_model, "detector")
+    lmk = find_model(manifest, config.landmark_model, "landmarks")
+    return (
+        OnnxModel(det, models_dir, config.threads, config.providers),
+        OnnxModel(lmk, models_dir, config.threads, config.providers),
+    )

@@ -1,0 +1,33 @@
+"""Shared fixtures: the shipped models and the optional real footage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge.config import PoseConfig
+from edge.pose import load_pose_models
+from edge.pose.manifest import default_models_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def models_dir() -> Path:
+    return default_models_dir()
+
+
+@pytest.fixture(scope="session")
+def pose_models():
+    """The real detector and FP32 landmark model, loaded once for the whole run."""
+    return load_pose_models(PoseConfig())
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real test footage; tests using it skip where a checkout has none."""
+    if not (SHARED_DATA / "labels.csv").is_file():
+        pytest.skip(f"real footage not available: {SHARED_DATA} is absent (only in dev checkouts)")
+    return SHARED_DATA

@@ -1,0 +1,119 @@
+"""The pose stage end to end on real models: empty frames, real footage, pillarboxing."""
+
+import numpy as np
+import pytest
+
+from edge.capture.video import iter_video
+from edge.config import PoseConfig
+from edge.pose import PoseEstimator
+from edge.zone import Zone
+
+pytestmark = pytest.mark.model
+
+SIDE_CLIP = "TBY66__Intelligent-Deadlift-Diagnosis-System/sample/0016c_1.mp4"
+PILLARBOXED_CLIP = "BichraiX__AI-Deadlift-Analysis/dataset/good/good014.mp4"
+
+
+@pytest.fixture
+def estimator(pose_models):
+    return PoseEstimator(PoseConfig(), models=pose_models)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.zeros((720, 1280, 3), np.uint8),  # black: no signal
+        np.full((480, 640, 3), 128, np.uint8),  # flat grey wall
+        np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8),  # noise
+    ],
+    ids=["black", "grey", "noise"],
+)
+def test_frame_with_nobody_gives_no_pose(estimator, frame):
+    for _ in range(3):
+        assert len(estimator.process(frame)) == 0
+    assert estimator.detector_runs >= 3  # nobody tracked: it keeps looking
+
+
+def _frames(shared_data, clip, count, step=1):
+    frames = iter_video(shared_data / clip, max_frames=count * step)
+    return [f.image for f in frames][::step]
+
+
+@pytest.mark.data
+def test_real_clip_is_tracked_with_few_detector_runs(estimator, shared_data):
+    frames = _frames(shared_data, SIDE_CLIP, 120)
+    found = [estimator.process(f) for f in frames]
+    assert sum(len(p) for p in found) >= 0.95 * len(frames)
+    assert estimator.detector_runs <= 3  # tracking: the detector only acquires
+    xy = np.stack([p.xy[0] for p in found if len(p)])
+    height, width = frames[0].shape[:2]
+    assert np.all((xy[:, 23] >= 0) & (xy[:, 23] <= (width, height)))  # hips inside the frame
+
+
+@pytest.mark.data
+def test_pillarboxed_portrait_gives_the_same_landmarks(pose_models, shared_data):
+    """A portrait clip put inside a 16:9 frame with black bars is read as well as the original."""
+    frames = _frames(shared_data, SIDE_CLIP, 20, step=3)
+    plain = PoseEstimator(PoseConfig(), models=pose_models)
+    boxed = PoseEstimator(PoseConfig(), models=pose_models)
+    height, width = frames[0].shape[:2]
+    canvas_w = height * 16 // 9
+    offset = (canvas_w - width) // 2
+    errors = []
+    for frame in frames:
+        canvas = np.zeros((height, canvas_w, 3), np.uint8)
+        canvas[:, offset : offset + width] = frame
+        a, b = plain.process(frame), boxed.process(canvas)
+        assert len(a) == len(b) == 1
+        errors.append(np.linalg.norm(b.xy[0] - (a.xy[0] + (offset, 0)), axis=1))
+    torso = np.linalg.norm(a.xy[0, 11] - a.xy[0, 23])
+    assert np.median(errors) < 0.05 * torso
+
+
+@pytest.mark.data
+def test_already_pillarboxed_clip_is_tracked(estimator, shared_data):
+    frames = _frames(shared_data, PILLARBOXED_CLIP, 60)
+    found = sum(len(estimator.process(f)) for f in frames)
+    assert found >= 0.95 * len(frames)
+
+
+@pytest.mark.data
+def test_athlete_outside_the_zone_is_ignored(pose_models, shared_data):
+    frames = _frames(shared_data, SIDE_CLIP, 5)
+    left_strip = Zone([(0.0, 0.0), (0.05, 0.0), (0.05, 1.0), (0.0, 1.0)])
+    estimator = PoseEstimator(PoseConfig(), left_strip, models=pose_models)
+    assert all(len(estimator.process(f)) == 0 for f in frames)
+
+
+def test_replay_cli_writes_the_keypoints_file(tmp_path, shared_data):
+    from edge.cli import main
+    from edge.keypoints import load_keypoints
+
+    out = tmp_path / "kp.npz"
+    assert (
+        main(
+            ["replay", str(shared_data / SIDE_CLIP), "--keypoints", str(out), "--max-frames", "30"]
+        )
+        == 0
+    )
+    data = load_keypoints(out)
+    assert data["xy"].shape == (30, 33, 2) and data["xy"].dtype == np.float32
+    assert data["visibility"].shape == (30, 33) and data["t"].shape == (30,)
+    np.testing.assert_allclose(np.diff(data["t"]), 1 / 60, rtol=1e-3)
+    assert str(data["model"]) == "blazepose_full_fp32"
+
+
+def test_replay_cli_names_a_missing_video(tmp_path, capsys):
+    from edge.cli import main
+
+    assert main(["replay", str(tmp_path / "nope.mp4"), "--keypoints", str(tmp_path / "k.npz")]) == 2
+    assert "nope.mp4 does not exist" in capsys.readouterr().err
+
+
+def test_replay_cli_names_a_file_that_is_not_video(tmp_path, capsys):
+    from edge.cli import main
+
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_text("not a video")
+    assert main(["replay", str(bogus), "--keypoints", str(tmp_path / "k.npz")]) == 2
+    assert "notes.mp4" in capsys.readouterr().err
