@@ -36,6 +36,13 @@ class PoseConfig(StrictModel):
         default=0.5, gt=0, lt=1, description="Detector probability needed to acquire a person"
     )
     nms_iou: float = Field(default=0.3, gt=0, lt=1, description="Weighted-NMS IoU threshold")
+    max_detector_runs: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Detector runs per frame at most while nobody is tracked: the whole "
+        "picture, then closer regions (zone, tiles) in turn",
+    )
     pose_flag_threshold: float = Field(
         default=0.5,
         gt=0,

@@ -10,20 +10,20 @@ _ACTIVE_FRACTION = 0.08  # a row/column with more bright pixels than this is pic
 _SAMPLE_WIDTH = 320  # analyse a downscaled copy: bars are large, detail is not needed
 
 
-def find_content_box(image_rgb: np.ndarray) -> tuple[int, int, int, int]:
+def find_content_box(image_bgr: np.ndarray) -> tuple[int, int, int, int]:
     """Returns the box `(x0, y0, x1, y1)` holding the picture, without black bars.
 
     A caption burned into a bar covers few pixels of each column, so it does not count as
     picture. A frame that is black all over returns the whole frame.
     """
-    h, w = image_rgb.shape[:2]
+    h, w = image_bgr.shape[:2]
     scale = min(1.0, _SAMPLE_WIDTH / w)
     small = cv2.resize(
-        image_rgb,
+        image_bgr,
         (max(1, round(w * scale)), max(1, round(h * scale))),
         interpolation=cv2.INTER_AREA,
     )
-    bright = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) > _DARK_LEVEL
+    bright = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) > _DARK_LEVEL
     cols = np.flatnonzero(bright.mean(axis=0) > _ACTIVE_FRACTION)
     if cols.size == 0:
         return 0, 0, w, h
@@ -52,13 +52,13 @@ class ContentArea:
         self._frames = 0
         self._shape: tuple[int, int] | None = None
 
-    def update(self, image_rgb: np.ndarray) -> tuple[int, int, int, int]:
+    def update(self, image_bgr: np.ndarray) -> tuple[int, int, int, int]:
         """Returns the current picture box, re-measuring it when due."""
-        shape = image_rgb.shape[:2]
+        shape = image_bgr.shape[:2]
         if shape != self._shape:  # new resolution: start over
             self._box, self._frames, self._shape = None, 0, shape
         if self._box is None or self._frames % self.interval == 0:
-            box = find_content_box(image_rgb)
+            box = find_content_box(image_bgr)
             if self._box is not None:
                 box = (
                     min(box[0], self._box[0]),

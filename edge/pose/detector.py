@@ -67,12 +67,12 @@ class Letterbox:
 
 
 def letterbox(
-    image_rgb: np.ndarray, region: tuple[int, int, int, int]
+    image_bgr: np.ndarray, region: tuple[int, int, int, int]
 ) -> tuple[npt.NDArray[np.float32], Letterbox]:
     """Fits an image region into the detector's 224x224 input, keeping its aspect ratio.
 
     Args:
-        image_rgb: (H, W, 3) uint8 RGB image.
+        image_bgr: (H, W, 3) uint8 BGR frame (converted to RGB after shrinking: cheaper).
         region: `(x0, y0, x1, y1)` integer pixel box to look at (the whole frame, the
             non-black content of a pillarboxed frame, or a platform zone).
 
@@ -80,7 +80,7 @@ def letterbox(
         The (1, 224, 224, 3) float32 tensor in [-1, 1] and the mapping back to the image.
     """
     x0, y0, x1, y1 = region
-    crop = image_rgb[y0:y1, x0:x1]
+    crop = image_bgr[y0:y1, x0:x1]
     h, w = crop.shape[:2]
     scale = INPUT_SIZE / max(h, w)
     new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
@@ -88,7 +88,9 @@ def letterbox(
     pad_x, pad_y = (INPUT_SIZE - new_w) // 2, (INPUT_SIZE - new_h) // 2
     # Padding reads as black (-1), like MediaPipe's zero border on a [0, 255] image.
     canvas = np.full((INPUT_SIZE, INPUT_SIZE, 3), -1.0, np.float32)
-    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized.astype(np.float32) / 127.5 - 1.0
+    canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = (
+        resized[:, :, ::-1].astype(np.float32) / 127.5 - 1.0
+    )
     box = Letterbox(float(x0), float(y0), scale, float(pad_x), float(pad_y))
     return canvas[None], box
 

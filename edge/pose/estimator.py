@@ -6,7 +6,6 @@ import logging
 import time
 from collections import defaultdict
 
-import cv2
 import numpy as np
 
 from edge.config import PoseConfig
@@ -22,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 _MIN_ROI_PX = 16.0  # an ROI smaller than this cannot hold a person the model can read
 _ZONE_MARGIN = 0.25  # when zooming into the zone, add this fraction of its size per side
+_TILE_ASPECT = 1.3  # a picture wider (or taller) than this is also searched in square tiles
 _LEFT_HIP, _RIGHT_HIP = 23, 24
 
 
@@ -57,6 +57,7 @@ class PoseEstimator:
         self._anchors = detector.make_anchors()
         self._content = ContentArea()
         self._roi: Roi | None = None
+        self._search_turn = 0
         self.detector_runs = 0
         self.frames = 0
         self.seconds: dict[str, float] = defaultdict(float)  # per-stage time, for benchmarks
@@ -65,34 +66,34 @@ class PoseEstimator:
         """Forgets the tracked athlete (e.g. after a stream reconnect)."""
         self._roi = None
 
-    def process(self, image_bgr: np.ndarray) -> Poses:
-        """Returns the athlete's landmarks in one BGR frame (empty when nobody qualifies)."""
+    def process(self, bgr: np.ndarray) -> Poses:
+        """Returns the athlete's landmarks in one BGR frame (empty when nobody qualifies).
+
+        The frame stays BGR: only the small model inputs are converted to RGB.
+        """
         self.frames += 1
-        t0 = time.perf_counter()
-        rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-        self.seconds["convert"] += time.perf_counter() - t0
         if self._roi is not None:
-            poses = self._track(rgb, self._roi)
+            poses = self._track(bgr, self._roi)
             if len(poses):
                 return poses
-        roi = self._acquire(rgb)
-        return Poses.empty() if roi is None else self._track(rgb, roi)
+        roi = self._acquire(bgr)
+        return Poses.empty() if roi is None else self._track(bgr, roi)
 
-    def _track(self, rgb: np.ndarray, roi: Roi) -> Poses:
+    def _track(self, bgr: np.ndarray, roi: Roi) -> Poses:
         """Runs the landmark model at `roi`; on success sets the next frame's ROI."""
-        result = self._landmarks(rgb, roi)
+        result = self._landmarks(bgr, roi)
         hips = result.poses.xy[:, [_LEFT_HIP, _RIGHT_HIP]].mean(axis=1)
-        if not len(result.poses) or not self._in_zone(hips, rgb).all():
+        if not len(result.poses) or not self._in_zone(hips, bgr).all():
             self._roi = None
             return Poses.empty()
         nxt = roi_from_alignment(result.aux_xy[0], result.aux_xy[1])
         self._roi = nxt if nxt.size >= _MIN_ROI_PX else None
         return result.poses
 
-    def _landmarks(self, rgb: np.ndarray, roi: Roi) -> landmarks.LandmarkResult:
+    def _landmarks(self, bgr: np.ndarray, roi: Roi) -> landmarks.LandmarkResult:
         t0 = time.perf_counter()
-        crop = crop_roi(rgb, roi, landmarks.INPUT_SIZE)
-        tensor = crop[None].astype(np.float32) * np.float32(1 / 255)
+        crop = crop_roi(bgr, roi, landmarks.INPUT_SIZE)
+        tensor = crop[None, :, :, ::-1].astype(np.float32) * np.float32(1 / 255)  # BGR -> RGB
         t1 = time.perf_counter()
         outputs = self.landmark_model.run(tensor)
         t2 = time.perf_counter()
@@ -103,27 +104,54 @@ class PoseEstimator:
         self.seconds["landmark_decode"] += t3 - t2
         return result
 
-    def _in_zone(self, points_px: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    def _in_zone(self, points_px: np.ndarray, bgr: np.ndarray) -> np.ndarray:
         if self.zone.is_full_frame:
             return np.ones(len(points_px), bool)
-        return self.zone.contains(points_px, (rgb.shape[1], rgb.shape[0]))
+        return self.zone.contains(points_px, (bgr.shape[1], bgr.shape[0]))
 
-    def _acquire(self, rgb: np.ndarray) -> Roi | None:
-        """Runs the detector on the picture area, then on the zone if that found nobody."""
-        content = self._content.update(rgb)
-        roi = self._detect(rgb, content)
-        zoomed = self._zone_region(rgb, content)
-        if roi is None and zoomed is not None:
-            roi = self._detect(rgb, zoomed)  # a small, distant athlete: look closer
+    def _acquire(self, bgr: np.ndarray) -> Roi | None:
+        """Looks for the athlete: the whole picture, then closer looks, within a budget.
+
+        The detector sees the picture shrunk to 224x224, where a small or distant athlete
+        in a wide frame is only a few dozen pixels tall. When the whole picture yields
+        nobody, the search goes on over closer regions (the zone, square tiles along a wide
+        picture), a few per frame in turn, so an empty platform costs a bounded number of
+        detector runs per frame while every region is visited within a few frames.
+        """
+        content = self._content.update(bgr)
+        roi = self._detect(bgr, content)
+        regions = self._search_regions(bgr, content)
+        for _ in range(min(len(regions), self.config.max_detector_runs - 1)):
+            if roi is not None:
+                break
+            roi = self._detect(bgr, regions[self._search_turn % len(regions)])
+            self._search_turn += 1
         return roi
 
+    def _search_regions(
+        self, bgr: np.ndarray, content: tuple[int, int, int, int]
+    ) -> list[tuple[int, int, int, int]]:
+        """Closer regions to search: the zone's box, and square tiles along a wide picture."""
+        regions = []
+        if not self.zone.is_full_frame:
+            regions.append(self._zone_region(bgr, content))
+        x0, y0, x1, y1 = content
+        width, height = x1 - x0, y1 - y0
+        side, long_side = min(width, height), max(width, height)
+        if long_side > _TILE_ASPECT * side:
+            count = int(np.ceil(long_side / side)) + 1  # overlapping tiles: nobody is cut
+            for start in np.linspace(0, long_side - side, count).astype(int):
+                if width >= height:
+                    regions.append((x0 + start, y0, x0 + start + side, y1))
+                else:
+                    regions.append((x0, y0 + start, x1, y0 + start + side))
+        return [r for r in regions if r is not None]
+
     def _zone_region(
-        self, rgb: np.ndarray, content: tuple[int, int, int, int]
+        self, bgr: np.ndarray, content: tuple[int, int, int, int]
     ) -> tuple[int, int, int, int] | None:
         """The zone's box plus a margin, inside the picture, if it is much smaller than it."""
-        if self.zone.is_full_frame:
-            return None
-        x0, y0, x1, y1 = self.zone.bbox_px((rgb.shape[1], rgb.shape[0]))
+        x0, y0, x1, y1 = self.zone.bbox_px((bgr.shape[1], bgr.shape[0]))
         mx, my = (x1 - x0) * _ZONE_MARGIN, (y1 - y0) * _ZONE_MARGIN
         box = (
             max(content[0], int(x0 - mx)),
@@ -135,17 +163,17 @@ class PoseEstimator:
         content_area = (content[2] - content[0]) * (content[3] - content[1])
         return box if 0 < area < 0.5 * content_area else None
 
-    def _detect(self, rgb: np.ndarray, region: tuple[int, int, int, int]) -> Roi | None:
+    def _detect(self, bgr: np.ndarray, region: tuple[int, int, int, int]) -> Roi | None:
         """Detects people in `region` and returns the ROI of the best one in the zone."""
         t0 = time.perf_counter()
-        tensor, mapping = detector.letterbox(rgb, region)
+        tensor, mapping = detector.letterbox(bgr, region)
         outputs = self.detector_model.run(tensor)
         found = detector.postprocess(
             outputs, self._anchors, mapping, self.config.min_detection_score, self.config.nms_iou
         )
         self.seconds["detector"] += time.perf_counter() - t0
         self.detector_runs += 1
-        inside = self._in_zone(found.keypoints[:, 0], rgb)
+        inside = self._in_zone(found.keypoints[:, 0], bgr)
         if not inside.any():
             return None
         best = int(np.flatnonzero(inside)[np.argmax(found.score[inside])])

@@ -50,14 +50,14 @@ def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
-def crop_roi(image_rgb: np.ndarray, roi: Roi, crop_size: int) -> npt.NDArray[np.uint8]:
+def crop_roi(image: np.ndarray, roi: Roi, crop_size: int) -> npt.NDArray[np.uint8]:
     """Cuts the rotated ROI out of an image as a `crop_size` square.
 
     Pixels outside the frame repeat the border (MediaPipe's ImageToTensor default), which
     keeps a half-visible athlete looking like a person rather than a cut-out.
 
     Returns:
-        (crop_size, crop_size, 3) uint8 RGB.
+        (crop_size, crop_size, 3) uint8, in the image's channel order.
     """
     m = crop_to_image_matrix(roi, crop_size)
     # OpenCV samples at integer pixel centres; shift by half a pixel on both sides so the
@@ -65,7 +65,7 @@ def crop_roi(image_rgb: np.ndarray, roi: Roi, crop_size: int) -> npt.NDArray[np.
     half = np.array([0.5, 0.5])
     m_cv = np.hstack([m[:, :2], (m[:, 2] + m[:, :2] @ half - half)[:, None]])
     return cv2.warpAffine(
-        image_rgb,
+        image,
         m_cv,
         (crop_size, crop_size),
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,

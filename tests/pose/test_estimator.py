@@ -85,6 +85,7 @@ def test_athlete_outside_the_zone_is_ignored(pose_models, shared_data):
     assert all(len(estimator.process(f)) == 0 for f in frames)
 
 
+@pytest.mark.data
 def test_replay_cli_writes_the_keypoints_file(tmp_path, shared_data):
     from edge.cli import main
     from edge.keypoints import load_keypoints
@@ -117,3 +118,26 @@ def test_replay_cli_names_a_file_that_is_not_video(tmp_path, capsys):
     bogus.write_text("not a video")
     assert main(["replay", str(bogus), "--keypoints", str(tmp_path / "k.npz")]) == 2
     assert "notes.mp4" in capsys.readouterr().err
+
+
+@pytest.mark.data
+@pytest.mark.parametrize(("zone_x", "side"), [((0.5, 1.0), "right"), ((0.0, 0.5), "left")])
+def test_the_athlete_is_the_person_in_the_zone(pose_models, shared_data, zone_x, side):
+    """Two people in view (the same athlete twice): the zone decides who is followed."""
+    frames = _frames(shared_data, SIDE_CLIP, 10, step=6)
+    height, width = frames[0].shape[:2]
+    x0, x1 = zone_x
+    zone = Zone([(x0, 0.0), (x1, 0.0), (x1, 1.0), (x0, 1.0)])
+    estimator = PoseEstimator(PoseConfig(), zone, models=pose_models)
+    canvas_w = 4 * width
+    found = []
+    for frame in frames:
+        canvas = np.full((height, canvas_w, 3), 90, np.uint8)
+        canvas[:, width // 2 : width // 2 + width] = frame
+        canvas[:, canvas_w - width - width // 2 : canvas_w - width // 2] = frame
+        poses = estimator.process(canvas)
+        found.append(len(poses))
+        if len(poses):
+            assert (poses.xy[0, [23, 24], 0].mean() > canvas_w / 2) == (side == "right")
+    # the athlete (small in this wide frame) is found within a few frames, then followed
+    assert all(found[4:]), found
