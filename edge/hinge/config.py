@@ -1,0 +1,233 @@
+"""Every threshold of the hinge engine, as configuration (defaults argued from HINGE.md).
+
+Units are in the names: `_deg` degrees, `_s` seconds, `_norm` a fraction of a body length
+(torso, leg or shoulder-to-ankle height, as each field says).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Exercise = Literal["rdl", "deadlift", "good_morning", "swing", "single_leg_rdl", "squat"]
+HINGE_EXERCISES: tuple[str, ...] = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
+View = Literal["side_left", "side_right", "oblique", "front"]
+
+
+FAULT_CODES: tuple[str, ...] = (
+    "knee_dominant",
+    "spine_flexion",
+    "head_extension",
+    "chest_first",
+    "hips_rise_first",
+    "incomplete_lockout",
+    "hyperextension",
+    "partial_rep",
+    "rushed_eccentric",
+)
+DEFAULT_CUES: dict[str, str] = {
+    "knee_dominant": "Push your hips back and keep your shins vertical",
+    "spine_flexion": "Keep your back flat: chest proud, brace before you move",
+    "head_extension": "Tuck your chin and look at the floor a little ahead of you",
+    "chest_first": "Start the rep by pushing your hips back, not by dropping your chest",
+    "hips_rise_first": "Push the floor away: let your chest and hips rise together",
+    "incomplete_lockout": "Finish tall: squeeze your glutes at the top",
+    "hyperextension": "Stand tall at the top without leaning back",
+    "partial_rep": "Hinge deeper, until you feel your hamstrings stretch",
+    "rushed_eccentric": "Control the way down: take about two seconds",
+}
+GOOD_REP_CUE = "Good rep: keep it up"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SignalConfig(_Section):
+    """Landmark gating and smoothing (One Euro filter, Casiez et al. 2012)."""
+
+    min_visibility: float = Field(0.3, ge=0, le=1, description="Landmarks below are ignored")
+    depth_min_visibility: float = Field(
+        0.5, ge=0, le=1, description="Shoulder and ankle visibility needed for the depth signal"
+    )
+    min_cutoff_hz: float = Field(1.5, gt=0, description="One Euro cutoff at rest")
+    beta: float = Field(0.3, ge=0, description="One Euro speed coefficient (less lag when fast)")
+    derivative_cutoff_hz: float = Field(1.0, gt=0, description="One Euro derivative cutoff")
+    scale_decay_per_s: float = Field(
+        0.01,
+        ge=0,
+        lt=1,
+        description="How fast the body-height estimate forgets (athlete moved away)",
+    )
+
+
+class ViewConfig(_Section):
+    """View from the landmarks: shoulder and hip width relative to torso length."""
+
+    side_max_width_norm: float = Field(
+        0.30, gt=0, description="Shoulder+hip width / torso below this: side view"
+    )
+    front_min_width_norm: float = Field(
+        0.55, gt=0, description="Shoulder+hip width / torso above this: front (or back) view"
+    )
+    smoothing_s: float = Field(1.0, gt=0, description="Time constant of the view estimate")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ViewConfig:
+        if self.side_max_width_norm >= self.front_min_width_norm:
+            raise ValueError("side_max_width_norm must be below front_min_width_norm")
+        return self
+
+
+class RepConfig(_Section):
+    """Online rep segmentation on the depth signal (shoulder drop, fraction of body height)."""
+
+    min_amplitude_norm: float = Field(
+        0.16, gt=0, lt=1, description="A rep must go this much deeper than standing"
+    )
+    lockout_margin_norm: float = Field(
+        0.06, gt=0, lt=1, description="Within this of standing depth counts as the top"
+    )
+    lockout_fraction: float = Field(
+        0.35,
+        gt=0,
+        lt=1,
+        description="...or within this fraction of the rep's own depth (an athlete whose "
+        "standing posture reads deeper than usual still locks out)",
+    )
+    standing_depth_norm: float = Field(
+        0.05, ge=0, lt=0.5, description="Depth of standing tall before the athlete showed it"
+    )
+    floor_pause_s: float = Field(
+        0.3,
+        ge=0,
+        description="A lift from the floor counts only if its start was seen: the athlete "
+        "still at the bottom this long...",
+    )
+    floor_min_depth_norm: float = Field(
+        0.3, gt=0, description="...or first seen at least this deep (at the floor)"
+    )
+    min_rep_s: float = Field(0.5, gt=0, description="Shorter movements are jitter, not reps")
+    max_rep_s: float = Field(20.0, gt=0, description="Longer excursions are not reps")
+    max_gap_s: float = Field(
+        0.7, gt=0, description="Landmarks missing longer than this reset the rep in progress"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RepConfig:
+        if self.lockout_margin_norm >= self.min_amplitude_norm:
+            raise ValueError("lockout_margin_norm must be below min_amplitude_norm")
+        return self
+
+
+class SetConfig(_Section):
+    """When a set ends."""
+
+    idle_s: float = Field(12.0, gt=0, description="No rep for this long ends the set")
+    absent_s: float = Field(3.0, gt=0, description="Athlete gone this long ends the set")
+
+
+class ExerciseConfig(_Section):
+    """Telling hinge variants from squats (features at the bottom of each rep)."""
+
+    hands_high_norm: float = Field(
+        0.55, description="Wrists this far above the hips (torso lengths): load on shoulders"
+    )
+    good_morning_min_torso_deg: float = Field(
+        45.0, description="Hands high and the torso this far forward: good morning, not squat"
+    )
+    good_morning_min_knee_deg: float = Field(135.0, description="...and knees straighter than this")
+    swing_hands_top_norm: float = Field(
+        0.6, description="Wrists this high above the hips near the top: kettlebell swing"
+    )
+    single_leg_lift_norm: float = Field(
+        0.35,
+        description="At the bottom, one ankle this far above the other (leg lengths): "
+        "single-leg RDL (the free leg swings back and up)",
+    )
+    deadlift_hands_low_norm: float = Field(
+        0.75, description="Wrists at the bottom within this of the ankles (leg lengths): floor"
+    )
+
+
+class FaultConfig(_Section):
+    """Fault thresholds (HINGE.md proxies); severity ramps from threshold to threshold+span."""
+
+    knee_min_deg: float = Field(135.0, description="knee_dominant: min knee angle below this")
+    knee_span_deg: float = Field(35.0, gt=0, description="knee_dominant: full severity span")
+    hip_knee_ratio: float = Field(
+        1.6, gt=0, description="knee_dominant: hip/knee flexion change ratio below this"
+    )
+    shin_max_deg: float = Field(25.0, description="knee_dominant: or max shin angle above this")
+    spine_margin_norm: float = Field(
+        0.06, gt=0, description="spine_flexion: spine deviation over standing, torso lengths"
+    )
+    spine_span_norm: float = Field(0.10, gt=0, description="spine_flexion: full severity span")
+    torso_shortening_norm: float = Field(
+        0.12, gt=0, description="spine_flexion: or torso shorter than standing by this fraction"
+    )
+    head_margin_deg: float = Field(35.0, gt=0, description="head_extension: over standing")
+    head_span_deg: float = Field(20.0, gt=0, description="head_extension: full severity span")
+    chest_first_torso_deg: float = Field(
+        20.0, gt=0, description="chest_first: torso inclination reached early in the descent"
+    )
+    chest_first_hip_travel_norm: float = Field(
+        0.04, gt=0, description="chest_first: ...while hips moved back less than this (legs)"
+    )
+    hips_rise_knee_deg: float = Field(
+        20.0, gt=0, description="hips_rise_first: knees extend this much early in the lift"
+    )
+    hips_rise_torso_deg: float = Field(
+        8.0, gt=0, description="hips_rise_first: ...while the torso rises less than this"
+    )
+    lockout_margin_deg: float = Field(
+        15.0, gt=0, description="incomplete_lockout: top hip angle below standing by this"
+    )
+    lockout_torso_deg: float = Field(
+        18.0, gt=0, description="incomplete_lockout: or torso still inclined this much at top"
+    )
+    hyperextension_deg: float = Field(
+        10.0, gt=0, description="hyperextension: torso leaning back past vertical by this"
+    )
+    partial_min_torso_deg: float = Field(
+        40.0, gt=0, description="partial_rep: a hinge whose torso inclines less than this"
+    )
+    rushed_eccentric_s: float = Field(
+        0.6, gt=0, description="rushed_eccentric: descent faster than this (not for swings)"
+    )
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "knee_dominant": 30,
+            "spine_flexion": 35,
+            "head_extension": 10,
+            "chest_first": 15,
+            "hips_rise_first": 20,
+            "incomplete_lockout": 15,
+            "hyperextension": 15,
+            "partial_rep": 25,
+            "rushed_eccentric": 10,
+        },
+        description="Score points lost at severity 1, per fault code",
+    )
+    cues: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_CUES),
+        description="The coaching cue shown for each fault code, in plain words",
+    )
+    min_severity: float = Field(
+        0.15, ge=0, le=1, description="Faults below this severity are not reported"
+    )
+
+
+class HingeConfig(_Section):
+    """The whole hinge engine."""
+
+    exercise: Exercise | None = Field(
+        None, description="Fix the exercise for this camera (overrides the classifier)"
+    )
+    signals: SignalConfig = SignalConfig()
+    view: ViewConfig = ViewConfig()
+    reps: RepConfig = RepConfig()
+    sets: SetConfig = SetConfig()
+    classify: ExerciseConfig = ExerciseConfig()
+    faults: FaultConfig = FaultConfig()

@@ -1,0 +1,121 @@
+"""Fault detectors: one function per HINGE.md fault, each returning a severity in [0, 1].
+
+Each works on the rep's frames (`RepWindow`), its boundary times and the athlete's
+standing baseline; NaN (not measurable, e.g. landmarks unseen) becomes severity 0 and
+the caller withholds verdicts the view cannot support.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from edge.hinge.config import FaultConfig
+from edge.hinge.reps import RepBoundary
+from edge.hinge.window import Baseline, RepWindow, nan_reduce
+
+_EARLY_FRACTION = 0.4  # "early in the descent / lift": until this share of the depth
+_LOCKOUT_WINDOW_S = 0.5
+
+
+def _ramp(excess: float, span: float) -> float:
+    """0 at or below the threshold, rising linearly to 1 at threshold + span."""
+    if math.isnan(excess):
+        return 0.0
+    return float(min(1.0, max(0.0, excess / span)))
+
+
+def knee_dominant(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
+    """Squatting the hinge: deep knees, knee flexion keeping pace with hip flexion."""
+    min_knee = nan_reduce(np.nanmin, w["knee_deg"])
+    min_hip = nan_reduce(np.nanmin, w["hip_deg"])
+    hip_flex = base.hip_deg - min_hip
+    knee_flex = base.knee_deg - min_knee
+    ratio = hip_flex / max(knee_flex, 1.0)
+    by_knee = _ramp(c.knee_min_deg - min_knee, c.knee_span_deg)
+    by_ratio = _ramp(c.hip_knee_ratio - ratio, c.hip_knee_ratio / 2)
+    by_shin = _ramp(nan_reduce(np.nanmax, w["shin_deg"]) - c.shin_max_deg, 15.0)
+    return max(min(by_knee, by_ratio), by_shin * by_ratio)
+
+
+def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
+    """Rounded back: shoulder off the ear-hip line, or the torso shortening."""
+    excess = nan_reduce(np.nanmax, w["spine_dev_norm"]) - base.spine_dev_norm
+    shortening = 1.0 - nan_reduce(np.nanmin, w["torso_len_px"]) / base.torso_len_px
+    return max(
+        _ramp(excess - c.spine_margin_norm, c.spine_span_norm),
+        _ramp(shortening - c.torso_shortening_norm, 0.1),
+    )
+
+
+def head_extension(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
+    """Looking up: ear-shoulder line rotated back from the torso line."""
+    excess = nan_reduce(np.nanmax, w["head_ext_deg"]) - base.head_ext_deg
+    return _ramp(excess - c.head_margin_deg, c.head_span_deg)
+
+
+def _early(w: RepWindow, t0: float, t1: float, rising: bool, depth: float) -> RepWindow:
+    """Frames between t0 and t1 until the depth has moved `_EARLY_FRACTION` of the rep."""
+    part = w.between(t0, t1)
+    d = part["depth"]
+    if not len(part) or np.all(np.isnan(d)):
+        return part
+    ref = d[0]
+    moved = (ref - d) if rising else (d - ref)
+    beyond = np.flatnonzero(moved >= _EARLY_FRACTION * depth)
+    end = part["t_s"][beyond[0]] if beyond.size else t1
+    return part.between(t0, end)
+
+
+def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
+    """Early descent led by the chest: torso tilts while the hips stay put."""
+    if rep.from_floor:
+        return 0.0
+    early = _early(w, rep.start_t_s, rep.bottom_t_s, rising=False, depth=rep.depth)
+    torso = early["torso_deg"] - early["torso_deg"][:1]
+    travel = early["hip_back_norm"] - early["hip_back_norm"][:1]
+    tilted = np.flatnonzero(torso >= c.chest_first_torso_deg)
+    if not tilted.size:
+        return 0.0
+    lag = c.chest_first_hip_travel_norm - travel[tilted[0]]
+    return _ramp(lag, c.chest_first_hip_travel_norm)
+
+
+def hips_rise_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
+    """Early lift led by the legs: knees straighten while the torso stays down."""
+    early = _early(w, rep.bottom_t_s, rep.lockout_t_s, rising=True, depth=rep.depth)
+    knee = early["knee_deg"] - early["knee_deg"][:1]
+    torso_rise = early["torso_deg"][:1] - early["torso_deg"]
+    led = np.flatnonzero(knee >= c.hips_rise_knee_deg)
+    if not led.size:
+        return 0.0
+    return _ramp(c.hips_rise_torso_deg - torso_rise[led[0]], c.hips_rise_torso_deg)
+
+
+def incomplete_lockout(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig) -> float:
+    """Not standing tall at the top: hips short of the standing angle, torso still forward."""
+    top = w.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+    reference = min(base.hip_deg, 175.0) if not math.isnan(base.hip_deg) else 175.0
+    by_hip = _ramp(reference - c.lockout_margin_deg - nan_reduce(np.nanmax, top["hip_deg"]), 15.0)
+    by_torso = _ramp(nan_reduce(np.nanmin, top["torso_deg"]) - c.lockout_torso_deg, 15.0)
+    return max(by_hip, by_torso)
+
+
+def hyperextension(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig) -> float:
+    """Leaning back at lockout: torso past vertical beyond the athlete's standing lean."""
+    top = w.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+    standing = min(base.torso_deg, 5.0) if not math.isnan(base.torso_deg) else 0.0
+    lean_back = standing - nan_reduce(np.nanmin, top["torso_deg"])
+    return _ramp(lean_back - c.hyperextension_deg, 10.0)
+
+
+def partial_rep(w: RepWindow, c: FaultConfig) -> float:
+    """Too shallow for a hinge: the torso never inclined far enough."""
+    shortfall = c.partial_min_torso_deg - nan_reduce(np.nanmax, w["torso_deg"])
+    return _ramp(shortfall, c.partial_min_torso_deg / 2)
+
+
+def rushed_eccentric(eccentric_s: float, c: FaultConfig) -> float:
+    """Dropping instead of lowering: a descent shorter than the minimum."""
+    return _ramp(c.rushed_eccentric_s - eccentric_s, c.rushed_eccentric_s / 2)

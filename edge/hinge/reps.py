@@ -1,0 +1,198 @@
+"""Online rep segmentation: hysteresis on the depth signal, counted at lockout.
+
+A rep counts when the athlete gets back to the top after having been deep enough, as a
+coach counts it. Two orders are handled: top -> bottom -> top (RDL, good morning, swing)
+and bottom -> top for lifts that start on the floor (the first rep of a deadlift set has
+no top before it). Jitter below the amplitude, movements faster than `min_rep_s` or
+slower than `max_rep_s`, and anything interrupted by a long landmark gap are not reps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+from edge.hinge.config import RepConfig
+
+_TOP_LEARN_RATE = 0.05  # EMA weight of a top-phase depth sample in the standing level
+_TOP_LEVEL_MAX = 0.2  # a "standing" depth above this is not standing
+_LOCKOUT_LEARN_RATE = 0.3  # weight of a rep's lockout depth in the standing level
+_LOCKOUT_CAP = 0.15  # the relative lockout level never lies further than this above standing
+_TURN_BACK = 0.03  # depth below the deepest point that marks the way up
+_SETTLE_FRAMES = 2  # frames without further rise that mark lockout reached
+_SETTLE_EPS = 0.002  # depth change below this is "no further rise"
+
+
+class Phase(StrEnum):
+    """Where the athlete is in a rep (published as the live phase)."""
+
+    UNKNOWN = "unknown"
+    TOP = "top"
+    DESCENDING = "descending"
+    ASCENDING = "ascending"
+    LOCKING = "locking"  # back above the lockout level, finishing the rise
+    BOTTOM = "bottom"  # started at depth (a lift from the floor), no top seen yet
+
+
+@dataclass(frozen=True)
+class RepBoundary:
+    """Times of one counted rep (seconds, the stream's clock).
+
+    Attributes:
+        start_t_s: Last moment at the top before the descent (from_floor: first frame seen
+            at depth).
+        bottom_t_s: Deepest point of the rep.
+        lockout_t_s: Back at the top: the moment the rep counted.
+        from_floor: The rep began at depth (floor -> lockout).
+        depth: Deepest depth reached, relative to the standing level.
+    """
+
+    start_t_s: float
+    bottom_t_s: float
+    lockout_t_s: float
+    from_floor: bool
+    depth: float
+
+
+class RepSegmenter:
+    """The rep state machine of one athlete."""
+
+    def __init__(self, config: RepConfig) -> None:
+        """Creates a segmenter in the UNKNOWN phase."""
+        self.config = config
+        self.top_level = config.standing_depth_norm
+        self.reset()
+
+    def reset(self) -> None:
+        """Drops any rep in progress (athlete lost or changed)."""
+        self.phase = Phase.UNKNOWN
+        self._top_t = math.nan
+        self._start_t = math.nan
+        self._max_depth = -math.inf
+        self._bottom_t = math.nan
+        self._deep = False
+        self._last_seen_t = math.nan
+        self._from_floor = False
+        self._floor_pause_s = 0.0
+        self._prev_t = math.nan
+        self._lock_depth = math.inf
+        self._lock_t = math.nan
+        self._settled = 0
+
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        """`(lockout, depth)` levels of the depth signal for the current standing level."""
+        return (
+            self.top_level + self.config.lockout_margin_norm,
+            self.top_level + self.config.min_amplitude_norm,
+        )
+
+    def update(self, t_s: float, depth: float) -> RepBoundary | None:
+        """Feeds one frame's smoothed depth (NaN: no landmarks); returns a rep at lockout."""
+        if math.isnan(depth):
+            if (
+                not math.isnan(self._last_seen_t)
+                and t_s - self._last_seen_t > self.config.max_gap_s
+            ):
+                self.reset()
+            return None
+        self._last_seen_t = t_s
+        up, down = self.thresholds
+        if self.phase is Phase.UNKNOWN:
+            self._enter_from_unknown(t_s, depth, up, down)
+            return None
+        if self.phase is Phase.TOP:
+            self._at_top(t_s, depth, up)
+            return None
+        if self.phase is Phase.LOCKING:
+            return self._locking(t_s, depth, up)
+        return self._in_rep(t_s, depth, up, down)
+
+    def _enter_from_unknown(self, t_s: float, depth: float, up: float, down: float) -> None:
+        if depth <= up:
+            self.phase, self._top_t = Phase.TOP, t_s
+        elif depth >= down:
+            self.phase, self._start_t, self._deep = Phase.BOTTOM, t_s, True
+            self._max_depth, self._bottom_t, self._from_floor = depth, t_s, True
+            self._floor_pause_s, self._prev_t = 0.0, t_s
+
+    def _at_top(self, t_s: float, depth: float, up: float) -> None:
+        if depth <= up:
+            self._top_t = t_s
+            level = self.top_level + _TOP_LEARN_RATE * (depth - self.top_level)
+            self.top_level = min(level, _TOP_LEVEL_MAX)
+            return
+        self.phase = Phase.DESCENDING
+        self._start_t, self._deep, self._from_floor = self._top_t, False, False
+        self._max_depth, self._bottom_t = depth, t_s
+
+    def _in_rep(self, t_s: float, depth: float, up: float, down: float) -> RepBoundary | None:
+        if self.phase is Phase.BOTTOM and depth >= self._max_depth - _TURN_BACK:
+            self._floor_pause_s += t_s - self._prev_t
+        self._prev_t = t_s
+        if depth >= self._max_depth:  # ties: the latest, i.e. the moment the lift starts
+            self._max_depth, self._bottom_t = depth, t_s
+        self._deep = self._deep or depth >= down
+        if self.phase is not Phase.BOTTOM:
+            turned = depth < self._max_depth - _TURN_BACK
+            self.phase = Phase.ASCENDING if turned else Phase.DESCENDING
+        if t_s - self._start_t > self.config.max_rep_s and self.phase is not Phase.BOTTOM:
+            self.reset()  # an excursion this long is something else (sitting, tying a shoe)
+            return None
+        up = max(
+            up, self.top_level + self.config.lockout_fraction * (self._max_depth - self.top_level)
+        )
+        if depth > up or not self._deep:
+            return None
+        # Back at the top: wait until the rise stops, so lockout is the real lockout
+        # (full extension), a frame or two later.
+        self.phase, self._lock_depth, self._lock_t, self._settled = Phase.LOCKING, depth, t_s, 0
+        return None
+
+    def finish(self) -> RepBoundary | None:
+        """Ends the stream: a rep caught finishing its rise counts, anything else is dropped."""
+        rep = self._finish(self._lock_t) if self.phase is Phase.LOCKING else None
+        self.reset()
+        return rep
+
+    def _lockout_level(self, up: float) -> float:
+        """The top: near standing, or most of the way back up from this rep's bottom."""
+        relative = self.config.lockout_fraction * (self._max_depth - self.top_level)
+        return max(up, self.top_level + min(relative, _LOCKOUT_CAP))
+
+    def _locking(self, t_s: float, depth: float, up: float) -> RepBoundary | None:
+        if depth < self._lock_depth - _SETTLE_EPS:
+            self._lock_depth, self._lock_t, self._settled = depth, t_s, 0
+            return None
+        self._settled += 1
+        if self._settled < _SETTLE_FRAMES and depth <= self._lockout_level(up):
+            return None
+        return self._finish(self._lock_t)
+
+    def _finish(self, t_s: float) -> RepBoundary | None:
+        from_floor = self._from_floor
+        start = self._bottom_t if from_floor else self._start_t
+        duration = t_s - start
+        # A lift from the floor is only its concentric half so far: half the minimum.
+        minimum = self.config.min_rep_s / 2 if from_floor else self.config.min_rep_s
+        counted = self._deep and minimum <= duration <= self.config.max_rep_s
+        # From the floor only if the start was seen (a pause at the bottom, or floor depth),
+        # not a clip or a camera that picks the athlete up halfway through the lift.
+        start_seen = (
+            self._floor_pause_s >= self.config.floor_pause_s
+            or self._max_depth - self.top_level >= self.config.floor_min_depth_norm
+        )
+        counted = counted and (not from_floor or start_seen)
+        rep = (
+            RepBoundary(
+                self._start_t, self._bottom_t, t_s, from_floor, self._max_depth - self.top_level
+            )
+            if counted
+            else None
+        )
+        self.phase, self._top_t = Phase.TOP, t_s
+        if rep is not None:  # the athlete's own top: some stand taller than others read
+            level = self.top_level + _LOCKOUT_LEARN_RATE * (self._lock_depth - self.top_level)
+            self.top_level = min(level, _TOP_LEVEL_MAX)
+        return rep

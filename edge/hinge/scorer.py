@@ -1,0 +1,296 @@
+"""`HingeScorer`: one athlete's landmarks in, rep, rep-update and set events out, online."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from edge.hinge import faults
+from edge.hinge.config import HingeConfig
+from edge.hinge.events import SCHEMA_VERSION, clean, fault_list, set_summary, withheld_list
+from edge.hinge.exercise import ExerciseVote, classify_rep
+from edge.hinge.judge import angle_faults, confidence, judge
+from edge.hinge.layout import Layout
+from edge.hinge.reps import Phase, RepBoundary, RepSegmenter
+from edge.hinge.signals import FrameSignals, SignalExtractor
+from edge.hinge.view import ViewEstimator
+from edge.hinge.window import Baseline, RepWindow, nan_reduce, pause_seconds, rep_metrics
+
+_KEEP_AT_TOP_S = 1.0  # history kept while standing: enough for the next descent's start
+_LOCKOUT_WINDOW_S = 0.5
+_MIN_TORSO_SWING = 15.0  # deg: a side-view rep tilts the torso at least this much...
+_MIN_KNEE_SWING = 30.0  # ...or bends the knees this much
+_MAX_LOCKOUT_TORSO = 40.0  # deg: at lockout the torso is near upright, whatever the lifter
+
+
+class HingeScorer:
+    """Scores one athlete's hinge reps from a stream of landmarks.
+
+    Pure: no clock is read (times are passed in), no I/O. Feed every frame to `update`,
+    with `None` when the athlete is not seen; call `close` at the end of a stream.
+    """
+
+    def __init__(
+        self,
+        config: HingeConfig | None = None,
+        session_id: str = "replay",
+        layout: Layout = "blazepose33",
+    ) -> None:
+        """Creates a scorer.
+
+        Args:
+            config: Thresholds; the defaults follow HINGE.md.
+            session_id: Prefix of every event id (make it unique per camera and run).
+            layout: `blazepose33` or `coco17` landmarks.
+        """
+        self.config = config or HingeConfig()
+        self.session_id = session_id
+        self._signals = SignalExtractor(self.config.signals, layout)
+        self._reps = RepSegmenter(self.config.reps)
+        self._view = ViewEstimator(self.config.view)
+        self._exercise = ExerciseVote(self.config.exercise)
+        self._baseline = Baseline()
+        self._frames: list[FrameSignals] = []
+        self._set_no = 0
+        self._set: list[dict[str, Any]] = []
+        self._set_start_t = math.nan
+        self._floor_mode = False
+        self._last_rep_t = math.nan
+        self._last_seen_t = math.nan
+        self.last_side = 0
+
+    # ----------------------------------------------------------------- per frame
+    def update(
+        self, t_s: float, xy: np.ndarray | None, visibility: np.ndarray | None
+    ) -> list[dict[str, Any]]:
+        """Feeds one frame.
+
+        Args:
+            t_s: Frame time in seconds (increasing).
+            xy: (K, 2) landmark pixels (K = 33 or 17), or None when nobody is seen.
+            visibility: (K,) in [0, 1], or None.
+
+        Returns:
+            Events completed on this frame (usually none): `rep`, `rep_update`, `set`.
+        """
+        events: list[dict[str, Any]] = []
+        depth = math.nan
+        if xy is not None and visibility is not None:
+            frame = self._signals.update(t_s, xy.tolist(), visibility.tolist())
+            if frame.jumped:  # someone else, or a cut: nothing in progress carries over
+                events += self._end_set(t_s, "athlete_changed") if self._set else []
+                self._reps.reset()
+                self._frames = []
+            depth = frame.depth
+            if not math.isnan(depth):
+                self._seen(t_s, frame)
+        if math.isnan(depth) and t_s - self._last_seen_t > self.config.reps.max_gap_s:
+            self._signals.reset()  # the next person seen starts afresh
+        boundary = self._reps.update(t_s, depth)
+        if boundary is not None:
+            events += self._on_rep(boundary)
+        events += self._check_set_end(t_s)
+        if self._reps.phase in (Phase.TOP, Phase.UNKNOWN):
+            self._frames = [f for f in self._frames if f.t_s >= t_s - _KEEP_AT_TOP_S]
+        return events
+
+    def close(self, t_s: float) -> list[dict[str, Any]]:
+        """Ends the stream: a rep caught finishing its rise counts; the set is summarised."""
+        boundary = self._reps.finish()
+        events = self._on_rep(boundary) if boundary is not None else []
+        return events + (self._end_set(t_s, "end_of_stream") if self._set else [])
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Live state: phase, reps in the current set, athlete present, exercise, view."""
+        return {
+            "phase": self._reps.phase.value,
+            "reps": len(self._set),
+            "set": self._set_no if self._set else None,
+            "exercise": self._exercise.current,
+            "view": self._view.label(self.last_side),
+        }
+
+    def _seen(self, t_s: float, frame: FrameSignals) -> None:
+        self._last_seen_t = t_s
+        self.last_side = frame.side
+        self._frames.append(frame)
+        self._view.update(t_s, frame.width_norm)
+        if self._reps.phase is Phase.TOP:
+            self._baseline.update(frame)
+
+    # ----------------------------------------------------------------- reps
+    def _on_rep(self, rep: RepBoundary) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        rep = self._exact_bottom(rep)
+        if not self._plausible(rep):
+            return events
+        if not self._set:
+            self._start_set(rep)
+        elif self._floor_mode and not rep.from_floor and self._exercise.current != "swing":
+            # A set of lifts from the floor: the lowering before this lift belongs to the
+            # previous rep (a rep counts floor -> lockout, the way down completes it).
+            events.append(self._lowering(rep.start_t_s, rep.bottom_t_s))
+            rep = replace(rep, start_t_s=rep.bottom_t_s, from_floor=True)
+        window = RepWindow([f for f in self._frames if f.t_s >= rep.start_t_s])
+        events.append(self._rep_event(window, rep))
+        self._last_rep_t = rep.lockout_t_s
+        self._frames = [f for f in self._frames if f.t_s >= rep.lockout_t_s]
+        return events
+
+    def _plausible(self, rep: RepBoundary) -> bool:
+        """From the side a rep must show the body folding and standing tall again.
+
+        The depth signal alone can be fooled when the torso is hidden (plates in front of
+        it) and the landmarks drift; a real hinge or squat moves the torso or the knees,
+        and ends with the torso near upright. Front views cannot tell, so they pass.
+        """
+        if self._view.label(self.last_side) == "front":
+            return True
+        window = RepWindow([f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s])
+        torso, knee = window["torso_deg"], window["knee_deg"]
+        moved = (
+            nan_reduce(np.nanmax, torso) - nan_reduce(np.nanmin, torso) >= _MIN_TORSO_SWING
+            or nan_reduce(np.nanmax, knee) - nan_reduce(np.nanmin, knee) >= _MIN_KNEE_SWING
+        )
+        upright = window.at("torso_deg", rep.lockout_t_s) <= _MAX_LOCKOUT_TORSO
+        return bool(moved and upright)
+
+    def _exact_bottom(self, rep: RepBoundary) -> RepBoundary:
+        """Times the bottom on the unsmoothed signal (the filter lags by a frame or two)."""
+        window = RepWindow([f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s])
+        raw = window["depth_raw"]
+        if not len(window) or np.all(np.isnan(raw)) or rep.from_floor:
+            return rep
+        return replace(rep, bottom_t_s=float(window["t_s"][int(np.nanargmax(raw))]))
+
+    def _start_set(self, rep: RepBoundary) -> None:
+        self._set_no += 1
+        self._exercise.reset()
+        self._floor_mode = rep.from_floor
+        self._set_start_t = rep.bottom_t_s if rep.from_floor else rep.start_t_s
+
+    def _rep_event(self, window: RepWindow, rep: RepBoundary) -> dict[str, Any]:
+        top = window.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+        base = self._baseline.filled_from(top)
+        metrics = rep_metrics(window, rep, base)
+        exercise = self._exercise.add(classify_rep(window, rep, self.config.classify))
+        view = self._view.label(_majority_side(window))
+        severities = angle_faults(window, rep, base, self.config.faults)
+        if not rep.from_floor:
+            severities["rushed_eccentric"] = faults.rushed_eccentric(
+                metrics["eccentric_s"], self.config.faults
+            )
+        verdict = judge(severities, exercise, view, self.config.faults)
+        number = len(self._set) + 1
+        payload = clean(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "event": "rep",
+                "id": f"{self.session_id}-{self._set_no}-{number}",
+                "set_id": f"{self.session_id}-{self._set_no}",
+                "rep": number,
+                "exercise": exercise,
+                "exercise_source": self._exercise.source,
+                "score": verdict.score,
+                "cue": verdict.cue,
+                "view": view,
+                "confidence": confidence(window, view),
+                "faults": fault_list(verdict.faults, self.config.faults.cues),
+                "withheld": withheld_list(verdict.withheld),
+                "metrics": metrics,
+                "from_floor": rep.from_floor,
+                "t_start_s": rep.start_t_s,
+                "t_bottom_s": rep.bottom_t_s,
+                "t_lockout_s": rep.lockout_t_s,
+            }
+        )
+        self._set.append(payload)
+        return payload
+
+    def _lowering(self, t_top: float, t_bottom: float) -> dict[str, Any]:
+        """The follow-up of a rep from the floor: its way down, once it is over."""
+        previous = self._set[-1]
+        window = RepWindow([f for f in self._frames if t_top <= f.t_s <= t_bottom])
+        eccentric = t_bottom - t_top
+        boundary = RepBoundary(t_top, t_bottom, t_bottom, False, previous["metrics"]["depth_norm"])
+        severity = faults.rushed_eccentric(eccentric, self.config.faults)
+        fresh = judge(
+            {"rushed_eccentric": severity},
+            previous["exercise"],
+            previous["view"],
+            self.config.faults,
+        )
+        added = fault_list(fresh.faults, self.config.faults.cues)
+        lost = sum(self.config.faults.weights.get(f["code"], 0) * f["severity"] for f in added)
+        if previous["score"] is not None:
+            previous["score"] = round(max(0.0, previous["score"] - lost), 1)
+        previous["faults"] = previous["faults"] + added
+        previous["metrics"]["eccentric_s"] = round(eccentric, 3)
+        return clean(
+            {
+                "schema_version": SCHEMA_VERSION,
+                "event": "rep_update",
+                "id": f"{previous['id']}-lowering",
+                "rep_id": previous["id"],
+                "set_id": previous["set_id"],
+                "rep": previous["rep"],
+                "score": previous["score"],
+                "faults": added,
+                "metrics": {"eccentric_s": eccentric, "pause_s": pause_seconds(window, boundary)},
+                "t_start_s": t_top,
+                "t_bottom_s": t_bottom,
+            }
+        )
+
+    # ----------------------------------------------------------------- sets
+    def _check_set_end(self, t_s: float) -> list[dict[str, Any]]:
+        if not self._set:
+            return []
+        sets = self.config.sets
+        if t_s - self._last_seen_t > sets.absent_s:
+            return self._end_set(t_s, "absent")
+        idle = self._reps.phase in (Phase.TOP, Phase.UNKNOWN)
+        if idle and t_s - self._last_rep_t > sets.idle_s:
+            return self._end_set(t_s, "idle")
+        return []
+
+    def _end_set(self, t_s: float, reason: str) -> list[dict[str, Any]]:
+        events = []
+        lowered = self._final_lowering()
+        if lowered is not None:
+            events.append(self._lowering(*lowered))
+        summary = set_summary(
+            f"{self.session_id}-{self._set_no}",
+            self._set,
+            reason,
+            (self._set_start_t, min(t_s, self._last_seen_t)),
+        )
+        events.append(summary)
+        self._set = []
+        return events
+
+    def _final_lowering(self) -> tuple[float, float] | None:
+        """After the last lift of a floor set: when the bar went down (top, bottom)."""
+        if not self._floor_mode or not self._frames:
+            return None
+        window = RepWindow(self._frames)
+        depth = window["depth"]
+        deepest = nan_reduce(np.nanmax, depth)
+        if (
+            math.isnan(deepest)
+            or deepest - self._reps.top_level < self.config.reps.min_amplitude_norm
+        ):
+            return None
+        bottom = float(window["t_s"][int(np.nanargmax(depth))])
+        up, _ = self._reps.thresholds
+        tops = window["t_s"][(depth <= up) & (window["t_s"] <= bottom)]
+        return (float(tops[-1]) if tops.size else float(window["t_s"][0])), bottom
+
+
+def _majority_side(window: RepWindow) -> int:
+    sides = window["side"]
+    return int(np.nanmean(sides) > 0.5) if len(window) else 0

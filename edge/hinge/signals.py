@@ -1,0 +1,340 @@
+"""Per-frame signals of one athlete: joint angles, depth, hip travel, spine and head.
+
+Image coordinates, y down. `facing` is +1 when the athlete faces image +x. Every angle is
+in degrees and measured on the side facing the camera (the more visible one); a signal
+whose landmarks are not visible enough is NaN. Plain floats and `math`: this runs once
+per frame per athlete and must cost a small fraction of the pose model's time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from edge.hinge.config import SignalConfig
+from edge.hinge.filters import OneEuro
+from edge.hinge.layout import JOINTS, NOSE, Layout, joint_indices
+
+NAN = math.nan
+_J = {name: i for i, name in enumerate(JOINTS)}
+_SIDE_SWITCH = 0.15  # visibility advantage the other side needs before we switch sides
+_FACING_RATE = 0.2  # weight of a new facing vote (toe-heel and nose-ear directions)
+_FOLD_WEIGHT = 0.5  # torso fold counts half: horizontal torso ~ shoulder drop of a hinge
+_JUMP_TORSOS = 0.6  # hips moving this many torso lengths...
+_JUMP_S = 0.25  # ...within this time is a different person or a cut, not motion
+_JUMP_CONFIRM = 4  # frames the new place must hold before it is believed
+SMOOTHED = (
+    "depth",
+    "torso_deg",
+    "hip_deg",
+    "knee_deg",
+    "shin_deg",
+    "hip_back_norm",
+    "hip_height_norm",
+    "spine_dev_norm",
+    "head_ext_deg",
+    "torso_len_px",
+)
+
+
+@dataclass(slots=True)
+class FrameSignals:
+    """What one frame says about the athlete (NaN = not measurable on this frame).
+
+    Attributes:
+        t_s: Time of the frame.
+        depth: How far down the athlete is, for every view: the larger of the shoulder
+            drop (a fraction of the standing shoulder-to-ankle height) and half the torso
+            fold (1 - vertical torso extent / torso length). 0 standing tall, about 0.4-0.5
+            with the torso horizontal. The fold alone still reads when the feet are hidden
+            (a bar's plates in front of the shins).
+        torso_deg: Torso inclination from vertical, forward positive, backward negative.
+        hip_deg: Hip angle shoulder-hip-knee, 180 standing straight.
+        knee_deg: Knee angle hip-knee-ankle, 180 straight.
+        shin_deg: Shin inclination from vertical, knee forward positive.
+        hip_back_norm: Hip behind the ankle, in leg lengths.
+        hip_height_norm: Hip above the ankle, in leg lengths.
+        spine_dev_norm: Shoulder off the ear-hip line towards the back, in torso lengths.
+        head_ext_deg: Ear-shoulder line rotated back (looking up) from the torso line.
+        torso_len_px: Shoulder-to-hip length in pixels.
+        width_norm: Mean of shoulder and hip width over torso length (the view cue).
+        wrist_up_norm: Wrists above the hips, in torso lengths.
+        wrist_sh_norm: Wrist-to-shoulder distance, in torso lengths (small: load at the
+            shoulders, as in a squat or good morning).
+        arm_down: Cosine of the arm's angle from hanging straight down (1 hanging, 0 held
+            out horizontally).
+        wrist_ankle_norm: Wrists above the ankles, in leg lengths.
+        foot_lift_norm: Height difference of the two ankles, in leg lengths.
+        visibility: Mean visibility of the landmarks the angles used.
+        side: 0 when the left side faces the camera, 1 the right.
+        depth_raw: `depth` before smoothing (to time the bottom of a rep exactly).
+        jumped: The body moved further than a person can between two frames (another
+            person was picked up, or the video cut): history was reset on this frame.
+    """
+
+    t_s: float
+    depth: float = NAN
+    torso_deg: float = NAN
+    hip_deg: float = NAN
+    knee_deg: float = NAN
+    shin_deg: float = NAN
+    hip_back_norm: float = NAN
+    hip_height_norm: float = NAN
+    spine_dev_norm: float = NAN
+    head_ext_deg: float = NAN
+    torso_len_px: float = NAN
+    width_norm: float = NAN
+    wrist_up_norm: float = NAN
+    wrist_sh_norm: float = NAN
+    arm_down: float = NAN
+    wrist_ankle_norm: float = NAN
+    foot_lift_norm: float = NAN
+    depth_raw: float = NAN
+    visibility: float = 0.0
+    side: int = 0
+    jumped: bool = False
+
+
+def _interior(a: tuple, b: tuple, c: tuple) -> float:
+    """Angle a-b-c at b, degrees in [0, 180]."""
+    ux, uy, vx, vy = a[0] - b[0], a[1] - b[1], c[0] - b[0], c[1] - b[1]
+    return math.degrees(abs(math.atan2(ux * vy - uy * vx, ux * vx + uy * vy)))
+
+
+def _dist(a: tuple, b: tuple) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+class SignalExtractor:
+    """Turns landmarks into smoothed `FrameSignals`, one frame at a time."""
+
+    def __init__(self, config: SignalConfig, layout: Layout) -> None:
+        """Creates an extractor for one athlete."""
+        self.config = config
+        self._left, self._right = joint_indices(layout)
+        self._nose = NOSE[layout]
+        self._filters = {
+            name: OneEuro(config.min_cutoff_hz, config.beta, config.derivative_cutoff_hz)
+            for name in SMOOTHED
+        }
+        self.reset()
+
+    def reset(self, keep_anchor: bool = False) -> None:
+        """Forgets the athlete (new person, or back after a long gap)."""
+        self._side = 0
+        self._xy: list = []
+        self._facing = 0.0
+        self._scale_px = 0.0
+        self._scale_t = NAN
+        self._torso_max_px = 0.0
+        if not keep_anchor:
+            self._anchor: tuple[float, float, float] | None = None  # mid-hip x, y, t
+        self._jump: list[tuple[float, float, float]] | None = None
+        for f in self._filters.values():
+            f.reset()
+
+    def _points(self, xy: list, vis: list, indices: list) -> list:
+        """Per joint: (x, y) if visible enough, else None."""
+        floor = self.config.min_visibility
+        return [
+            None if i is None or vis[i] < floor or xy[i][0] != xy[i][0] else (xy[i][0], xy[i][1])
+            for i in indices
+        ]
+
+    def _choose_side(self, vis: list) -> int:
+        core = (_J["shoulder"], _J["hip"], _J["knee"], _J["ankle"])
+        left = sum(vis[self._left[j]] for j in core) / 4
+        right = sum(vis[self._right[j]] for j in core) / 4
+        if (right - left if self._side == 0 else left - right) > _SIDE_SWITCH:
+            self._side = 1 - self._side
+        return self._side
+
+    def _update_facing(self, near: list, nose: tuple | None) -> float:
+        votes = []
+        if near[_J["toe"]] and near[_J["heel"]]:
+            votes.append(near[_J["toe"]][0] - near[_J["heel"]][0])
+        if nose and near[_J["ear"]]:
+            votes.append(nose[0] - near[_J["ear"]][0])
+        for v in votes:
+            self._facing += _FACING_RATE * ((1.0 if v > 0 else -1.0) - self._facing)
+        return 1.0 if self._facing >= 0 else -1.0
+
+    def update(self, t_s: float, xy: list, vis: list) -> FrameSignals:
+        """Measures one frame.
+
+        Args:
+            t_s: Frame time in seconds (any origin; must increase).
+            xy: Landmarks as a list of `[x, y]` image pixels (NaN for missing).
+            vis: Visibility per landmark in [0, 1].
+
+        Returns:
+            The frame's signals, smoothed; NaN fields where landmarks were missing.
+        """
+        jump = self._jumped(t_s, xy, vis)
+        if jump == "glitch":
+            return FrameSignals(t_s=t_s)  # nothing measurable: treated like a missed frame
+        jumped = jump == "new"
+        if jumped:
+            self.reset(keep_anchor=True)
+        side = self._choose_side(vis)
+        near = self._points(xy, vis, self._left if side == 0 else self._right)
+        left = self._points(xy, vis, self._left)
+        right = self._points(xy, vis, self._right)
+        nose_vis = vis[self._nose] >= self.config.min_visibility
+        facing = self._update_facing(near, xy[self._nose] if nose_vis else None)
+        raw = FrameSignals(t_s=t_s, side=side, jumped=jumped)
+        _measure_side(raw, near, facing)
+        _measure_both(raw, left, right)
+        self._xy = xy
+        raw.depth = raw.depth_raw = _nanmax(
+            self._depth(t_s, raw, vis, near), _FOLD_WEIGHT * self._fold(raw, near)
+        )
+        raw.visibility = (
+            sum(
+                vis[(self._left, self._right)[side][_J[j]]]
+                for j in ("shoulder", "hip", "knee", "ankle")
+            )
+            / 4
+        )
+        for name, filt in self._filters.items():
+            setattr(raw, name, filt(t_s, getattr(raw, name)))
+        return raw
+
+    def _depth(self, t_s: float, s: FrameSignals, vis: list, near: list) -> float:
+        """Shoulder drop relative to the standing shoulder-to-ankle height."""
+        sh = self._best_y(vis, _J["shoulder"])
+        an = self._best_y(vis, _J["ankle"])
+        hip, knee, ankle = near[_J["hip"]], near[_J["knee"]], near[_J["ankle"]]
+        if sh is None or an is None or not (hip and knee and ankle):
+            return NAN
+        height = s.torso_len_px + _dist(hip, knee) + _dist(knee, ankle)
+        if not math.isnan(height):
+            dt = 0.0 if math.isnan(self._scale_t) else max(0.0, t_s - self._scale_t)
+            decayed = self._scale_px * (1.0 - self.config.scale_decay_per_s) ** dt
+            self._scale_px, self._scale_t = max(height, decayed), t_s
+        if self._scale_px <= 0:
+            return NAN
+        return 1.0 - (an - sh) / self._scale_px
+
+    def _fold(self, s: FrameSignals, near: list) -> float:
+        """1 - vertical extent of the torso / its length (0 upright, 1 horizontal)."""
+        sh, hip = near[_J["shoulder"]], near[_J["hip"]]
+        if not (sh and hip):
+            return NAN
+        self._torso_max_px = max(self._torso_max_px * 0.999, s.torso_len_px)
+        return 1.0 - (hip[1] - sh[1]) / self._torso_max_px
+
+    def _jumped(self, t_s: float, xy: list, vis: list) -> str:
+        """Checks the hips against where they just were.
+
+        Returns:
+            "" for normal motion; "glitch" when the hips teleported (the frame is not to be
+            trusted); "new" when the teleported position has held for a few frames: a
+            different person, or a cut in the video.
+        """
+        hips = [self._left[_J["hip"]], self._right[_J["hip"]]]
+        shoulders = [self._left[_J["shoulder"]], self._right[_J["shoulder"]]]
+        joints = hips + shoulders
+        if min(vis[i] for i in joints) < self.config.min_visibility or any(
+            xy[i][0] != xy[i][0] for i in joints
+        ):
+            return ""
+        hx, hy = (xy[hips[0]][0] + xy[hips[1]][0]) / 2, (xy[hips[0]][1] + xy[hips[1]][1]) / 2
+        sx = (xy[shoulders[0]][0] + xy[shoulders[1]][0]) / 2
+        sy = (xy[shoulders[0]][1] + xy[shoulders[1]][1]) / 2
+        reach = _JUMP_TORSOS * math.hypot(hx - sx, hy - sy)
+        here = (hx, hy, t_s)
+        anchor = self._anchor
+        if anchor is None or t_s - anchor[2] > _JUMP_S or _far(anchor, here) <= reach:
+            self._anchor, self._jump = here, None
+            return ""
+        # Teleported: hold judgement until the new place has been seen a few frames running.
+        same = self._jump is not None and _far(self._jump[-1], here) <= reach
+        self._jump = [*self._jump, here] if same else [here]
+        if len(self._jump) < _JUMP_CONFIRM:
+            return "glitch"
+        self._anchor, self._jump = here, None
+        return "new"
+
+    def _best_y(self, vis: list, joint: int) -> float | None:
+        """The y of the better-seen of a left/right pair, if it is seen well enough.
+
+        The far side's ankle or shoulder is often guessed (low visibility) and wrong by a
+        lot; averaging it in would move the depth signal by as much as a rep.
+        """
+        left, right = self._left[joint], self._right[joint]
+        best = left if vis[left] >= vis[right] else right
+        if vis[best] < self.config.depth_min_visibility:
+            return None
+        return self._xy[best][1]
+
+
+def _far(a: tuple, b: tuple) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
+def _nanmax(a: float, b: float) -> float:
+    if math.isnan(a):
+        return b
+    return a if math.isnan(b) else max(a, b)
+
+
+def _measure_side(s: FrameSignals, p: list, f: float) -> None:
+    """Angles of the near side (p: joints in `JOINTS` order, None where unseen)."""
+    ear, sh, hip, knee, ankle = (p[_J[n]] for n in ("ear", "shoulder", "hip", "knee", "ankle"))
+    wrist = p[_J["wrist"]]
+    if sh and hip:
+        s.torso_len_px = _dist(sh, hip)
+        s.torso_deg = math.degrees(math.atan2(f * (sh[0] - hip[0]), hip[1] - sh[1]))
+        if wrist:
+            torso = max(s.torso_len_px, 1e-6)
+            arm = _dist(wrist, sh)
+            s.wrist_up_norm = (hip[1] - wrist[1]) / torso
+            s.wrist_sh_norm = arm / torso
+            s.arm_down = (wrist[1] - sh[1]) / arm if arm > 0 else NAN
+    if sh and hip and knee:
+        s.hip_deg = _interior(sh, hip, knee)
+    if hip and knee and ankle:
+        leg = _dist(hip, knee) + _dist(knee, ankle)
+        s.knee_deg = _interior(hip, knee, ankle)
+        s.hip_back_norm = f * (ankle[0] - hip[0]) / leg
+        s.hip_height_norm = (ankle[1] - hip[1]) / leg
+        if wrist:
+            s.wrist_ankle_norm = (ankle[1] - wrist[1]) / leg
+    if knee and ankle:
+        s.shin_deg = math.degrees(math.atan2(f * (knee[0] - ankle[0]), ankle[1] - knee[1]))
+    if ear and sh and hip:
+        _measure_dowel(s, ear, sh, hip, f)
+
+
+def _measure_dowel(s: FrameSignals, ear: tuple, sh: tuple, hip: tuple, f: float) -> None:
+    """Spine and head against the dowel line (back of the head, upper back, sacrum)."""
+    ax, ay = ear[0] - hip[0], ear[1] - hip[1]
+    length = math.hypot(ax, ay)
+    if length > 0:
+        nx, ny = f * ay / length, -f * ax / length  # unit normal pointing to the back
+        s.spine_dev_norm = ((sh[0] - hip[0]) * nx + (sh[1] - hip[1]) * ny) / s.torso_len_px
+    ux, uy = sh[0] - hip[0], sh[1] - hip[1]
+    vx, vy = ear[0] - sh[0], ear[1] - sh[1]
+    s.head_ext_deg = -f * math.degrees(math.atan2(ux * vy - uy * vx, ux * vx + uy * vy))
+
+
+def _measure_both(s: FrameSignals, left: list, right: list) -> None:
+    """Cues that need both sides: view width and single-leg stance."""
+    lsh, rsh, lhip, rhip = (
+        left[_J["shoulder"]],
+        right[_J["shoulder"]],
+        left[_J["hip"]],
+        right[_J["hip"]],
+    )
+    lan, ran, lkn = left[_J["ankle"]], right[_J["ankle"]], left[_J["knee"]]
+    if lsh and rsh and lhip and rhip:
+        torso = _dist(
+            ((lsh[0] + rsh[0]) / 2, (lsh[1] + rsh[1]) / 2),
+            ((lhip[0] + rhip[0]) / 2, (lhip[1] + rhip[1]) / 2),
+        )
+        if torso > 0:
+            s.width_norm = (abs(lsh[0] - rsh[0]) + abs(lhip[0] - rhip[0])) / (2 * torso)
+    if lan and ran and lhip and lkn:
+        leg = _dist(lhip, lkn) + _dist(lkn, lan)
+        s.foot_lift_norm = abs(lan[1] - ran[1]) / max(leg, 1e-6)

@@ -1,0 +1,133 @@
+"""A rep's frames as arrays, its baseline (standing) values, and its metrics."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from edge.hinge.reps import RepBoundary
+from edge.hinge.signals import FrameSignals
+
+_FIELDS = tuple(f.name for f in fields(FrameSignals))
+_LOCKOUT_WINDOW_S = 0.5  # the end of the rise judged as "the top" of a rep
+_PAUSE_FRACTION = 0.1  # within this fraction of the rep's depth counts as pausing at bottom
+
+
+def nan_reduce(func, values: np.ndarray) -> float:
+    """`np.nanmax`/`nanmin`/`nanmedian` that return NaN for all-NaN input, quietly."""
+    if values.size == 0:
+        return math.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(func(values))
+
+
+class RepWindow:
+    """The frames of one rep (or one lowering) as arrays, one per `FrameSignals` field."""
+
+    def __init__(self, frames: list[FrameSignals]) -> None:
+        """Stacks the frames (in time order)."""
+        table = np.array([[getattr(f, n) for n in _FIELDS] for f in frames], np.float64)
+        table = table.reshape(len(frames), len(_FIELDS))
+        self.columns = {name: table[:, i] for i, name in enumerate(_FIELDS)}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(self.columns["t_s"])
+
+    def between(self, t0: float, t1: float) -> RepWindow:
+        """The frames with `t0 <= t <= t1`."""
+        keep = (self["t_s"] >= t0) & (self["t_s"] <= t1)
+        sub = RepWindow.__new__(RepWindow)
+        sub.columns = {name: col[keep] for name, col in self.columns.items()}
+        return sub
+
+    def at(self, name: str, t_s: float) -> float:
+        """The value of a field at the frame nearest `t_s` (NaN if empty)."""
+        if not len(self):
+            return math.nan
+        return float(self[name][int(np.argmin(np.abs(self["t_s"] - t_s)))])
+
+
+@dataclass
+class Baseline:
+    """The athlete standing tall, learned from the tops of reps (EMA per field)."""
+
+    hip_deg: float = math.nan
+    knee_deg: float = math.nan
+    torso_deg: float = math.nan
+    spine_dev_norm: float = math.nan
+    head_ext_deg: float = math.nan
+    torso_len_px: float = math.nan
+    learn_rate: float = 0.1
+
+    def update(self, frame: FrameSignals) -> None:
+        """Learns from one frame taken at the top."""
+        for name in (
+            "hip_deg",
+            "knee_deg",
+            "torso_deg",
+            "spine_dev_norm",
+            "head_ext_deg",
+            "torso_len_px",
+        ):
+            value, old = getattr(frame, name), getattr(self, name)
+            if math.isnan(value):
+                continue
+            setattr(self, name, value if math.isnan(old) else old + self.learn_rate * (value - old))
+
+    def filled_from(self, top: RepWindow) -> Baseline:
+        """This baseline, with fields never learned taken from `top` (the rep's own lockout)."""
+        out = Baseline(**{k: v for k, v in vars(self).items()})
+        for name in (
+            "hip_deg",
+            "knee_deg",
+            "torso_deg",
+            "spine_dev_norm",
+            "head_ext_deg",
+            "torso_len_px",
+        ):
+            if math.isnan(getattr(out, name)):
+                setattr(out, name, nan_reduce(np.nanmedian, top[name]))
+        return out
+
+
+def rep_metrics(window: RepWindow, rep: RepBoundary, base: Baseline) -> dict[str, float]:
+    """The per-rep metrics HINGE.md asks for (NaN where a view could not measure one)."""
+    eccentric = math.nan if rep.from_floor else rep.bottom_t_s - rep.start_t_s
+    concentric = rep.lockout_t_s - rep.bottom_t_s
+    top = window.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+    start_back = window.at("hip_back_norm", rep.bottom_t_s if rep.from_floor else rep.start_t_s)
+    return {
+        "depth_norm": rep.depth,
+        "max_torso_deg": nan_reduce(np.nanmax, window["torso_deg"]),
+        "min_hip_deg": nan_reduce(np.nanmin, window["hip_deg"]),
+        "min_knee_deg": nan_reduce(np.nanmin, window["knee_deg"]),
+        "max_shin_deg": nan_reduce(np.nanmax, window["shin_deg"]),
+        "hip_travel_norm": nan_reduce(np.nanmax, window["hip_back_norm"]) - start_back,
+        "spine_deviation_norm": nan_reduce(np.nanmax, window["spine_dev_norm"])
+        - base.spine_dev_norm,
+        "head_deviation_deg": nan_reduce(np.nanmax, window["head_ext_deg"]) - base.head_ext_deg,
+        "lockout_hip_deg": nan_reduce(np.nanmax, top["hip_deg"]),
+        "lockout_torso_deg": nan_reduce(np.nanmin, top["torso_deg"]),
+        "eccentric_s": eccentric,
+        "concentric_s": concentric,
+        "pause_s": pause_seconds(window, rep),
+        "rep_s": rep.lockout_t_s - (rep.bottom_t_s if rep.from_floor else rep.start_t_s),
+    }
+
+
+def pause_seconds(window: RepWindow, rep: RepBoundary) -> float:
+    """Time spent near the deepest point (within 10% of the rep's depth)."""
+    depth = window["depth"]
+    if not len(window) or np.all(np.isnan(depth)):
+        return math.nan
+    near = depth >= np.nanmax(depth) - _PAUSE_FRACTION * max(rep.depth, 1e-6)
+    t = window["t_s"]
+    dt = np.diff(t, append=t[-1])
+    return float(dt[near].sum())
