@@ -10,9 +10,11 @@ from pathlib import Path
 from edge import __version__
 from edge.config import PoseConfig
 from edge.errors import EdgeError
+from edge.hinge.config import HINGE_EXERCISES
 from edge.log import setup_logging
 
 logger = logging.getLogger("edge.cli")
+EXERCISES = (*HINGE_EXERCISES, "squat")
 
 
 def _parse_zone(text: str) -> list[tuple[float, float]]:
@@ -32,13 +34,34 @@ def _build_parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    replay = commands.add_parser("replay", help="run the pipeline over a video file")
+    _add_replay(commands.add_parser("replay", help="run the pipeline over a video file"))
+    return parser
+
+
+def _add_replay(replay: argparse.ArgumentParser) -> None:
     replay.add_argument("video", type=Path, help="video file (mp4, mov, avi, ...)")
     replay.add_argument(
         "--keypoints",
         type=Path,
         metavar="OUT.npz",
         help="write per-frame landmarks (see docs/keypoints.md)",
+    )
+    replay.add_argument(
+        "--events",
+        type=Path,
+        metavar="OUT.jsonl",
+        help="write rep and set events, one JSON object per line (see docs/events.md)",
+    )
+    replay.add_argument(
+        "--exercise",
+        default=None,
+        choices=list(EXERCISES),
+        help="fix the exercise instead of recognising it",
+    )
+    replay.add_argument(
+        "--camera-id",
+        default=None,
+        help="camera name in events and their ids (default: the file name)",
     )
     replay.add_argument(
         "--model",
@@ -58,31 +81,41 @@ def _build_parser() -> argparse.ArgumentParser:
         help="platform zone, relative coordinates (default: whole frame)",
     )
     replay.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
-    return parser
 
 
 def _run_replay(args: argparse.Namespace) -> int:
+    from edge.events import to_json
+    from edge.hinge import HingeConfig, HingeScorer
     from edge.pose import PoseEstimator
-    from edge.replay import replay_keypoints
+    from edge.replay import replay
     from edge.zone import Zone
 
-    if args.keypoints is None:
-        raise EdgeError("replay needs an output: --keypoints OUT.npz")
+    if args.keypoints is None and args.events is None:
+        raise EdgeError("replay needs an output: --keypoints OUT.npz and/or --events OUT.jsonl")
     overrides = {"threads": args.threads, "models_dir": args.models_dir}
     if args.model:
         overrides["landmark_model"] = args.model
-    config = PoseConfig(**overrides)
     try:
         zone = Zone(args.zone) if args.zone else None
     except ValueError as err:
         raise EdgeError(f"--zone: {err}") from err
-    estimator = PoseEstimator(config, zone)
-    track, summary = replay_keypoints(args.video, estimator, args.max_frames)
-    track.save(args.keypoints)
-    fps = summary.frames / max(summary.seconds, 1e-9)
+    estimator = PoseEstimator(PoseConfig(**overrides), zone)
+    camera = args.camera_id or args.video.stem
+    scorer = None
+    if args.events is not None:
+        scorer = HingeScorer(HingeConfig(exercise=args.exercise), session_id=camera)
+    result = replay(args.video, estimator, scorer, args.max_frames, camera)
+    if args.keypoints is not None:
+        result.track.save(args.keypoints)
+    if args.events is not None:
+        lines = [to_json(event) + "\n" for event in result.events]
+        args.events.write_text("".join(lines), encoding="utf-8")
+    reps = sum(1 for e in result.events if e["event"] == "rep")
+    fps = result.frames / max(result.seconds, 1e-9)
     print(
-        f"{args.video.name}: {summary.frames} frames, pose on {summary.frames_with_pose}, "
-        f"detector ran {summary.detector_runs}x, {fps:.1f} fps -> {args.keypoints}"
+        f"{args.video.name}: {result.frames} frames, pose on {result.frames_with_pose}, "
+        f"detector ran {result.detector_runs}x, {fps:.1f} fps"
+        + (f", {reps} reps" if scorer is not None else "")
     )
     return 0
 

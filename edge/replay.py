@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from edge.capture.video import iter_video, open_video
+from edge.events import stamp
+from edge.hinge import HingeScorer
 from edge.keypoints import KeypointTrack
 from edge.pose import PoseEstimator
 
@@ -16,47 +19,63 @@ logger = logging.getLogger(__name__)
 _PROGRESS_EVERY_S = 5.0
 
 
-@dataclass(frozen=True)
-class ReplaySummary:
-    """Figures of one replay, for the command's last line."""
+@dataclass
+class ReplayResult:
+    """Everything one replay produced."""
 
-    frames: int
-    frames_with_pose: int
-    detector_runs: int
-    seconds: float
+    track: KeypointTrack
+    events: list[dict[str, Any]] = field(default_factory=list)
+    frames_with_pose: int = 0
+    detector_runs: int = 0
+    seconds: float = 0.0
+
+    @property
+    def frames(self) -> int:
+        """Frames decoded."""
+        return len(self.track.t)
 
 
-def replay_keypoints(
-    video: Path, estimator: PoseEstimator, max_frames: int | None = None
-) -> tuple[KeypointTrack, ReplaySummary]:
-    """Runs the pose stage over every frame of a video file.
-
-    Returns:
-        The athlete's landmarks per frame and a summary.
+def replay(
+    video: Path,
+    estimator: PoseEstimator,
+    scorer: HingeScorer | None = None,
+    max_frames: int | None = None,
+    camera_id: str | None = None,
+) -> ReplayResult:
+    """Runs the pose stage (and the scorer, if given) over every frame of a video file.
 
     Raises:
         SourceError: The video cannot be read.
     """
     capture, info = open_video(video)
     capture.release()
-    track = KeypointTrack(
-        frame_size=(info.width, info.height),
-        fps=info.fps,
-        source=video.name,
-        model=estimator.landmark_model.spec.name,
+    camera = camera_id or video.stem
+    result = ReplayResult(
+        KeypointTrack(
+            frame_size=(info.width, info.height),
+            fps=info.fps,
+            source=video.name,
+            model=estimator.landmark_model.spec.name,
+        )
     )
     start = last_report = time.monotonic()
-    with_pose = 0
+    t_s = 0.0
     for frame in iter_video(video, max_frames):
+        t_s = frame.t_s
         poses = estimator.process(frame.image)
-        with_pose += bool(len(poses))
-        track.append(frame.t_s, poses)
-        now = time.monotonic()
-        if now - last_report >= _PROGRESS_EVERY_S:
-            last_report = now
-            total = info.frame_count or "?"
-            logger.info("%s: frame %d of %s", video.name, frame.index + 1, total)
-    summary = ReplaySummary(
-        len(track.t), with_pose, estimator.detector_runs, time.monotonic() - start
-    )
-    return track, summary
+        result.frames_with_pose += bool(len(poses))
+        result.track.append(t_s, poses)
+        if scorer is not None:
+            seen = len(poses) > 0
+            events = scorer.update(
+                t_s, poses.xy[0] if seen else None, poses.visibility[0] if seen else None
+            )
+            result.events += [stamp(e, camera, None) for e in events]
+        if time.monotonic() - last_report >= _PROGRESS_EVERY_S:
+            last_report = time.monotonic()
+            logger.info("%s: frame %d of %s", video.name, frame.index + 1, info.frame_count or "?")
+    if scorer is not None:
+        result.events += [stamp(e, camera, None) for e in scorer.close(t_s)]
+    result.detector_runs = estimator.detector_runs
+    result.seconds = time.monotonic() - start
+    return result

@@ -17,7 +17,7 @@ import numpy as np
 
 from edge.config import PoseConfig
 from edge.pose import PoseEstimator, load_pose_models
-from edge.replay import replay_keypoints
+from edge.replay import replay
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -25,12 +25,14 @@ DATA = ROOT.parent / "shared" / "data"
 
 def cached_keypoints(clip: Path, models: tuple, config: PoseConfig, cache: Path) -> dict:
     """Returns the clip's keypoints, computing and caching them on first use."""
-    out = cache / config.landmark_model / (clip.relative_to(DATA).as_posix().replace("/", "__")
-                                           + ".npz")
+    out = (
+        cache
+        / config.landmark_model
+        / (clip.relative_to(DATA).as_posix().replace("/", "__") + ".npz")
+    )
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-        track, _ = replay_keypoints(clip, PoseEstimator(config, models=models))
-        track.save(out)
+        replay(clip, PoseEstimator(config, models=models)).track.save(out)
     with np.load(out) as archive:
         return {key: archive[key] for key in archive.files}
 

@@ -154,20 +154,24 @@ class ExerciseConfig(_Section):
 class FaultConfig(_Section):
     """Fault thresholds (HINGE.md proxies); severity ramps from threshold to threshold+span."""
 
-    knee_min_deg: float = Field(135.0, description="knee_dominant: min knee angle below this")
-    knee_span_deg: float = Field(35.0, gt=0, description="knee_dominant: full severity span")
-    hip_knee_ratio: float = Field(
-        1.6, gt=0, description="knee_dominant: hip/knee flexion change ratio below this"
+    knee_min_deg: float = Field(
+        140.0, description="knee_dominant: judged only when the knees bend below this"
     )
-    shin_max_deg: float = Field(25.0, description="knee_dominant: or max shin angle above this")
+    hip_knee_ratio: float = Field(
+        1.25,
+        gt=0,
+        description="knee_dominant: hip flexion / knee flexion below this (a hinge folds the "
+        "hips well ahead of the knees)",
+    )
+    knee_deep_deg: float = Field(
+        75.0, description="knee_dominant: or min knee angle below this, whatever the hips"
+    )
+    knee_span_deg: float = Field(25.0, gt=0, description="knee_dominant: full severity span")
     spine_margin_norm: float = Field(
-        0.06, gt=0, description="spine_flexion: spine deviation over standing, torso lengths"
+        0.08, gt=0, description="spine_flexion: spine deviation over standing, torso lengths"
     )
     spine_span_norm: float = Field(0.10, gt=0, description="spine_flexion: full severity span")
-    torso_shortening_norm: float = Field(
-        0.12, gt=0, description="spine_flexion: or torso shorter than standing by this fraction"
-    )
-    head_margin_deg: float = Field(35.0, gt=0, description="head_extension: over standing")
+    head_margin_deg: float = Field(40.0, gt=0, description="head_extension: over standing")
     head_span_deg: float = Field(20.0, gt=0, description="head_extension: full severity span")
     chest_first_torso_deg: float = Field(
         20.0, gt=0, description="chest_first: torso inclination reached early in the descent"
@@ -175,11 +179,11 @@ class FaultConfig(_Section):
     chest_first_hip_travel_norm: float = Field(
         0.04, gt=0, description="chest_first: ...while hips moved back less than this (legs)"
     )
-    hips_rise_knee_deg: float = Field(
-        20.0, gt=0, description="hips_rise_first: knees extend this much early in the lift"
+    hips_rise_min_norm: float = Field(
+        0.08, gt=0, description="hips_rise_first: hips rise at least this (leg lengths)..."
     )
-    hips_rise_torso_deg: float = Field(
-        8.0, gt=0, description="hips_rise_first: ...while the torso rises less than this"
+    hips_rise_ratio: float = Field(
+        2.0, gt=0, description="...and this many times faster than the shoulders, early on"
     )
     lockout_margin_deg: float = Field(
         15.0, gt=0, description="incomplete_lockout: top hip angle below standing by this"
@@ -193,8 +197,14 @@ class FaultConfig(_Section):
     partial_min_torso_deg: float = Field(
         40.0, gt=0, description="partial_rep: a hinge whose torso inclines less than this"
     )
-    rushed_eccentric_s: float = Field(
-        0.6, gt=0, description="rushed_eccentric: descent faster than this (not for swings)"
+    rushed_eccentric_s: dict[str, float] = Field(
+        default_factory=lambda: {
+            "rdl": 0.8,
+            "good_morning": 0.8,
+            "single_leg_rdl": 0.8,
+            "deadlift": 0.4,
+        },
+        description="rushed_eccentric: minimum descent per exercise, seconds (none: swings)",
     )
     weights: dict[str, float] = Field(
         default_factory=lambda: {

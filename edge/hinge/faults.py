@@ -27,26 +27,32 @@ def _ramp(excess: float, span: float) -> float:
 
 
 def knee_dominant(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
-    """Squatting the hinge: deep knees, knee flexion keeping pace with hip flexion."""
+    """Squatting the hinge: knee flexion keeping pace with hip flexion, or very deep knees.
+
+    The flexion ratio judges every hinge alike: a deadlift from the floor bends the knees
+    more than an RDL, but its hips still fold well ahead of its knees.
+    """
     min_knee = nan_reduce(np.nanmin, w["knee_deg"])
-    min_hip = nan_reduce(np.nanmin, w["hip_deg"])
-    hip_flex = base.hip_deg - min_hip
-    knee_flex = base.knee_deg - min_knee
+    if not min_knee < c.knee_min_deg:
+        return 0.0
+    standing_knee = base.knee_deg if base.knee_deg > 150 else 175.0
+    standing_hip = base.hip_deg if base.hip_deg > 150 else 175.0
+    hip_flex = standing_hip - nan_reduce(np.nanmin, w["hip_deg"])
+    knee_flex = standing_knee - min_knee
     ratio = hip_flex / max(knee_flex, 1.0)
-    by_knee = _ramp(c.knee_min_deg - min_knee, c.knee_span_deg)
-    by_ratio = _ramp(c.hip_knee_ratio - ratio, c.hip_knee_ratio / 2)
-    by_shin = _ramp(nan_reduce(np.nanmax, w["shin_deg"]) - c.shin_max_deg, 15.0)
-    return max(min(by_knee, by_ratio), by_shin * by_ratio)
+    by_ratio = _ramp(c.hip_knee_ratio - ratio, c.hip_knee_ratio / 3)
+    by_depth = _ramp(c.knee_deep_deg - min_knee, c.knee_span_deg)
+    return max(by_ratio, by_depth)
 
 
 def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
-    """Rounded back: shoulder off the ear-hip line, or the torso shortening."""
+    """Rounded back: the shoulder drifts off the ear-hip (dowel) line towards the back.
+
+    BlazePose has no spine points; this sees upper-back rounding best and lumbar rounding
+    poorly, so it is reported as a severity, not a diagnosis.
+    """
     excess = nan_reduce(np.nanmax, w["spine_dev_norm"]) - base.spine_dev_norm
-    shortening = 1.0 - nan_reduce(np.nanmin, w["torso_len_px"]) / base.torso_len_px
-    return max(
-        _ramp(excess - c.spine_margin_norm, c.spine_span_norm),
-        _ramp(shortening - c.torso_shortening_norm, 0.1),
-    )
+    return _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
 
 
 def head_extension(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
@@ -83,14 +89,16 @@ def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
 
 
 def hips_rise_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
-    """Early lift led by the legs: knees straighten while the torso stays down."""
+    """Early lift led by the legs: the hips rise much faster than the shoulders."""
     early = _early(w, rep.bottom_t_s, rep.lockout_t_s, rising=True, depth=rep.depth)
-    knee = early["knee_deg"] - early["knee_deg"][:1]
-    torso_rise = early["torso_deg"][:1] - early["torso_deg"]
-    led = np.flatnonzero(knee >= c.hips_rise_knee_deg)
-    if not led.size:
+    hip_rise = nan_reduce(np.nanmax, early["hip_height_norm"] - early["hip_height_norm"][:1])
+    shoulder_rise = nan_reduce(
+        np.nanmax, early["shoulder_height_norm"] - early["shoulder_height_norm"][:1]
+    )
+    if not hip_rise >= c.hips_rise_min_norm:
         return 0.0
-    return _ramp(c.hips_rise_torso_deg - torso_rise[led[0]], c.hips_rise_torso_deg)
+    ratio = hip_rise / max(shoulder_rise, 0.01)
+    return _ramp(ratio - c.hips_rise_ratio, c.hips_rise_ratio)
 
 
 def incomplete_lockout(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig) -> float:
@@ -116,6 +124,9 @@ def partial_rep(w: RepWindow, c: FaultConfig) -> float:
     return _ramp(shortfall, c.partial_min_torso_deg / 2)
 
 
-def rushed_eccentric(eccentric_s: float, c: FaultConfig) -> float:
-    """Dropping instead of lowering: a descent shorter than the minimum."""
-    return _ramp(c.rushed_eccentric_s - eccentric_s, c.rushed_eccentric_s / 2)
+def rushed_eccentric(eccentric_s: float, exercise: str, c: FaultConfig) -> float:
+    """Dropping instead of lowering: a descent shorter than the exercise's minimum."""
+    minimum = c.rushed_eccentric_s.get(exercise, 0.0)
+    if minimum <= 0:
+        return 0.0
+    return _ramp(minimum - eccentric_s, minimum / 2)

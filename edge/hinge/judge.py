@@ -58,10 +58,10 @@ def judge(severities: dict[str, float], exercise: str, view: str, c: FaultConfig
     for code, severity in severities.items():
         if view == "front" and code not in _TIMING_FAULTS:
             verdict.withheld[code] = "front view cannot show this"
-        elif code == "rushed_eccentric" and exercise == "swing":
-            continue
         elif severity >= c.min_severity:
             verdict.faults[code] = round(severity, 2)
+    if "knee_dominant" in verdict.faults:  # an upright torso is part of squatting the hinge
+        verdict.faults.pop("partial_rep", None)
     lost = sum(c.weights.get(code, 0.0) * s for code, s in verdict.faults.items())
     verdict.score = float(np.clip(100.0 - lost, 0.0, 100.0))
     if verdict.faults:

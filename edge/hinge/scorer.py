@@ -21,6 +21,8 @@ from edge.hinge.window import Baseline, RepWindow, nan_reduce, pause_seconds, re
 
 _KEEP_AT_TOP_S = 1.0  # history kept while standing: enough for the next descent's start
 _LOCKOUT_WINDOW_S = 0.5
+_STANDING = 0.02  # depth within this of the standing level: standing tall
+_LOCKED_S = 0.1  # the frames this close to lockout show the athlete's top position
 _MIN_TORSO_SWING = 15.0  # deg: a side-view rep tilts the torso at least this much...
 _MIN_KNEE_SWING = 30.0  # ...or bends the knees this much
 _MAX_LOCKOUT_TORSO = 40.0  # deg: at lockout the torso is near upright, whatever the lifter
@@ -119,8 +121,8 @@ class HingeScorer:
         self.last_side = frame.side
         self._frames.append(frame)
         self._view.update(t_s, frame.width_norm)
-        if self._reps.phase is Phase.TOP:
-            self._baseline.update(frame)
+        if self._reps.phase is Phase.TOP and frame.depth <= self._reps.top_level + _STANDING:
+            self._baseline.update(frame)  # standing tall and still: the athlete's baseline
 
     # ----------------------------------------------------------------- reps
     def _on_rep(self, rep: RepBoundary) -> list[dict[str, Any]]:
@@ -174,7 +176,7 @@ class HingeScorer:
         self._set_start_t = rep.bottom_t_s if rep.from_floor else rep.start_t_s
 
     def _rep_event(self, window: RepWindow, rep: RepBoundary) -> dict[str, Any]:
-        top = window.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+        top = window.between(rep.lockout_t_s - _LOCKED_S, rep.lockout_t_s)
         base = self._baseline.filled_from(top)
         metrics = rep_metrics(window, rep, base)
         exercise = self._exercise.add(classify_rep(window, rep, self.config.classify))
@@ -182,7 +184,7 @@ class HingeScorer:
         severities = angle_faults(window, rep, base, self.config.faults)
         if not rep.from_floor:
             severities["rushed_eccentric"] = faults.rushed_eccentric(
-                metrics["eccentric_s"], self.config.faults
+                metrics["eccentric_s"], exercise, self.config.faults
             )
         verdict = judge(severities, exercise, view, self.config.faults)
         number = len(self._set) + 1
@@ -217,7 +219,7 @@ class HingeScorer:
         window = RepWindow([f for f in self._frames if t_top <= f.t_s <= t_bottom])
         eccentric = t_bottom - t_top
         boundary = RepBoundary(t_top, t_bottom, t_bottom, False, previous["metrics"]["depth_norm"])
-        severity = faults.rushed_eccentric(eccentric, self.config.faults)
+        severity = faults.rushed_eccentric(eccentric, previous["exercise"], self.config.faults)
         fresh = judge(
             {"rushed_eccentric": severity},
             previous["exercise"],

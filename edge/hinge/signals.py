@@ -31,6 +31,7 @@ SMOOTHED = (
     "shin_deg",
     "hip_back_norm",
     "hip_height_norm",
+    "shoulder_height_norm",
     "spine_dev_norm",
     "head_ext_deg",
     "torso_len_px",
@@ -54,6 +55,7 @@ class FrameSignals:
         shin_deg: Shin inclination from vertical, knee forward positive.
         hip_back_norm: Hip behind the ankle, in leg lengths.
         hip_height_norm: Hip above the ankle, in leg lengths.
+        shoulder_height_norm: Shoulder above the ankle, in leg lengths.
         spine_dev_norm: Shoulder off the ear-hip line towards the back, in torso lengths.
         head_ext_deg: Ear-shoulder line rotated back (looking up) from the torso line.
         torso_len_px: Shoulder-to-hip length in pixels.
@@ -80,6 +82,7 @@ class FrameSignals:
     shin_deg: float = NAN
     hip_back_norm: float = NAN
     hip_height_norm: float = NAN
+    shoulder_height_norm: float = NAN
     spine_dev_norm: float = NAN
     head_ext_deg: float = NAN
     torso_len_px: float = NAN
@@ -299,6 +302,8 @@ def _measure_side(s: FrameSignals, p: list, f: float) -> None:
         s.knee_deg = _interior(hip, knee, ankle)
         s.hip_back_norm = f * (ankle[0] - hip[0]) / leg
         s.hip_height_norm = (ankle[1] - hip[1]) / leg
+        if sh:
+            s.shoulder_height_norm = (ankle[1] - sh[1]) / leg
         if wrist:
             s.wrist_ankle_norm = (ankle[1] - wrist[1]) / leg
     if knee and ankle:
