@@ -4,6 +4,6 @@ Nothing here reads a clock, touches I/O, or imports OpenCV, onnxruntime or paho.
 """
 
 from edge.hinge.config import FAULT_CODES, HINGE_EXERCISES, HingeConfig
-from edge.hinge.scorer import HingeScorer
+from edge.hinge.scorer import HingeScorer, score_track
 
-__all__ = ["FAULT_CODES", "HINGE_EXERCISES", "HingeConfig", "HingeScorer"]
+__all__ = ["FAULT_CODES", "HINGE_EXERCISES", "HingeConfig", "HingeScorer", "score_track"]

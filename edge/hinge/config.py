@@ -146,16 +146,28 @@ class ExerciseConfig(_Section):
         description="At the bottom, one ankle this far above the other (leg lengths): "
         "single-leg RDL (the free leg swings back and up)",
     )
+    deadlift_max_knee_deg: float = Field(
+        115.0,
+        description="Knees bent below this at the bottom, load hanging: a deadlift, not "
+        "an RDL (which keeps soft knees)",
+    )
     deadlift_hands_low_norm: float = Field(
-        0.75, description="Wrists at the bottom within this of the ankles (leg lengths): floor"
+        0.22, description="Wrists at the bottom within this of the ankles (leg lengths): floor"
     )
 
 
 class FaultConfig(_Section):
     """Fault thresholds (HINGE.md proxies); severity ramps from threshold to threshold+span."""
 
-    knee_min_deg: float = Field(
-        140.0, description="knee_dominant: judged only when the knees bend below this"
+    knee_min_deg: dict[str, float] = Field(
+        default_factory=lambda: {
+            "rdl": 130.0,
+            "good_morning": 140.0,
+            "single_leg_rdl": 130.0,
+            "swing": 120.0,
+            "deadlift": 140.0,
+        },
+        description="knee_dominant: judged only when the knees bend below this, per exercise",
     )
     hip_knee_ratio: float = Field(
         1.25,
@@ -163,21 +175,38 @@ class FaultConfig(_Section):
         description="knee_dominant: hip flexion / knee flexion below this (a hinge folds the "
         "hips well ahead of the knees)",
     )
-    knee_deep_deg: float = Field(
-        75.0, description="knee_dominant: or min knee angle below this, whatever the hips"
+    knee_deep_deg: dict[str, float] = Field(
+        default_factory=lambda: {
+            "rdl": 125.0,
+            "good_morning": 135.0,
+            "single_leg_rdl": 125.0,
+            "swing": 115.0,
+            "deadlift": 75.0,
+        },
+        description="knee_dominant: or min knee angle below this, whatever the hips (a lift "
+        "from the floor bends the knees most)",
     )
     knee_span_deg: float = Field(25.0, gt=0, description="knee_dominant: full severity span")
     spine_margin_norm: float = Field(
-        0.08, gt=0, description="spine_flexion: spine deviation over standing, torso lengths"
+        0.04, gt=0, description="spine_flexion: spine deviation over standing, torso lengths"
     )
     spine_span_norm: float = Field(0.10, gt=0, description="spine_flexion: full severity span")
-    head_margin_deg: float = Field(40.0, gt=0, description="head_extension: over standing")
-    head_span_deg: float = Field(20.0, gt=0, description="head_extension: full severity span")
+    head_margin_deg: float = Field(35.0, gt=0, description="head_extension: over standing")
+    head_span_deg: float = Field(25.0, gt=0, description="head_extension: full severity span")
     chest_first_torso_deg: float = Field(
-        20.0, gt=0, description="chest_first: torso inclination reached early in the descent"
+        20.0, gt=0, description="chest_first: judged on descents tilting the torso this much"
     )
-    chest_first_hip_travel_norm: float = Field(
-        0.04, gt=0, description="chest_first: ...while hips moved back less than this (legs)"
+    chest_first_travel_norm: float = Field(
+        0.05, gt=0, description="chest_first: ...and moving the hips back this much (legs)"
+    )
+    chest_first_progress: float = Field(
+        0.4, gt=0, lt=1, description="chest_first: when the torso has done this share of its tilt"
+    )
+    chest_first_lag: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="chest_first: ...the hips' share of their travel lags by more than this",
     )
     hips_rise_min_norm: float = Field(
         0.08, gt=0, description="hips_rise_first: hips rise at least this (leg lengths)..."
@@ -186,10 +215,10 @@ class FaultConfig(_Section):
         2.0, gt=0, description="...and this many times faster than the shoulders, early on"
     )
     lockout_margin_deg: float = Field(
-        15.0, gt=0, description="incomplete_lockout: top hip angle below standing by this"
+        12.0, gt=0, description="incomplete_lockout: top hip angle below standing by this"
     )
     lockout_torso_deg: float = Field(
-        18.0, gt=0, description="incomplete_lockout: or torso still inclined this much at top"
+        12.0, gt=0, description="incomplete_lockout: or torso still inclined this much at top"
     )
     hyperextension_deg: float = Field(
         10.0, gt=0, description="hyperextension: torso leaning back past vertical by this"
@@ -204,7 +233,8 @@ class FaultConfig(_Section):
             "single_leg_rdl": 0.8,
             "deadlift": 0.4,
         },
-        description="rushed_eccentric: minimum descent per exercise, seconds (none: swings)",
+        description="rushed_eccentric: minimum descent per exercise, seconds, measured from 5% "
+        "to 95% of the rep's depth (none: swings are explosive by design)",
     )
     weights: dict[str, float] = Field(
         default_factory=lambda: {

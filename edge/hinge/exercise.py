@@ -41,7 +41,8 @@ def classify_rep(w: RepWindow, rep: RepBoundary, c: ExerciseConfig) -> str:
     if swing_up:
         return "swing"
     hands_low = nan_reduce(np.nanmedian, w["wrist_ankle_norm"][bottom]) < c.deadlift_hands_low_norm
-    return "deadlift" if rep.from_floor or hands_low else "rdl"
+    knees_bent = nan_reduce(np.nanmin, w["knee_deg"]) < c.deadlift_max_knee_deg
+    return "deadlift" if rep.from_floor or hands_low or knees_bent else "rdl"
 
 
 class ExerciseVote:

@@ -26,14 +26,14 @@ def _ramp(excess: float, span: float) -> float:
     return float(min(1.0, max(0.0, excess / span)))
 
 
-def knee_dominant(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
+def knee_dominant(w: RepWindow, base: Baseline, exercise: str, c: FaultConfig) -> float:
     """Squatting the hinge: knee flexion keeping pace with hip flexion, or very deep knees.
 
     The flexion ratio judges every hinge alike: a deadlift from the floor bends the knees
     more than an RDL, but its hips still fold well ahead of its knees.
     """
     min_knee = nan_reduce(np.nanmin, w["knee_deg"])
-    if not min_knee < c.knee_min_deg:
+    if not min_knee < c.knee_min_deg.get(exercise, 140.0):
         return 0.0
     standing_knee = base.knee_deg if base.knee_deg > 150 else 175.0
     standing_hip = base.hip_deg if base.hip_deg > 150 else 175.0
@@ -41,7 +41,7 @@ def knee_dominant(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
     knee_flex = standing_knee - min_knee
     ratio = hip_flex / max(knee_flex, 1.0)
     by_ratio = _ramp(c.hip_knee_ratio - ratio, c.hip_knee_ratio / 3)
-    by_depth = _ramp(c.knee_deep_deg - min_knee, c.knee_span_deg)
+    by_depth = _ramp(c.knee_deep_deg.get(exercise, 75.0) - min_knee, c.knee_span_deg)
     return max(by_ratio, by_depth)
 
 
@@ -75,28 +75,48 @@ def _early(w: RepWindow, t0: float, t1: float, rising: bool, depth: float) -> Re
 
 
 def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
-    """Early descent led by the chest: torso tilts while the hips stay put."""
+    """Early descent led by the chest: the torso tilts before the hips travel back.
+
+    Judged on progress, not amounts, so it holds for every body and exercise: when the
+    torso has covered `chest_first_progress` of its tilt, how much of their backward
+    travel have the hips covered?
+    """
     if rep.from_floor:
         return 0.0
-    early = _early(w, rep.start_t_s, rep.bottom_t_s, rising=False, depth=rep.depth)
-    torso = early["torso_deg"] - early["torso_deg"][:1]
-    travel = early["hip_back_norm"] - early["hip_back_norm"][:1]
-    tilted = np.flatnonzero(torso >= c.chest_first_torso_deg)
-    if not tilted.size:
+    down = w.between(rep.start_t_s, rep.bottom_t_s)
+    torso, travel = down["torso_deg"], down["hip_back_norm"]
+    if len(down) < 3 or np.isnan(torso[0]) or np.isnan(travel[0]):
         return 0.0
-    lag = c.chest_first_hip_travel_norm - travel[tilted[0]]
-    return _ramp(lag, c.chest_first_hip_travel_norm)
+    torso_span = nan_reduce(np.nanmax, torso) - torso[0]
+    travel_span = nan_reduce(np.nanmax, travel) - travel[0]
+    if not (torso_span >= c.chest_first_torso_deg and travel_span >= c.chest_first_travel_norm):
+        return 0.0
+    reached = np.flatnonzero((torso - torso[0]) / torso_span >= c.chest_first_progress)
+    if not reached.size:
+        return 0.0
+    travelled = (travel[reached[0]] - travel[0]) / travel_span
+    return _ramp(c.chest_first_progress - travelled - c.chest_first_lag, c.chest_first_lag)
 
 
 def hips_rise_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
-    """Early lift led by the legs: the hips rise much faster than the shoulders."""
-    early = _early(w, rep.bottom_t_s, rep.lockout_t_s, rising=True, depth=rep.depth)
-    hip_rise = nan_reduce(np.nanmax, early["hip_height_norm"] - early["hip_height_norm"][:1])
-    shoulder_rise = nan_reduce(
-        np.nanmax, early["shoulder_height_norm"] - early["shoulder_height_norm"][:1]
-    )
-    if not hip_rise >= c.hips_rise_min_norm:
+    """Early lift led by the legs: the hips rise much faster than the shoulders.
+
+    Judged from the hips' lowest point (not the depth signal's, which a torso tipping
+    further forward as the hips shoot up would move later) until the hips have done half
+    their rise.
+    """
+    hips = w["hip_height_norm"]
+    shoulders = w["shoulder_height_norm"]
+    if len(w) < 3 or np.all(np.isnan(hips)):
         return 0.0
+    low = int(np.nanargmin(hips))
+    rise = hips[low:] - hips[low]
+    total = nan_reduce(np.nanmax, rise)
+    if not total >= c.hips_rise_min_norm:
+        return 0.0
+    half = np.flatnonzero(rise >= 0.5 * total)
+    hip_rise = rise[half[0]]
+    shoulder_rise = shoulders[low + half[0]] - shoulders[low]
     ratio = hip_rise / max(shoulder_rise, 0.01)
     return _ramp(ratio - c.hips_rise_ratio, c.hips_rise_ratio)
 
@@ -104,7 +124,9 @@ def hips_rise_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
 def incomplete_lockout(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig) -> float:
     """Not standing tall at the top: hips short of the standing angle, torso still forward."""
     top = w.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
-    reference = min(base.hip_deg, 175.0) if not math.isnan(base.hip_deg) else 175.0
+    # The baseline cannot be trusted below 170 deg: an athlete who never locks out would
+    # teach it their incomplete top.
+    reference = 175.0 if math.isnan(base.hip_deg) else min(max(base.hip_deg, 170.0), 178.0)
     by_hip = _ramp(reference - c.lockout_margin_deg - nan_reduce(np.nanmax, top["hip_deg"]), 15.0)
     by_torso = _ramp(nan_reduce(np.nanmin, top["torso_deg"]) - c.lockout_torso_deg, 15.0)
     return max(by_hip, by_torso)

@@ -28,11 +28,11 @@ class Verdict:
 
 
 def angle_faults(
-    w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig
+    w: RepWindow, rep: RepBoundary, base: Baseline, exercise: str, c: FaultConfig
 ) -> dict[str, float]:
     """Severity of every angle-based fault on a rep (top-start or from the floor)."""
     return {
-        "knee_dominant": faults.knee_dominant(w, base, c),
+        "knee_dominant": faults.knee_dominant(w, base, exercise, c),
         "spine_flexion": faults.spine_flexion(w, base, c),
         "head_extension": faults.head_extension(w, base, c),
         "chest_first": faults.chest_first(w, rep, c),

@@ -20,8 +20,11 @@ _TOP_LEVEL_MAX = 0.2  # a "standing" depth above this is not standing
 _LOCKOUT_LEARN_RATE = 0.3  # weight of a rep's lockout depth in the standing level
 _LOCKOUT_CAP = 0.15  # the relative lockout level never lies further than this above standing
 _TURN_BACK = 0.03  # depth below the deepest point that marks the way up
+_STILL = 0.02  # depth within this of standing: standing tall (the start of a descent)
 _SETTLE_FRAMES = 2  # frames without further rise that mark lockout reached
 _SETTLE_EPS = 0.002  # depth change below this is "no further rise"
+_SETTLE_LEAN_DEG = 0.3  # torso change below this is "no further lean"
+_SETTLE_MAX_S = 0.6  # lockout is declared at most this long after reaching the top
 
 
 class Phase(StrEnum):
@@ -68,6 +71,7 @@ class RepSegmenter:
         """Drops any rep in progress (athlete lost or changed)."""
         self.phase = Phase.UNKNOWN
         self._top_t = math.nan
+        self._still_t = -math.inf
         self._start_t = math.nan
         self._max_depth = -math.inf
         self._bottom_t = math.nan
@@ -77,6 +81,8 @@ class RepSegmenter:
         self._floor_pause_s = 0.0
         self._prev_t = math.nan
         self._lock_depth = math.inf
+        self._lock_lean = math.inf
+        self._lock_start_t = math.nan
         self._lock_t = math.nan
         self._settled = 0
 
@@ -88,8 +94,15 @@ class RepSegmenter:
             self.top_level + self.config.min_amplitude_norm,
         )
 
-    def update(self, t_s: float, depth: float) -> RepBoundary | None:
-        """Feeds one frame's smoothed depth (NaN: no landmarks); returns a rep at lockout."""
+    def update(self, t_s: float, depth: float, lean: float = math.nan) -> RepBoundary | None:
+        """Feeds one frame; returns a rep when it reaches lockout.
+
+        Args:
+            t_s: Frame time.
+            depth: Smoothed depth (NaN: no landmarks this frame).
+            lean: Optional torso inclination (deg); lockout waits until it stops falling
+                too, so a lean back at the top is part of the rep it ends.
+        """
         if math.isnan(depth):
             if (
                 not math.isnan(self._last_seen_t)
@@ -106,7 +119,7 @@ class RepSegmenter:
             self._at_top(t_s, depth, up)
             return None
         if self.phase is Phase.LOCKING:
-            return self._locking(t_s, depth, up)
+            return self._locking(t_s, depth, up, lean)
         return self._in_rep(t_s, depth, up, down)
 
     def _enter_from_unknown(self, t_s: float, depth: float, up: float, down: float) -> None:
@@ -120,11 +133,18 @@ class RepSegmenter:
     def _at_top(self, t_s: float, depth: float, up: float) -> None:
         if depth <= up:
             self._top_t = t_s
+            if depth <= self.top_level + _STILL:
+                self._still_t = t_s
             level = self.top_level + _TOP_LEARN_RATE * (depth - self.top_level)
             self.top_level = min(level, _TOP_LEVEL_MAX)
             return
         self.phase = Phase.DESCENDING
-        self._start_t, self._deep, self._from_floor = self._top_t, False, False
+        # The descent began when the athlete last stood tall, not when the depth crossed
+        # the lockout level (the ease out of the top is slow).
+        start = (
+            self._still_t if self._still_t >= self._top_t - self.config.max_rep_s else self._top_t
+        )
+        self._start_t, self._deep, self._from_floor = start, False, False
         self._max_depth, self._bottom_t = depth, t_s
 
     def _in_rep(self, t_s: float, depth: float, up: float, down: float) -> RepBoundary | None:
@@ -148,6 +168,7 @@ class RepSegmenter:
         # Back at the top: wait until the rise stops, so lockout is the real lockout
         # (full extension), a frame or two later.
         self.phase, self._lock_depth, self._lock_t, self._settled = Phase.LOCKING, depth, t_s, 0
+        self._lock_start_t, self._lock_lean = t_s, math.inf
         return None
 
     def finish(self) -> RepBoundary | None:
@@ -161,10 +182,15 @@ class RepSegmenter:
         relative = self.config.lockout_fraction * (self._max_depth - self.top_level)
         return max(up, self.top_level + min(relative, _LOCKOUT_CAP))
 
-    def _locking(self, t_s: float, depth: float, up: float) -> RepBoundary | None:
-        if depth < self._lock_depth - _SETTLE_EPS:
-            self._lock_depth, self._lock_t, self._settled = depth, t_s, 0
-            return None
+    def _locking(self, t_s: float, depth: float, up: float, lean: float) -> RepBoundary | None:
+        rising = depth < self._lock_depth - _SETTLE_EPS
+        leaning = not math.isnan(lean) and lean < self._lock_lean - _SETTLE_LEAN_DEG
+        if rising or leaning:
+            self._lock_depth = min(self._lock_depth, depth)
+            self._lock_lean = lean if not math.isnan(lean) else self._lock_lean
+            self._lock_t, self._settled = t_s, 0
+            if t_s - self._lock_start_t < _SETTLE_MAX_S:
+                return None
         self._settled += 1
         if self._settled < _SETTLE_FRAMES and depth <= self._lockout_level(up):
             return None

@@ -13,7 +13,7 @@ from edge.hinge.config import HingeConfig
 from edge.hinge.events import SCHEMA_VERSION, clean, fault_list, set_summary, withheld_list
 from edge.hinge.exercise import ExerciseVote, classify_rep
 from edge.hinge.judge import angle_faults, confidence, judge
-from edge.hinge.layout import Layout
+from edge.hinge.layout import Layout, layout_for
 from edge.hinge.reps import Phase, RepBoundary, RepSegmenter
 from edge.hinge.signals import FrameSignals, SignalExtractor
 from edge.hinge.view import ViewEstimator
@@ -79,19 +79,19 @@ class HingeScorer:
             Events completed on this frame (usually none): `rep`, `rep_update`, `set`.
         """
         events: list[dict[str, Any]] = []
-        depth = math.nan
+        depth = lean = math.nan
         if xy is not None and visibility is not None:
             frame = self._signals.update(t_s, xy.tolist(), visibility.tolist())
             if frame.jumped:  # someone else, or a cut: nothing in progress carries over
                 events += self._end_set(t_s, "athlete_changed") if self._set else []
                 self._reps.reset()
                 self._frames = []
-            depth = frame.depth
+            depth, lean = frame.depth, frame.torso_deg
             if not math.isnan(depth):
                 self._seen(t_s, frame)
         if math.isnan(depth) and t_s - self._last_seen_t > self.config.reps.max_gap_s:
             self._signals.reset()  # the next person seen starts afresh
-        boundary = self._reps.update(t_s, depth)
+        boundary = self._reps.update(t_s, depth, lean)
         if boundary is not None:
             events += self._on_rep(boundary)
         events += self._check_set_end(t_s)
@@ -181,7 +181,7 @@ class HingeScorer:
         metrics = rep_metrics(window, rep, base)
         exercise = self._exercise.add(classify_rep(window, rep, self.config.classify))
         view = self._view.label(_majority_side(window))
-        severities = angle_faults(window, rep, base, self.config.faults)
+        severities = angle_faults(window, rep, base, exercise, self.config.faults)
         if not rep.from_floor:
             severities["rushed_eccentric"] = faults.rushed_eccentric(
                 metrics["eccentric_s"], exercise, self.config.faults
@@ -296,3 +296,24 @@ class HingeScorer:
 def _majority_side(window: RepWindow) -> int:
     sides = window["side"]
     return int(np.nanmean(sides) > 0.5) if len(window) else 0
+
+
+def score_track(
+    t: np.ndarray,
+    xy: np.ndarray,
+    visibility: np.ndarray,
+    config: HingeConfig | None = None,
+    session_id: str = "replay",
+) -> list[dict[str, Any]]:
+    """Scores a whole recorded track: (F,) times, (F, K, 2) pixels, (F, K) visibility.
+
+    Frames whose landmarks are all NaN count as "nobody seen". Returns every event.
+    """
+    scorer = HingeScorer(config, session_id, layout_for(xy.shape[1]))
+    events: list[dict[str, Any]] = []
+    for i in range(len(t)):
+        seen = not np.all(np.isnan(xy[i]))
+        events += scorer.update(
+            float(t[i]), xy[i] if seen else None, visibility[i] if seen else None
+        )
+    return events + scorer.close(float(t[-1]) if len(t) else 0.0)

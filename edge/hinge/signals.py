@@ -18,7 +18,8 @@ from edge.hinge.layout import JOINTS, NOSE, Layout, joint_indices
 NAN = math.nan
 _J = {name: i for i, name in enumerate(JOINTS)}
 _SIDE_SWITCH = 0.15  # visibility advantage the other side needs before we switch sides
-_FACING_RATE = 0.2  # weight of a new facing vote (toe-heel and nose-ear directions)
+_FACING_RATE = 0.1  # weight of a new facing vote (toe-heel or nose-ear direction)
+_UPRIGHT = 0.35  # shoulder within this many torso lengths of above the hip: upright
 _FOLD_WEIGHT = 0.5  # torso fold counts half: horizontal torso ~ shoulder drop of a hinge
 _JUMP_TORSOS = 0.6  # hips moving this many torso lengths...
 _JUMP_S = 0.25  # ...within this time is a different person or a cut, not motion
@@ -57,7 +58,8 @@ class FrameSignals:
         hip_height_norm: Hip above the ankle, in leg lengths.
         shoulder_height_norm: Shoulder above the ankle, in leg lengths.
         spine_dev_norm: Shoulder off the ear-hip line towards the back, in torso lengths.
-        head_ext_deg: Ear-shoulder line rotated back (looking up) from the torso line.
+        head_ext_deg: Face (ear -> nose) turned up from the torso's perpendicular: 0 head
+            in line with the torso, positive looking up, negative chin tucked.
         torso_len_px: Shoulder-to-hip length in pixels.
         width_norm: Mean of shoulder and hip width over torso length (the view cue).
         wrist_up_norm: Wrists above the hips, in torso lengths.
@@ -153,11 +155,19 @@ class SignalExtractor:
         return self._side
 
     def _update_facing(self, near: list, nose: tuple | None) -> float:
+        """Which way the athlete faces in the image, voted over time.
+
+        Toes ahead of heels is the sure cue (feet stay put through a rep). Nose ahead of
+        ear is only asked while the torso is upright: bent over with the head down, the
+        nose can sit behind the ear and would flip every angle's sign.
+        """
         votes = []
-        if near[_J["toe"]] and near[_J["heel"]]:
-            votes.append(near[_J["toe"]][0] - near[_J["heel"]][0])
-        if nose and near[_J["ear"]]:
-            votes.append(nose[0] - near[_J["ear"]][0])
+        toe, heel, ear = near[_J["toe"]], near[_J["heel"]], near[_J["ear"]]
+        sh, hip = near[_J["shoulder"]], near[_J["hip"]]
+        if toe and heel and abs(toe[0] - heel[0]) > 1.0:
+            votes.append(toe[0] - heel[0])
+        elif nose and ear and sh and hip and abs(sh[0] - hip[0]) < _UPRIGHT * _dist(sh, hip):
+            votes.append(nose[0] - ear[0])
         for v in votes:
             self._facing += _FACING_RATE * ((1.0 if v > 0 else -1.0) - self._facing)
         return 1.0 if self._facing >= 0 else -1.0
@@ -187,6 +197,10 @@ class SignalExtractor:
         facing = self._update_facing(near, xy[self._nose] if nose_vis else None)
         raw = FrameSignals(t_s=t_s, side=side, jumped=jumped)
         _measure_side(raw, near, facing)
+        nose = xy[self._nose] if nose_vis and xy[self._nose][0] == xy[self._nose][0] else None
+        ear, sh, hip = near[_J["ear"]], near[_J["shoulder"]], near[_J["hip"]]
+        if nose and ear and sh and hip:
+            _measure_head(raw, nose, ear, sh, hip, facing)
         _measure_both(raw, left, right)
         self._xy = xy
         raw.depth = raw.depth_raw = _nanmax(
@@ -313,15 +327,26 @@ def _measure_side(s: FrameSignals, p: list, f: float) -> None:
 
 
 def _measure_dowel(s: FrameSignals, ear: tuple, sh: tuple, hip: tuple, f: float) -> None:
-    """Spine and head against the dowel line (back of the head, upper back, sacrum)."""
+    """Spine against the dowel line (back of the head, upper back, sacrum)."""
     ax, ay = ear[0] - hip[0], ear[1] - hip[1]
     length = math.hypot(ax, ay)
     if length > 0:
         nx, ny = f * ay / length, -f * ax / length  # unit normal pointing to the back
         s.spine_dev_norm = ((sh[0] - hip[0]) * nx + (sh[1] - hip[1]) * ny) / s.torso_len_px
+
+
+def _measure_head(
+    s: FrameSignals, nose: tuple, ear: tuple, sh: tuple, hip: tuple, f: float
+) -> None:
+    """Head pitch against the torso: the face (ear -> nose) turning up is extension.
+
+    The ear sits close to the head's pivot, so the ear-shoulder line barely moves when the
+    athlete looks up; the ear-nose line turns with the face.
+    """
     ux, uy = sh[0] - hip[0], sh[1] - hip[1]
-    vx, vy = ear[0] - sh[0], ear[1] - sh[1]
-    s.head_ext_deg = -f * math.degrees(math.atan2(ux * vy - uy * vx, ux * vx + uy * vy))
+    vx, vy = nose[0] - ear[0], nose[1] - ear[1]
+    angle = math.degrees(math.atan2(ux * vy - uy * vx, ux * vx + uy * vy))
+    s.head_ext_deg = 90.0 - f * angle
 
 
 def _measure_both(s: FrameSignals, left: list, right: list) -> None:

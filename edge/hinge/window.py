@@ -99,8 +99,7 @@ class Baseline:
 
 def rep_metrics(window: RepWindow, rep: RepBoundary, base: Baseline) -> dict[str, float]:
     """The per-rep metrics HINGE.md asks for (NaN where a view could not measure one)."""
-    eccentric = math.nan if rep.from_floor else rep.bottom_t_s - rep.start_t_s
-    concentric = rep.lockout_t_s - rep.bottom_t_s
+    eccentric, concentric = phase_durations(window, rep)
     top = window.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
     start_back = window.at("hip_back_norm", rep.bottom_t_s if rep.from_floor else rep.start_t_s)
     return {
@@ -120,6 +119,47 @@ def rep_metrics(window: RepWindow, rep: RepBoundary, base: Baseline) -> dict[str
         "pause_s": pause_seconds(window, rep),
         "rep_s": rep.lockout_t_s - (rep.bottom_t_s if rep.from_floor else rep.start_t_s),
     }
+
+
+def _crossing(t: np.ndarray, depth: np.ndarray, level: float, last: bool) -> float:
+    """First (or last) time the depth is on the far side of `level` (NaN if never)."""
+    hits = np.flatnonzero(depth >= level) if not last else np.flatnonzero(depth <= level)
+    if not hits.size:
+        return math.nan
+    return float(t[hits[-1] if last else hits[0]])
+
+
+def phase_durations(window: RepWindow, rep: RepBoundary) -> tuple[float, float]:
+    """Eccentric and concentric time, measured between 5% and 95% of the rep's depth.
+
+    Thresholds rather than the segmenter's times: an athlete eases out of the top and
+    into the bottom, and where exactly "moving" begins is otherwise a matter of noise.
+    """
+    t, depth = window["t_s"], window["depth_raw"]
+    if not len(window) or np.all(np.isnan(depth)):
+        return math.nan, math.nan
+    b = int(np.argmin(np.abs(t - rep.bottom_t_s)))
+    deepest = nan_reduce(np.nanmax, depth)
+    before, after = depth[: b + 1], depth[b:]
+    top0 = nan_reduce(np.nanmin, before)
+    top1 = nan_reduce(np.nanmin, after)
+    eccentric = math.nan
+    if not rep.from_floor:
+        lo, hi = top0 + 0.05 * (deepest - top0), top0 + 0.95 * (deepest - top0)
+        eccentric = _crossing(t[: b + 1], before, hi, False) - _crossing(
+            t[: b + 1], before, lo, True
+        )
+    lo, hi = top1 + 0.05 * (deepest - top1), top1 + 0.95 * (deepest - top1)
+    leaving = np.flatnonzero(after >= hi)
+    arrived = np.flatnonzero(after <= lo)
+    concentric = math.nan
+    if leaving.size and arrived.size:
+        concentric = (
+            float(t[b + arrived[0]] - t[b + leaving[leaving < arrived[0]][-1]])
+            if (leaving < arrived[0]).any()
+            else math.nan
+        )
+    return eccentric, concentric
 
 
 def pause_seconds(window: RepWindow, rep: RepBoundary) -> float:
