@@ -228,13 +228,13 @@ class FaultConfig(_Section):
     )
     rushed_eccentric_s: dict[str, float] = Field(
         default_factory=lambda: {
-            "rdl": 0.8,
-            "good_morning": 0.8,
-            "single_leg_rdl": 0.8,
-            "deadlift": 0.4,
+            "rdl": 0.4,
+            "good_morning": 0.4,
+            "single_leg_rdl": 0.4,
+            "deadlift": 0.2,
         },
-        description="rushed_eccentric: minimum descent per exercise, seconds, measured from 5% "
-        "to 95% of the rep's depth (none: swings are explosive by design)",
+        description="rushed_eccentric: minimum descent per exercise, seconds, measured from 10% "
+        "to 90% of the rep's depth (none: swings are explosive by design)",
     )
     weights: dict[str, float] = Field(
         default_factory=lambda: {

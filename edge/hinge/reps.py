@@ -24,7 +24,7 @@ _STILL = 0.02  # depth within this of standing: standing tall (the start of a de
 _SETTLE_FRAMES = 2  # frames without further rise that mark lockout reached
 _SETTLE_EPS = 0.002  # depth change below this is "no further rise"
 _SETTLE_LEAN_DEG = 0.3  # torso change below this is "no further lean"
-_SETTLE_MAX_S = 0.6  # lockout is declared at most this long after reaching the top
+_SETTLE_MAX_S = 1.2  # lockout is declared at most this long after reaching the top level
 
 
 class Phase(StrEnum):
@@ -72,6 +72,7 @@ class RepSegmenter:
         self.phase = Phase.UNKNOWN
         self._top_t = math.nan
         self._still_t = -math.inf
+        self._last_lock_t = -math.inf
         self._start_t = math.nan
         self._max_depth = -math.inf
         self._bottom_t = math.nan
@@ -108,7 +109,9 @@ class RepSegmenter:
                 not math.isnan(self._last_seen_t)
                 and t_s - self._last_seen_t > self.config.max_gap_s
             ):
-                self.reset()
+                # Lost while finishing the rise: the athlete was seen most of the way up,
+                # so the rep stands (a plate hiding the lockout is common from the side).
+                return self.finish()
             return None
         self._last_seen_t = t_s
         up, down = self.thresholds
@@ -133,10 +136,10 @@ class RepSegmenter:
     def _at_top(self, t_s: float, depth: float, up: float) -> None:
         if depth <= up:
             self._top_t = t_s
-            if depth <= self.top_level + _STILL:
+            if depth <= self.top_level + _STILL:  # standing still: learn the standing level
                 self._still_t = t_s
-            level = self.top_level + _TOP_LEARN_RATE * (depth - self.top_level)
-            self.top_level = min(level, _TOP_LEVEL_MAX)
+                level = self.top_level + _TOP_LEARN_RATE * (depth - self.top_level)
+                self.top_level = min(level, _TOP_LEVEL_MAX)
             return
         self.phase = Phase.DESCENDING
         # The descent began when the athlete last stood tall, not when the depth crossed
@@ -160,10 +163,10 @@ class RepSegmenter:
         if t_s - self._start_t > self.config.max_rep_s and self.phase is not Phase.BOTTOM:
             self.reset()  # an excursion this long is something else (sitting, tying a shoe)
             return None
-        up = max(
-            up, self.top_level + self.config.lockout_fraction * (self._max_depth - self.top_level)
-        )
-        if depth > up or not self._deep:
+        if depth > self._lockout_level(up):
+            return None
+        if not self._deep:  # back up without having been deep: jitter or a partial, no rep
+            self.phase, self._top_t = Phase.TOP, t_s
             return None
         # Back at the top: wait until the rise stops, so lockout is the real lockout
         # (full extension), a frame or two later.
@@ -217,7 +220,7 @@ class RepSegmenter:
             if counted
             else None
         )
-        self.phase, self._top_t = Phase.TOP, t_s
+        self.phase, self._top_t, self._last_lock_t = Phase.TOP, t_s, t_s
         if rep is not None:  # the athlete's own top: some stand taller than others read
             level = self.top_level + _LOCKOUT_LEARN_RATE * (self._lock_depth - self.top_level)
             self.top_level = min(level, _TOP_LEVEL_MAX)

@@ -21,6 +21,7 @@ from edge.hinge.window import Baseline, RepWindow, nan_reduce, pause_seconds, re
 
 _KEEP_AT_TOP_S = 1.0  # history kept while standing: enough for the next descent's start
 _LOCKOUT_WINDOW_S = 0.5
+_LIFT_OFF = 0.05  # within this share of the rep's depth of the deepest point: still down
 _STANDING = 0.02  # depth within this of the standing level: standing tall
 _LOCKED_S = 0.1  # the frames this close to lockout show the athlete's top position
 _MIN_TORSO_SWING = 15.0  # deg: a side-view rep tilts the torso at least this much...
@@ -127,7 +128,7 @@ class HingeScorer:
     # ----------------------------------------------------------------- reps
     def _on_rep(self, rep: RepBoundary) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
-        rep = self._exact_bottom(rep)
+        rep = self._exact_bottom(rep, lift_off=rep.from_floor)
         if not self._plausible(rep):
             return events
         if not self._set:
@@ -136,7 +137,8 @@ class HingeScorer:
             # A set of lifts from the floor: the lowering before this lift belongs to the
             # previous rep (a rep counts floor -> lockout, the way down completes it).
             events.append(self._lowering(rep.start_t_s, rep.bottom_t_s))
-            rep = replace(rep, start_t_s=rep.bottom_t_s, from_floor=True)
+            floor = replace(rep, from_floor=True)
+            rep = replace(self._exact_bottom(floor, lift_off=True), start_t_s=self._arrival(rep))
         window = RepWindow([f for f in self._frames if f.t_s >= rep.start_t_s])
         events.append(self._rep_event(window, rep))
         self._last_rep_t = rep.lockout_t_s
@@ -161,13 +163,33 @@ class HingeScorer:
         upright = window.at("torso_deg", rep.lockout_t_s) <= _MAX_LOCKOUT_TORSO
         return bool(moved and upright)
 
-    def _exact_bottom(self, rep: RepBoundary) -> RepBoundary:
-        """Times the bottom on the unsmoothed signal (the filter lags by a frame or two)."""
-        window = RepWindow([f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s])
+    def _exact_bottom(self, rep: RepBoundary, lift_off: bool = False) -> RepBoundary:
+        """Times the bottom on the unsmoothed signal (the filter lags by a frame or two).
+
+        The deepest moment, or for a lift from the floor the lift-off: the last moment
+        still at depth before the rise.
+        """
+        frames = [f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s]
+        window = RepWindow(frames)
         raw = window["depth_raw"]
-        if not len(window) or np.all(np.isnan(raw)) or rep.from_floor:
+        if not len(window) or np.all(np.isnan(raw)):
             return rep
-        return replace(rep, bottom_t_s=float(window["t_s"][int(np.nanargmax(raw))]))
+        if not lift_off:
+            return replace(rep, bottom_t_s=float(window["t_s"][int(np.nanargmax(raw))]))
+        deep = np.flatnonzero(raw >= np.nanmax(raw) - _LIFT_OFF * max(rep.depth, 1e-6))
+        return replace(rep, bottom_t_s=float(window["t_s"][deep[-1]]))
+
+    def _arrival(self, rep: RepBoundary) -> float:
+        """When the hips got lowest on the way down: the start of a lift from the floor.
+
+        Not the depth signal's deepest point: hips shooting up first tip the torso further
+        forward and move that later, into the lift being judged.
+        """
+        window = RepWindow([f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s])
+        hips = window["hip_height_norm"]
+        if not len(window) or np.all(np.isnan(hips)):
+            return rep.bottom_t_s
+        return float(window["t_s"][int(np.nanargmin(hips))])
 
     def _start_set(self, rep: RepBoundary) -> None:
         self._set_no += 1

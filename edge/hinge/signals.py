@@ -20,6 +20,7 @@ _J = {name: i for i, name in enumerate(JOINTS)}
 _SIDE_SWITCH = 0.15  # visibility advantage the other side needs before we switch sides
 _FACING_RATE = 0.1  # weight of a new facing vote (toe-heel or nose-ear direction)
 _UPRIGHT = 0.35  # shoulder within this many torso lengths of above the hip: upright
+_HEIGHT_PER_SHOULDER_WIDTH = 3.2  # shoulder-to-ankle height over biacromial width, adults
 _FOLD_WEIGHT = 0.5  # torso fold counts half: horizontal torso ~ shoulder drop of a hinge
 _JUMP_TORSOS = 0.6  # hips moving this many torso lengths...
 _JUMP_S = 0.25  # ...within this time is a different person or a cut, not motion
@@ -214,7 +215,9 @@ class SignalExtractor:
             / 4
         )
         for name, filt in self._filters.items():
-            setattr(raw, name, filt(t_s, getattr(raw, name)))
+            value = getattr(raw, name)
+            if not math.isnan(value):  # a missing value stays missing (not the last one held)
+                setattr(raw, name, filt(t_s, value))
         return raw
 
     def _depth(self, t_s: float, s: FrameSignals, vis: list, near: list) -> float:
@@ -225,6 +228,15 @@ class SignalExtractor:
         if sh is None or an is None or not (hip and knee and ankle):
             return NAN
         height = s.torso_len_px + _dist(hip, knee) + _dist(knee, ankle)
+        # Facing the camera, every segment foreshortens as the athlete folds towards it,
+        # but the shoulders' width does not: it bounds the height from below (the
+        # shoulder-to-ankle height is about 3.2 shoulder widths in adults).
+        lsh, rsh = (
+            self._seen(vis, self._left[_J["shoulder"]]),
+            self._seen(vis, self._right[_J["shoulder"]]),
+        )
+        if lsh and rsh:
+            height = max(height, _HEIGHT_PER_SHOULDER_WIDTH * _dist(lsh, rsh))
         if not math.isnan(height):
             dt = 0.0 if math.isnan(self._scale_t) else max(0.0, t_s - self._scale_t)
             decayed = self._scale_px * (1.0 - self.config.scale_decay_per_s) ** dt
@@ -272,6 +284,12 @@ class SignalExtractor:
             return "glitch"
         self._anchor, self._jump = here, None
         return "new"
+
+    def _seen(self, vis: list, index: int) -> tuple | None:
+        point = self._xy[index]
+        if vis[index] < self.config.min_visibility or point[0] != point[0]:
+            return None
+        return point[0], point[1]
 
     def _best_y(self, vis: list, joint: int) -> float | None:
         """The y of the better-seen of a left/right pair, if it is seen well enough.

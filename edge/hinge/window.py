@@ -13,6 +13,7 @@ from edge.hinge.signals import FrameSignals
 
 _FIELDS = tuple(f.name for f in fields(FrameSignals))
 _LOCKOUT_WINDOW_S = 0.5  # the end of the rise judged as "the top" of a rep
+_TEMPO_LOW, _TEMPO_HIGH = 0.1, 0.9  # a phase is timed between these shares of the depth
 _PAUSE_FRACTION = 0.1  # within this fraction of the rep's depth counts as pausing at bottom
 
 
@@ -130,35 +131,36 @@ def _crossing(t: np.ndarray, depth: np.ndarray, level: float, last: bool) -> flo
 
 
 def phase_durations(window: RepWindow, rep: RepBoundary) -> tuple[float, float]:
-    """Eccentric and concentric time, measured between 5% and 95% of the rep's depth.
+    """Eccentric and concentric time, measured between 10% and 90% of the rep's depth.
 
     Thresholds rather than the segmenter's times: an athlete eases out of the top and
     into the bottom, and where exactly "moving" begins is otherwise a matter of noise.
+    On a lightly smoothed depth: the live filter's lag would stretch a fast descent.
     """
-    t, depth = window["t_s"], window["depth_raw"]
-    if not len(window) or np.all(np.isnan(depth)):
+    t, raw = window["t_s"], window["depth_raw"]
+    if not len(window) or np.all(np.isnan(raw)):
         return math.nan, math.nan
+    # A 3-frame running mean: steadier than raw landmarks, without the filter's lag.
+    depth = np.convolve(np.nan_to_num(raw, nan=np.nanmean(raw)), np.ones(3) / 3, mode="same")
     b = int(np.argmin(np.abs(t - rep.bottom_t_s)))
     deepest = nan_reduce(np.nanmax, depth)
-    before, after = depth[: b + 1], depth[b:]
-    top0 = nan_reduce(np.nanmin, before)
-    top1 = nan_reduce(np.nanmin, after)
     eccentric = math.nan
     if not rep.from_floor:
-        lo, hi = top0 + 0.05 * (deepest - top0), top0 + 0.95 * (deepest - top0)
+        before = depth[: b + 1]
+        top = nan_reduce(np.nanmin, before)
+        lo, hi = top + _TEMPO_LOW * (deepest - top), top + _TEMPO_HIGH * (deepest - top)
         eccentric = _crossing(t[: b + 1], before, hi, False) - _crossing(
             t[: b + 1], before, lo, True
         )
-    lo, hi = top1 + 0.05 * (deepest - top1), top1 + 0.95 * (deepest - top1)
-    leaving = np.flatnonzero(after >= hi)
+    after = depth[b:]
+    top = nan_reduce(np.nanmin, after)
+    lo, hi = top + _TEMPO_LOW * (deepest - top), top + _TEMPO_HIGH * (deepest - top)
     arrived = np.flatnonzero(after <= lo)
     concentric = math.nan
-    if leaving.size and arrived.size:
-        concentric = (
-            float(t[b + arrived[0]] - t[b + leaving[leaving < arrived[0]][-1]])
-            if (leaving < arrived[0]).any()
-            else math.nan
-        )
+    if arrived.size:
+        leaving = np.flatnonzero(after[: arrived[0]] >= hi)
+        if leaving.size:
+            concentric = float(t[b + arrived[0]] - t[b + leaving[-1]])
     return eccentric, concentric
 
 

@@ -208,8 +208,8 @@ def _fault_bottom(p: Posture, f: dict[str, float], depth: float) -> Posture:
     if f.get("knee_dominant"):
         s = f["knee_dominant"]
         torso = hip - knee + ankle
-        knee, ankle = knee + 65 * s, ankle + 22 * s
-        hip = (torso - 35 * s) + knee - ankle  # torso more upright, hips down not back
+        knee, ankle = knee + 80 * s, ankle + 25 * s
+        hip = (torso - 30 * s) + knee - ankle  # torso more upright, hips down not back
     spine = 50 * f.get("spine_flexion", 0.0)
     hip -= 0.5 * spine  # keep the shoulders at about the same height
     return dataclasses.replace(

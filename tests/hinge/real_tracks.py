@@ -1,0 +1,51 @@
+"""Real keypoint tracks for the golden tests: the pose stage over the dev clips, cached.
+
+The cache lives in pytest's cache folder, keyed by the pose code and the models, so a
+change to either recomputes it; CI starts without one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from edge.config import PoseConfig
+from edge.pose import PoseEstimator
+from edge.replay import replay
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pose_code_key() -> str:
+    """A digest of everything that decides the landmarks: pose code and model manifest."""
+    digest = hashlib.sha256()
+    for path in [*sorted((ROOT / "edge" / "pose").glob("*.py")), ROOT / "models/manifest.json"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def clip_track(clip: Path, cache: Path, models: tuple) -> dict[str, np.ndarray]:
+    """(t, xy, visibility) of a clip, from the cache or computed now."""
+    out = cache / (hashlib.sha256(str(clip).encode()).hexdigest()[:16] + ".npz")
+    if not out.exists():
+        result = replay(clip, PoseEstimator(PoseConfig(), models=models))
+        result.track.save(out)
+    with np.load(out) as data:
+        return {key: data[key] for key in ("t", "xy", "visibility")}
+
+
+def load_posetrack(path: Path) -> dict[str, np.ndarray]:
+    """A BlazePose `.posetrack.json` (idvorkin/swing-analyzer) as (t, xy, visibility)."""
+    doc = json.loads(path.read_text())
+    frames = doc["frames"]
+    xy = np.full((len(frames), 33, 2), np.nan, np.float32)
+    vis = np.zeros((len(frames), 33), np.float32)
+    for i, frame in enumerate(frames):
+        if frame["keypoints"]:
+            xy[i] = [[k["x"], k["y"]] for k in frame["keypoints"]]
+            vis[i] = [k.get("score", 1.0) for k in frame["keypoints"]]
+    t = np.array([f["videoTime"] for f in frames], np.float64)
+    return {"t": t, "xy": xy, "visibility": vis, "fps": doc["metadata"]["fps"]}

@@ -1,0 +1,87 @@
+"""Golden expectations on real footage (tests/golden/hinge_real.csv), end to end.
+
+Pose stage + hinge engine over the dev clips in ../shared/data; skipped where that folder
+is absent. Known failures are listed in the table with their reason and run as strict
+xfails, so a fix shows up as a pass to record.
+"""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from edge.hinge import HINGE_EXERCISES, score_track
+from tests.hinge.real_tracks import clip_track, load_posetrack, pose_code_key
+
+pytestmark = pytest.mark.data
+TABLE = Path(__file__).resolve().parents[1] / "golden" / "hinge_real.csv"
+SWING = "idvorkin__swing-analyzer/e2e-tests/fixtures/poses/swing-sample-4reps"
+
+
+def _cases():
+    for row in csv.DictReader(TABLE.open()):
+        known = dict(_split(item) for item in row["xfail"].split("|") if item)
+        name = Path(row["clip"]).stem
+        checks = [("reps", None)]
+        if row["exercise"]:
+            checks.append(("exercise", None))
+        checks += [("present", c) for c in row["present"].split(";") if c]
+        checks += [("absent", c) for c in row["absent"].split(";") if c]
+        for kind, code in checks:
+            key = kind if code is None else f"{kind}:{code}"
+            marks = [pytest.mark.xfail(strict=True, reason=known[key])] if key in known else []
+            yield pytest.param(row, kind, code, id=f"{name}-{key}", marks=marks)
+
+
+def _split(item):
+    kind, rest = item.split(":", 1)
+    if kind in ("present", "absent"):
+        code, reason = rest.split(":", 1)
+        return f"{kind}:{code}", reason
+    return kind, rest
+
+
+@pytest.fixture(scope="module")
+def events_of(shared_data, pose_models, request):
+    cache = Path(request.config.cache.mkdir(f"real-tracks-{pose_code_key()}"))
+    memo = {}
+
+    def run(clip):
+        if clip not in memo:
+            track = clip_track(shared_data / clip, cache, pose_models)
+            memo[clip] = score_track(track["t"], track["xy"], track["visibility"])
+        return memo[clip]
+
+    return run
+
+
+@pytest.mark.parametrize(("row", "kind", "code"), list(_cases()))
+def test_real_clip(events_of, row, kind, code):
+    reps = [e for e in events_of(row["clip"]) if e["event"] == "rep"]
+    found = {f["code"] for r in reps for f in r["faults"]}
+    if kind == "reps":
+        assert len(reps) == int(row["reps"])
+    elif kind == "exercise":
+        kinds = {"squat" if r["exercise"] == "squat" else "hinge" for r in reps}
+        assert kinds == {row["exercise"]}, [r["exercise"] for r in reps]
+        assert all(r["exercise"] in (*HINGE_EXERCISES, "squat") for r in reps)
+    elif kind == "present":
+        assert code in found, found
+    else:
+        assert code not in found, found
+
+
+def test_swing_bottoms_within_three_frames(shared_data):
+    """The 4-rep kettlebell swing track: four reps, bottoms within 3 frames of the truth."""
+    import json
+
+    base = shared_data / SWING
+    track = load_posetrack(base.with_suffix(".posetrack.json"))
+    truth = json.loads(base.with_suffix(".groundtruth.json").read_text())
+    bottoms = [a["frame_index"] for a in truth["annotations"] if a["position"] == "bottom"]
+    events = score_track(track["t"], track["xy"], track["visibility"])
+    reps = [e for e in events if e["event"] == "rep"]
+    assert len(reps) == len(bottoms) == 4
+    assert {r["exercise"] for r in reps} == {"swing"}
+    found = [round(r["t_bottom_s"] * track["fps"]) for r in reps]
+    assert all(abs(f - b) <= 3 for f, b in zip(found, bottoms, strict=True)), (found, bottoms)
