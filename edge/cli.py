@@ -10,7 +10,7 @@ from pathlib import Path
 from edge import __version__
 from edge.config import PoseConfig
 from edge.errors import EdgeError
-from edge.hinge.config import HINGE_EXERCISES
+from edge.hinge.config import FAULT_CODES, HINGE_EXERCISES
 from edge.log import setup_logging
 
 logger = logging.getLogger("edge.cli")
@@ -35,7 +35,48 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     _add_replay(commands.add_parser("replay", help="run the pipeline over a video file"))
+    _add_synth(commands.add_parser("synth", help="render a synthetic athlete doing a set"))
     return parser
+
+
+def _parse_fault(text: str) -> tuple[str, float]:
+    """`code` or `code=severity` (severity in [0, 1], default 0.8)."""
+    code, _, value = text.partition("=")
+    if code not in FAULT_CODES:
+        raise argparse.ArgumentTypeError(f"unknown fault {code!r}; known: {', '.join(FAULT_CODES)}")
+    try:
+        severity = float(value) if value else 0.8
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text}: severity must be a number") from err
+    if not 0 <= severity <= 1:
+        raise argparse.ArgumentTypeError(f"{text}: severity must lie in [0, 1]")
+    return code, severity
+
+
+def _add_synth(synth: argparse.ArgumentParser) -> None:
+    synth.add_argument("out", type=Path, help="video to write (.mp4); truth goes to .truth.json")
+    synth.add_argument("--exercise", default="rdl", choices=list(EXERCISES))
+    synth.add_argument("--reps", type=int, default=5)
+    synth.add_argument(
+        "--fault",
+        type=_parse_fault,
+        action="append",
+        default=[],
+        metavar="CODE[=SEVERITY]",
+        help="inject a fault (repeatable)",
+    )
+    synth.add_argument(
+        "--view",
+        default="side_left",
+        choices=["side_left", "side_right", "oblique_left", "oblique_right", "front"],
+    )
+    synth.add_argument("--seed", type=int, default=0, help="body, clothes, gym and noise")
+    synth.add_argument("--speed", type=float, default=1.0, help="tempo factor (0.5: 2x fast)")
+    synth.add_argument("--start", choices=["top", "floor"], default=None)
+    synth.add_argument("--distance", type=float, default=3.5, help="camera distance, metres")
+    synth.add_argument("--camera-height", type=float, default=1.2, help="metres")
+    synth.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT")
+    synth.add_argument("--fps", type=float, default=30.0)
 
 
 def _add_replay(replay: argparse.ArgumentParser) -> None:
@@ -120,6 +161,38 @@ def _run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_synth(args: argparse.Namespace) -> int:
+    from edge.synth.clip import ClipCamera, render_clip, truth_path
+    from edge.synth.motion import MotionSpec
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError as err:
+        raise EdgeError(f"--size must look like 1280x720, got {args.size!r}") from err
+    spec = MotionSpec(
+        exercise=args.exercise,
+        reps=args.reps,
+        faults=dict(args.fault),
+        speed=args.speed,
+        start=args.start,
+    )
+    camera = ClipCamera(
+        view=args.view,
+        distance_m=args.distance,
+        height_m=args.camera_height,
+        width_px=width,
+        height_px=height,
+        focal_px=900.0 * width / 1280,
+        fps=args.fps,
+    )
+    truth = render_clip(spec, camera, args.out, args.seed)
+    print(
+        f"{args.out}: {len(truth['frames'])} frames, {len(truth['reps'])} reps of "
+        f"{args.exercise}, faults {truth['faults'] or 'none'} -> {truth_path(args.out)}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the process exit code."""
     args = _build_parser().parse_args(argv)
@@ -127,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "replay":
             return _run_replay(args)
+        if args.command == "synth":
+            return _run_synth(args)
     except EdgeError as err:
         logger.error("%s", err)
         return 2

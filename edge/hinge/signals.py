@@ -21,6 +21,7 @@ _SIDE_SWITCH = 0.15  # visibility advantage the other side needs before we switc
 _FACING_RATE = 0.1  # weight of a new facing vote (toe-heel or nose-ear direction)
 _UPRIGHT = 0.35  # shoulder within this many torso lengths of above the hip: upright
 _HEIGHT_PER_SHOULDER_WIDTH = 3.2  # shoulder-to-ankle height over biacromial width, adults
+_DEPTH_MIN, _DEPTH_MAX = -0.25, 0.85  # outside: the landmarks do not describe a body
 _FOLD_WEIGHT = 0.5  # torso fold counts half: horizontal torso ~ shoulder drop of a hinge
 _JUMP_TORSOS = 0.6  # hips moving this many torso lengths...
 _JUMP_S = 0.25  # ...within this time is a different person or a cut, not motion
@@ -204,9 +205,9 @@ class SignalExtractor:
             _measure_head(raw, nose, ear, sh, hip, facing)
         _measure_both(raw, left, right)
         self._xy = xy
-        raw.depth = raw.depth_raw = _nanmax(
-            self._depth(t_s, raw, vis, near), _FOLD_WEIGHT * self._fold(raw, near)
-        )
+        depth = _nanmax(self._depth(t_s, raw, vis, near), _FOLD_WEIGHT * self._fold(raw, near))
+        # Shoulders below the ankles, or far above them, is no body: a misfit pose.
+        raw.depth = raw.depth_raw = depth if _DEPTH_MIN <= depth <= _DEPTH_MAX else NAN
         raw.visibility = (
             sum(
                 vis[(self._left, self._right)[side][_J[j]]]

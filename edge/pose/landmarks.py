@@ -52,10 +52,12 @@ def refine_from_heatmap(xy_norm: np.ndarray, heatmap: np.ndarray) -> npt.NDArray
     conf = _sigmoid(window) * valid
     total = conf.sum(axis=(1, 2))
     safe = np.maximum(total, 1e-12)
+    # MediaPipe's convention, which the model was validated with: cell index / size, no
+    # half-cell centring (RefineLandmarksFromHeatMap in mediapipe/calculators/util).
     refined = np.stack(
         [
-            ((conf * cols[:, None, :]).sum(axis=(1, 2)) / safe + 0.5) / size,
-            ((conf * rows[:, :, None]).sum(axis=(1, 2)) / safe + 0.5) / size,
+            (conf * cols[:, None, :]).sum(axis=(1, 2)) / safe / size,
+            (conf * rows[:, :, None]).sum(axis=(1, 2)) / safe / size,
         ],
         axis=1,
     )

@@ -27,7 +27,7 @@ def test_refinement_moves_points_to_the_heatmap_peak():
     heatmap[30, 41, 0] = 20.0  # peak one cell right of where point 0 sits
     xy = np.array([[40.5 / 64, 30.5 / 64], [10.5 / 64, 10.5 / 64]], np.float32)
     out = refine_from_heatmap(xy, heatmap)
-    np.testing.assert_allclose(out[0], [41.5 / 64, 30.5 / 64], atol=1e-4)
+    np.testing.assert_allclose(out[0], [41 / 64, 30 / 64], atol=1e-4)  # MediaPipe: cell / size
     np.testing.assert_allclose(out[1], xy[1])  # no confident cell: unchanged
 
 
