@@ -45,9 +45,7 @@ import numpy as np
 LOG = logging.getLogger("build_models")
 
 MEDIAPIPE_VERSION = "0.10.14"
-WHEEL_NAME = (
-    "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
-)
+WHEEL_NAME = "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
 WHEEL_SHA256 = "a807328339e7356fda0bb14df12fedbf1d33bdf81649c5f8666b0026b1cc30b4"
 LICENSE_MEMBER = "mediapipe-0.10.14.dist-info/LICENSE"
 # Fetch exactly the cp311 manylinux x86_64 wheel, whatever Python runs the build.
@@ -249,9 +247,7 @@ def dense_weights(tflite_path: Path) -> dict[int, np.ndarray]:
     # _get_ops_details() is the only way the Python API lists ops.
     ops = interpreter._get_ops_details()
     return {
-        int(op["outputs"][0]): np.ascontiguousarray(
-            interpreter.get_tensor(int(op["outputs"][0]))
-        )
+        int(op["outputs"][0]): np.ascontiguousarray(interpreter.get_tensor(int(op["outputs"][0])))
         for op in ops
         if op["op_name"] == "DENSIFY"
     }
@@ -373,11 +369,7 @@ def topo_order(graph: Any) -> list[Any]:
     producer = {name: node for node in graph.node for name in node.output}
     ordered: list[Any] = []
     done: set[int] = set()
-    stack = [
-        (producer[out.name], False)
-        for out in reversed(graph.output)
-        if out.name in producer
-    ]
+    stack = [(producer[out.name], False) for out in reversed(graph.output) if out.name in producer]
     while stack:
         node, expanded = stack.pop()
         if id(node) in done:
@@ -500,9 +492,7 @@ def clean_metadata(model: Any, graph_name: str) -> None:
     for value in [*graph.input, *graph.output]:
         value.doc_string = ""
     domains = {node.domain for node in graph.node}
-    opsets = sorted(
-        (op.domain, op.version) for op in model.opset_import if op.domain in domains
-    )
+    opsets = sorted((op.domain, op.version) for op in model.opset_import if op.domain in domains)
     del model.opset_import[:]
     for domain, version in opsets:
         entry = model.opset_import.add()
@@ -600,9 +590,7 @@ def run_tflite(path: Path, image: np.ndarray) -> list[np.ndarray]:
     interpreter.allocate_tensors()
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image)
     interpreter.invoke()
-    return [
-        interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()
-    ]
+    return [interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()]
 
 
 def ort_session(model: Any, threads: int = 1) -> Any:
@@ -629,9 +617,7 @@ def max_diff(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64))))
 
 
-def verify(
-    tflite: Path, spec: ModelSpec, full: Any, final: Any
-) -> dict[str, dict[str, float]]:
+def verify(tflite: Path, spec: ModelSpec, full: Any, final: Any) -> dict[str, dict[str, float]]:
     """Compare the final ONNX with TFLite and with the unpruned ONNX.
 
     Args:
@@ -710,9 +696,7 @@ class Built:
     bench_ms: tuple[float, float] | None = None
 
 
-def build_one(
-    spec: ModelSpec, tflite_bytes: bytes, work: Path, bench_runs: int
-) -> Built:
+def build_one(spec: ModelSpec, tflite_bytes: bytes, work: Path, bench_runs: int) -> Built:
     """Convert, prune, canonicalise and verify one model.
 
     Args:
@@ -824,9 +808,7 @@ def write_outputs(out: Path, models: list[Built], license_text: bytes) -> None:
         write_atomic(out / built.spec.file, built.data)
     write_atomic(out / "LICENSE", license_text)
     write_atomic(out / "NOTICE", NOTICE_TEXT.encode())
-    manifest = merge_manifest(
-        out / "manifest.json", [manifest_entry(b) for b in models]
-    )
+    manifest = merge_manifest(out / "manifest.json", [manifest_entry(b) for b in models])
     write_atomic(out / "manifest.json", manifest.encode())
 
 
@@ -845,9 +827,7 @@ def summary(out: Path, models: list[Built], seconds: float) -> str:
             )
         if built.bench_ms is not None:
             pruned_ms, full_ms = built.bench_ms
-            lines.append(
-                f"    1 thread: {pruned_ms:.1f} ms (unpruned {full_ms:.1f} ms)"
-            )
+            lines.append(f"    1 thread: {pruned_ms:.1f} ms (unpruned {full_ms:.1f} ms)")
     for name in ("LICENSE", "NOTICE", "manifest.json"):
         lines.append(f"  {name}: sha256 {sha256_file(out / name)}")
     return "\n".join(lines)
@@ -903,10 +883,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wheel = fetch_wheel(args.cache, args.wheel)
     members = read_members(wheel, [s.member for s in SPECS] + [LICENSE_MEMBER])
     with tempfile.TemporaryDirectory(prefix="build_models_") as work:
-        models = [
-            build_one(spec, members[spec.member], Path(work), args.bench)
-            for spec in SPECS
-        ]
+        models = [build_one(spec, members[spec.member], Path(work), args.bench) for spec in SPECS]
     write_outputs(args.out, models, members[LICENSE_MEMBER])
     print(summary(args.out, models, time.perf_counter() - start))
     return 0
