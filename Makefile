@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup lint test models bench-pose clean
+.PHONY: setup lint test demo models clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,15 @@ lint: setup
 
 test: lint
 	$(BIN)/pytest
+
+# The main job on an embedded default: a rendered athlete (made here, nothing to fetch),
+# run through pose + scoring; prints the rep and set events.
+demo: setup
+	mkdir -p out
+	$(BIN)/hinge-edge --log-level warning synth out/demo.mp4 --exercise rdl --reps 4 \
+		--fault knee_dominant=0.8 --size 640x360 --seed 1
+	$(BIN)/hinge-edge --log-level warning replay out/demo.mp4 --events out/demo.events.jsonl
+	@cat out/demo.events.jsonl
 
 # Rebuild models/ from the pinned mediapipe wheel (needs a separate TensorFlow venv; minutes).
 models:

@@ -158,9 +158,10 @@ def phase_durations(window: RepWindow, rep: RepBoundary) -> tuple[float, float]:
     arrived = np.flatnonzero(after <= lo)
     concentric = math.nan
     if arrived.size:
-        leaving = np.flatnonzero(after[: arrived[0]] >= hi)
+        end = b + arrived[0]
+        leaving = np.flatnonzero(depth[:end] >= hi)  # last moment still deep
         if leaving.size:
-            concentric = float(t[b + arrived[0]] - t[b + leaving[-1]])
+            concentric = float(t[end] - t[leaving[-1]])
     return eccentric, concentric
 
 
