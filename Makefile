@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup lint test demo models clean
+.PHONY: setup lint test demo models bench-pose clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: setup
 # Rebuild models/ from the pinned mediapipe wheel (needs a separate TensorFlow venv; minutes).
 models:
 	bash tools/build_models.sh
+
+# Ours vs mediapipe==0.10.14 on the dev clips (its own .venv-bench/; about 15 minutes).
+bench-pose:
+	bash tools/bench_pose.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -89,7 +89,7 @@ def letterbox(
     # Padding reads as black (-1), like MediaPipe's zero border on a [0, 255] image.
     canvas = np.full((INPUT_SIZE, INPUT_SIZE, 3), -1.0, np.float32)
     canvas[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = (
-        resized[:, :, ::-1].astype(np.float32) / 127.5 - 1.0
+        cv2.cvtColor(resized, cv2.COLOR_BGR2RGB).astype(np.float32) / 127.5 - 1.0
     )
     box = Letterbox(float(x0), float(y0), scale, float(pad_x), float(pad_y))
     return canvas[None], box

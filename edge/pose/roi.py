@@ -60,10 +60,12 @@ def crop_roi(image: np.ndarray, roi: Roi, crop_size: int) -> npt.NDArray[np.uint
         (crop_size, crop_size, 3) uint8, in the image's channel order.
     """
     m = crop_to_image_matrix(roi, crop_size)
-    # OpenCV samples at integer pixel centres; shift by half a pixel on both sides so the
-    # continuous-coordinate map above is honoured exactly.
-    half = np.array([0.5, 0.5])
-    m_cv = np.hstack([m[:, :2], (m[:, 2] + m[:, :2] @ half - half)[:, None]])
+    # Sample as MediaPipe's ImageToTensorCalculator does (OpenCV warps the ROI's corners onto
+    # the crop's corners in pixel-index coordinates), which is what the model was trained
+    # on: crop pixel j reads the image at m @ j. Only the image side moves from continuous
+    # to OpenCV's pixel-centre coordinates (-0.5); landmarks projected with `m` then equal
+    # MediaPipe's plus exactly 0.5 px (its normalised x * width is a pixel-centre coordinate).
+    m_cv = np.hstack([m[:, :2], (m[:, 2] - 0.5)[:, None]])
     return cv2.warpAffine(
         image,
         m_cv,

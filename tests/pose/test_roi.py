@@ -40,6 +40,6 @@ def test_crop_roi_samples_the_rotated_region():
     roi = Roi(200.0, 200.0, 256.0, math.pi / 2)  # crop "up" = image +x
     crop = crop_roi(image, roi, 256)
     ys, xs = np.nonzero(crop[..., 0] > 128)
-    centre_in_crop = np.array([xs.mean() + 0.5, ys.mean() + 0.5])
+    centre_in_crop = np.array([xs.mean(), ys.mean()])  # crop pixel j samples m @ j
     m = crop_to_image_matrix(roi, 256)
     np.testing.assert_allclose(apply_affine(m, centre_in_crop), [295, 105], atol=0.6)
