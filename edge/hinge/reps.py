@@ -18,7 +18,7 @@ from edge.hinge.config import RepConfig
 _TOP_LEARN_RATE = 0.05  # EMA weight of a top-phase depth sample in the standing level
 _TOP_LEVEL_MAX = 0.2  # a "standing" depth above this is not standing
 _LOCKOUT_LEARN_RATE = 0.3  # weight of a rep's lockout depth in the standing level
-_LOCKOUT_CAP = 0.15  # the relative lockout level never lies further than this above standing
+_LOCKOUT_CAP = 0.2  # the relative lockout level never lies further than this above standing
 _TURN_BACK = 0.03  # depth below the deepest point that marks the way up
 _STILL = 0.02  # depth within this of standing: standing tall (the start of a descent)
 _SETTLE_FRAMES = 2  # frames without further rise that mark lockout reached

@@ -21,6 +21,7 @@ from edge.hinge.window import Baseline, RepWindow, nan_reduce, pause_seconds, re
 
 _KEEP_AT_TOP_S = 1.0  # history kept while standing: enough for the next descent's start
 _LOCKOUT_WINDOW_S = 0.5
+_FLOOR_RETURN = 0.7  # a set from the floor returns this deep (share of its first rep's depth)
 _LIFT_OFF = 0.05  # within this share of the rep's depth of the deepest point: still down
 _STANDING = 0.02  # depth within this of the standing level: standing tall
 _LOCKED_S = 0.1  # the frames this close to lockout show the athlete's top position
@@ -61,6 +62,7 @@ class HingeScorer:
         self._set: list[dict[str, Any]] = []
         self._set_start_t = math.nan
         self._floor_mode = False
+        self._floor_depth = 0.0
         self._last_rep_t = math.nan
         self._last_seen_t = math.nan
         self.last_side = 0
@@ -84,8 +86,9 @@ class HingeScorer:
         if xy is not None and visibility is not None:
             frame = self._signals.update(t_s, xy.tolist(), visibility.tolist())
             if frame.jumped:  # someone else, or a cut: nothing in progress carries over
+                finished = self._reps.finish()  # a rep caught finishing its rise stands
+                events += self._on_rep(finished) if finished is not None else []
                 events += self._end_set(t_s, "athlete_changed") if self._set else []
-                self._reps.reset()
                 self._frames = []
             depth, lean = frame.depth, frame.torso_deg
             if not math.isnan(depth):
@@ -133,6 +136,8 @@ class HingeScorer:
             return events
         if not self._set:
             self._start_set(rep)
+        elif self._floor_mode and rep.depth < _FLOOR_RETURN * self._floor_depth:
+            return events  # a lift from the floor goes back to the floor: this did not
         elif self._floor_mode and not rep.from_floor and self._exercise.current != "swing":
             # A set of lifts from the floor: the lowering before this lift belongs to the
             # previous rep (a rep counts floor -> lockout, the way down completes it).
@@ -195,6 +200,7 @@ class HingeScorer:
         self._set_no += 1
         self._exercise.reset()
         self._floor_mode = rep.from_floor
+        self._floor_depth = rep.depth
         self._set_start_t = rep.bottom_t_s if rep.from_floor else rep.start_t_s
 
     def _rep_event(self, window: RepWindow, rep: RepBoundary) -> dict[str, Any]:
