@@ -12,6 +12,14 @@ from edge.hinge.reps import RepBoundary
 from edge.hinge.signals import FrameSignals
 
 _FIELDS = tuple(f.name for f in fields(FrameSignals))
+_BASELINE_FIELDS = (
+    "hip_deg",
+    "knee_deg",
+    "torso_deg",
+    "spine_dev_norm",
+    "head_ext_deg",
+    "torso_len_px",
+)
 _LOCKOUT_WINDOW_S = 0.5  # the end of the rise judged as "the top" of a rep
 _TEMPO_LOW, _TEMPO_HIGH = 0.1, 0.9  # a phase is timed between these shares of the depth
 _PAUSE_FRACTION = 0.1  # within this fraction of the rep's depth counts as pausing at bottom
@@ -69,14 +77,7 @@ class Baseline:
 
     def update(self, frame: FrameSignals) -> None:
         """Learns from one frame taken at the top."""
-        for name in (
-            "hip_deg",
-            "knee_deg",
-            "torso_deg",
-            "spine_dev_norm",
-            "head_ext_deg",
-            "torso_len_px",
-        ):
+        for name in _BASELINE_FIELDS:
             value, old = getattr(frame, name), getattr(self, name)
             if math.isnan(value):
                 continue
@@ -85,14 +86,7 @@ class Baseline:
     def filled_from(self, top: RepWindow) -> Baseline:
         """This baseline, with fields never learned taken from `top` (the rep's own lockout)."""
         out = Baseline(**{k: v for k, v in vars(self).items()})
-        for name in (
-            "hip_deg",
-            "knee_deg",
-            "torso_deg",
-            "spine_dev_norm",
-            "head_ext_deg",
-            "torso_len_px",
-        ):
+        for name in _BASELINE_FIELDS:
             if math.isnan(getattr(out, name)):
                 setattr(out, name, nan_reduce(np.nanmedian, top[name]))
         return out
