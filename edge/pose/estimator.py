@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -25,6 +26,10 @@ _MIN_ROI_PX = 16.0  # an ROI smaller than this cannot hold a person the model ca
 _ZONE_MARGIN = 0.25  # when zooming into the zone, add this fraction of its size per side
 _TILE_ASPECT = 1.3  # a picture wider (or taller) than this is also searched in square tiles
 _LEFT_HIP, _RIGHT_HIP = 23, 24
+# Crop sizes tried on a tracked athlete before falling back to the detector: the model's
+# pose probability is unstable under heavy occlusion (a plate over the torso) and often
+# recovers on a slightly larger crop, where the detector would find nobody.
+_RETRY_SCALES = (1.0, 1.15)
 
 
 class PoseEstimator:
@@ -77,9 +82,11 @@ class PoseEstimator:
         """
         self.frames += 1
         if self._roi is not None:
-            poses = self._track(bgr, self._roi)
-            if len(poses):
-                return poses
+            tracked = self._roi
+            for scale in _RETRY_SCALES:  # the pose flag can dip at one crop and not the next
+                poses = self._track(bgr, replace(tracked, size=tracked.size * scale))
+                if len(poses):
+                    return poses
         roi = self._acquire(bgr)
         return Poses.empty() if roi is None else self._track(bgr, roi)
 
