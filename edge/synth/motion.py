@@ -61,7 +61,7 @@ DEFAULT_TEMPO: dict[str, tuple[float, float, float, float]] = {
     "rdl": (1.6, 0.2, 1.1, 0.8),
     "deadlift": (1.2, 0.6, 1.0, 0.6),
     "good_morning": (1.6, 0.2, 1.2, 0.8),
-    "swing": (0.45, 0.0, 0.45, 0.15),
+    "swing": (0.55, 0.05, 0.55, 0.25),  # about 1.4 s a rep, hard-style
     "single_leg_rdl": (1.6, 0.3, 1.2, 0.9),
     "squat": (1.4, 0.2, 1.0, 0.8),
 }

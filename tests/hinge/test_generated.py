@@ -21,7 +21,14 @@ def reps_of(events):
     return [e for e in events if e["event"] == "rep"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Derandomized: the same 40 examples every run, so CI is reproducible; widen locally with
+# HYPOTHESIS_SEED-free runs of tools/hinge_rates.py, which draws hundreds of sets.
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     exercise=st.sampled_from((*HINGES, "squat")),
     start=st.sampled_from(("top", "floor")),
