@@ -153,6 +153,10 @@ Modifications made by hinge-edge (tools/build_models.py):
 
 The weights themselves are unchanged. manifest.json records the wheel, the
 members and the sha256 of every input and output of the build.
+
+pose_landmark_full_int8.onnx is derived from pose_landmark_full.onnx by static
+INT8 quantization with onnxruntime (tools/quantize_pose.py), calibrated on
+images the project renders itself; its manifest entry records the recipe.
 """
 
 

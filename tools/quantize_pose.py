@@ -58,10 +58,11 @@ LOG = logging.getLogger("quantize_pose")
 # Node names of models/pose_landmark_full.onnx (canonical names from tools/build_models.py).
 STEM_CONVS = ("Conv_0002", "Conv_0004", "Conv_0006")
 HEAD_CONVS = ("Conv_0155", "Conv_0157", "Conv_0182", "Conv_0184")  # landmarks, flag, heatmap, world
-# The pose flag must stay float after its conv: quantized, its logit gets a range
-# calibrated on crops with a person (all positive, zero point 0), so any negative logit
-# clamps to 0 and the flag reads 127/255 = 0.498: below the 0.5 threshold however sure the
-# float model is. That is the "pose flag sometimes collapsed" of FIELD-NOTES.
+# The pose flag stays float after its conv. Quantized, its logit gets a range calibrated
+# on crops that all hold a person (min >= 0, zero point 0) and the probability comes out
+# in 1/255 steps, so every negative logit reads exactly 127/255 = 0.498: the "collapsed"
+# flag of FIELD-NOTES. The logit going negative is the quantized backbone's doing (see
+# LOW_RES_TAIL); keeping the Sigmoid float costs nothing and keeps the flag a probability.
 FLAG_TAIL = ("Sigmoid_0158",)
 LAST_BACKBONE_CONVS = (  # the last three residual blocks before the heads (dw 3x3 + pw 1x1 each)
     "Conv_0140",
