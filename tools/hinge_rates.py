@@ -31,7 +31,6 @@ NOT_FOR = {  # faults that do not apply to an exercise (by design, see HINGE.md)
     "swing": {"rushed_eccentric", *_FLOOR_ONLY},  # explosive by design
     "deadlift": {"chest_first"},  # a floor-start set's descent is the previous rep's lowering
 }
-VIEW_OF = {"side_left": "side_left", "side_right": "side_right"}
 
 
 def run_set(exercise: str, faults: dict[str, float], rng: np.random.Generator) -> dict:

@@ -13,10 +13,9 @@ import numpy as np
 
 from edge.hinge.config import FaultConfig
 from edge.hinge.reps import RepBoundary
-from edge.hinge.window import Baseline, RepWindow, nan_reduce
+from edge.hinge.window import LOCKOUT_WINDOW_S, Baseline, RepWindow, nan_reduce
 
 _EARLY_FRACTION = 0.4  # "early in the descent / lift": until this share of the depth
-_LOCKOUT_WINDOW_S = 0.5
 
 
 def _ramp(excess: float, span: float) -> float:
@@ -123,7 +122,7 @@ def hips_rise_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
 
 def incomplete_lockout(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig) -> float:
     """Not standing tall at the top: hips short of the standing angle, torso still forward."""
-    top = w.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+    top = w.between(rep.lockout_t_s - LOCKOUT_WINDOW_S, rep.lockout_t_s)
     # The baseline cannot be trusted below 170 deg: an athlete who never locks out would
     # teach it their incomplete top.
     reference = 175.0 if math.isnan(base.hip_deg) else min(max(base.hip_deg, 170.0), 178.0)
@@ -134,7 +133,7 @@ def incomplete_lockout(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultC
 
 def hyperextension(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig) -> float:
     """Leaning back at lockout: torso past vertical beyond the athlete's standing lean."""
-    top = w.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+    top = w.between(rep.lockout_t_s - LOCKOUT_WINDOW_S, rep.lockout_t_s)
     standing = min(base.torso_deg, 5.0) if not math.isnan(base.torso_deg) else 0.0
     lean_back = standing - nan_reduce(np.nanmin, top["torso_deg"])
     return _ramp(lean_back - c.hyperextension_deg, 10.0)

@@ -20,7 +20,6 @@ from edge.hinge.view import ViewEstimator
 from edge.hinge.window import Baseline, RepWindow, nan_reduce, pause_seconds, rep_metrics
 
 _KEEP_AT_TOP_S = 1.0  # history kept while standing: enough for the next descent's start
-_LOCKOUT_WINDOW_S = 0.5
 _FLOOR_RETURN = 0.7  # a set from the floor returns this deep (share of its first rep's depth)
 _LIFT_OFF = 0.05  # within this share of the rep's depth of the deepest point: still down
 _STANDING = 0.02  # depth within this of the standing level: standing tall
@@ -144,11 +143,15 @@ class HingeScorer:
             events.append(self._lowering(rep.start_t_s, rep.bottom_t_s))
             floor = replace(rep, from_floor=True)
             rep = replace(self._exact_bottom(floor, lift_off=True), start_t_s=self._arrival(rep))
-        window = RepWindow([f for f in self._frames if f.t_s >= rep.start_t_s])
+        window = self._window(rep.start_t_s)
         events.append(self._rep_event(window, rep))
         self._last_rep_t = rep.lockout_t_s
         self._frames = [f for f in self._frames if f.t_s >= rep.lockout_t_s]
         return events
+
+    def _window(self, t0: float, t1: float = math.inf) -> RepWindow:
+        """The buffered frames from `t0` to `t1`, as arrays."""
+        return RepWindow([f for f in self._frames if t0 <= f.t_s <= t1])
 
     def _plausible(self, rep: RepBoundary) -> bool:
         """From the side a rep must show the body folding and standing tall again.
@@ -159,7 +162,7 @@ class HingeScorer:
         """
         if self._view.label(self.last_side) == "front":
             return True
-        window = RepWindow([f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s])
+        window = self._window(rep.start_t_s, rep.lockout_t_s)
         torso, knee = window["torso_deg"], window["knee_deg"]
         moved = (
             nan_reduce(np.nanmax, torso) - nan_reduce(np.nanmin, torso) >= _MIN_TORSO_SWING
@@ -174,8 +177,7 @@ class HingeScorer:
         The deepest moment, or for a lift from the floor the lift-off: the last moment
         still at depth before the rise.
         """
-        frames = [f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s]
-        window = RepWindow(frames)
+        window = self._window(rep.start_t_s, rep.lockout_t_s)
         raw = window["depth_raw"]
         if not len(window) or np.all(np.isnan(raw)):
             return rep
@@ -190,7 +192,7 @@ class HingeScorer:
         Not the depth signal's deepest point: hips shooting up first tip the torso further
         forward and move that later, into the lift being judged.
         """
-        window = RepWindow([f for f in self._frames if rep.start_t_s <= f.t_s <= rep.lockout_t_s])
+        window = self._window(rep.start_t_s, rep.lockout_t_s)
         hips = window["hip_height_norm"]
         if not len(window) or np.all(np.isnan(hips)):
             return rep.bottom_t_s
@@ -244,7 +246,7 @@ class HingeScorer:
     def _lowering(self, t_top: float, t_bottom: float) -> dict[str, Any]:
         """The follow-up of a rep from the floor: its way down, once it is over."""
         previous = self._set[-1]
-        window = RepWindow([f for f in self._frames if t_top <= f.t_s <= t_bottom])
+        window = self._window(t_top, t_bottom)
         eccentric = t_bottom - t_top
         boundary = RepBoundary(t_top, t_bottom, t_bottom, False, previous["metrics"]["depth_norm"])
         severity = faults.rushed_eccentric(eccentric, previous["exercise"], self.config.faults)

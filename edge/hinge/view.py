@@ -42,8 +42,3 @@ class ViewEstimator:
         if self._width > self.config.side_max_width_norm:
             return "oblique"
         return "side_left" if side == 0 else "side_right"
-
-    @property
-    def width(self) -> float:
-        """The smoothed width cue."""
-        return self._width

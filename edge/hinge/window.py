@@ -20,7 +20,7 @@ _BASELINE_FIELDS = (
     "head_ext_deg",
     "torso_len_px",
 )
-_LOCKOUT_WINDOW_S = 0.5  # the end of the rise judged as "the top" of a rep
+LOCKOUT_WINDOW_S = 0.5  # the end of the rise judged as "the top" of a rep
 _TEMPO_LOW, _TEMPO_HIGH = 0.1, 0.9  # a phase is timed between these shares of the depth
 _PAUSE_FRACTION = 0.1  # within this fraction of the rep's depth counts as pausing at bottom
 
@@ -95,7 +95,7 @@ class Baseline:
 def rep_metrics(window: RepWindow, rep: RepBoundary, base: Baseline) -> dict[str, float]:
     """The per-rep metrics HINGE.md asks for (NaN where a view could not measure one)."""
     eccentric, concentric = phase_durations(window, rep)
-    top = window.between(rep.lockout_t_s - _LOCKOUT_WINDOW_S, rep.lockout_t_s)
+    top = window.between(rep.lockout_t_s - LOCKOUT_WINDOW_S, rep.lockout_t_s)
     start_back = window.at("hip_back_norm", rep.bottom_t_s if rep.from_floor else rep.start_t_s)
     return {
         "depth_norm": rep.depth,
