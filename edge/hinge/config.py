@@ -69,7 +69,7 @@ class ViewConfig(_Section):
         0.30, gt=0, description="Shoulder+hip width / torso below this: side view"
     )
     front_min_width_norm: float = Field(
-        0.55, gt=0, description="Shoulder+hip width / torso above this: front (or back) view"
+        0.46, gt=0, description="Shoulder+hip width / torso above this: front (or back) view"
     )
     smoothing_s: float = Field(1.0, gt=0, description="Time constant of the view estimate")
 

@@ -65,6 +65,7 @@ class HingeScorer:
         self._last_rep_t = math.nan
         self._last_seen_t = math.nan
         self.last_side = 0
+        self._last_frame: FrameSignals | None = None  # for `signals`, never read here
 
     # ----------------------------------------------------------------- per frame
     def update(
@@ -82,8 +83,9 @@ class HingeScorer:
         """
         events: list[dict[str, Any]] = []
         depth = lean = math.nan
+        self._last_frame = None
         if xy is not None and visibility is not None:
-            frame = self._signals.update(t_s, xy.tolist(), visibility.tolist())
+            frame = self._last_frame = self._signals.update(t_s, xy.tolist(), visibility.tolist())
             if frame.jumped:  # someone else, or a cut: nothing in progress carries over
                 finished = self._reps.finish()  # a rep caught finishing its rise stands
                 events += self._on_rep(finished) if finished is not None else []
@@ -107,6 +109,14 @@ class HingeScorer:
         boundary = self._reps.finish()
         events = self._on_rep(boundary) if boundary is not None else []
         return events + (self._end_set(t_s, "end_of_stream") if self._set else [])
+
+    @property
+    def signals(self) -> FrameSignals | None:
+        """The last frame's measured signals (smoothed angles, depth), None if nobody was seen.
+
+        A copy, for traces and reports: changing it changes nothing in the scorer.
+        """
+        return None if self._last_frame is None else replace(self._last_frame)
 
     @property
     def state(self) -> dict[str, Any]:
@@ -158,9 +168,11 @@ class HingeScorer:
 
         The depth signal alone can be fooled when the torso is hidden (plates in front of
         it) and the landmarks drift; a real hinge or squat moves the torso or the knees,
-        and ends with the torso near upright. Front views cannot tell, so they pass.
+        and ends with the torso near upright. Front and oblique views cannot tell (the
+        fold is foreshortened, and where front ends and oblique begins varies with the
+        body), so they pass.
         """
-        if self._view.label(self.last_side) == "front":
+        if not self._view.label(self.last_side).startswith("side"):
             return True
         window = self._window(rep.start_t_s, rep.lockout_t_s)
         torso, knee = window["torso_deg"], window["knee_deg"]

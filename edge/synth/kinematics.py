@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 
 from edge.synth import anatomy
-from edge.synth.geometry import Vec, inclined, pitch_matrix, roll_matrix, yaw_matrix
+from edge.synth.geometry import Vec, inclined, pitch_matrix, roll_matrix, unit, yaw_matrix
 from edge.synth.posture import Posture
 from edge.synth.shape import BodyShape
 
@@ -31,7 +31,12 @@ class Skeleton:
     Frames are 3x3 matrices whose columns are unit axes in the world frame.
 
     Attributes:
-        landmarks_m: (33, 3) the BlazePose landmarks in BlazePose order (odd = left side).
+        landmarks_m: (33, 3) the BlazePose landmarks in BlazePose order (odd = left side),
+            where BlazePose puts them: `joints_m` moved by the calibrated corrections of
+            `anatomy.LANDMARK_CORRECTIONS`.
+        joints_m: (33, 3) the body model's own points behind each landmark (joint centres,
+            face, hand and foot points): what the renderer builds the body around.
+        landmark_axes: (33, 3, 3) the frame each landmark's correction is expressed in.
         pelvis_m: (3,) mid-point between the hip landmarks.
         spine_m: (4, 3) trunk centre line: lumbar base, waist, chest, neck base (C7 level).
         neck_top_m: (3,) top of the neck (skull base).
@@ -47,6 +52,8 @@ class Skeleton:
     """
 
     landmarks_m: Vec
+    joints_m: Vec
+    landmark_axes: Vec
     pelvis_m: Vec
     spine_m: Vec
     neck_top_m: Vec
@@ -88,8 +95,12 @@ def forward_kinematics(shape: BodyShape, posture: Posture) -> Skeleton:
     def place(p: Vec) -> Vec:
         return (np.asarray(p) - anchor) @ yaw.T + root
 
+    axes = landmark_axes(lm, trunk_axes, head_axes, np.stack([h[1] for h in hands]), legs)
+    shift = np.einsum("kij,kj->ki", axes, anatomy.landmark_corrections()) * shape.height_m
     return Skeleton(
-        landmarks_m=place(lm),
+        landmarks_m=place(lm + shift),
+        joints_m=place(lm),
+        landmark_axes=yaw @ axes,
         pelvis_m=place(np.zeros(3)),
         spine_m=place(np.stack([points[k] for k in ("lumbar", "waist", "chest", "neck")])),
         neck_top_m=place(points["neck_top"]),
@@ -102,6 +113,40 @@ def forward_kinematics(shape: BodyShape, posture: Posture) -> Skeleton:
         planted=planted,
         height_m=shape.height_m,
     )
+
+
+def _segment_axes(top: Vec, bottom: Vec) -> Vec:
+    """Frame (left, up, forward) of a limb segment: up runs from `bottom` to `top`."""
+    up = unit(top - bottom)
+    left = np.array([1.0, 0.0, 0.0]) - up[0] * up
+    if np.linalg.norm(left) < 1e-6:  # a limb pointing sideways: keep forward instead
+        left = np.cross(up, np.array([0.0, 0.0, 1.0]))
+    left = unit(left)
+    return np.stack([left, up, np.cross(left, up)], axis=1)
+
+
+def landmark_axes(joints: Vec, trunk: Vec, head: Vec, hands: Vec, feet: list[Vec]) -> Vec:
+    """The frame each landmark's calibration correction is expressed in (body frame).
+
+    Face points use the head frame, shoulders the upper trunk, hips the pelvis, hand and
+    foot points their hand and foot frames, and elbow, wrist, knee and ankle the segment
+    that ends at them (upper arm, forearm, thigh, shin).
+
+    Returns:
+        (33, 3, 3) frames whose columns are unit axes in the body frame.
+    """
+    axes = np.empty((33, 3, 3))
+    axes[:11] = head
+    axes[11:13] = trunk[3]
+    axes[23:25] = trunk[0]
+    for odd in (0, 1):
+        axes[13 + odd] = _segment_axes(joints[11 + odd], joints[13 + odd])
+        axes[15 + odd] = _segment_axes(joints[13 + odd], joints[15 + odd])
+        axes[25 + odd] = _segment_axes(joints[23 + odd], joints[25 + odd])
+        axes[27 + odd] = _segment_axes(joints[25 + odd], joints[27 + odd])
+        axes[17 + odd : 23 + odd : 2] = hands[odd]
+        axes[29 + odd : 33 + odd : 2] = feet[odd]
+    return axes
 
 
 def _leg_abduction_deg(shape: BodyShape, posture: Posture, side: Side, incl: Vec) -> float:

@@ -26,7 +26,7 @@ def body_parts(skeleton: Skeleton, shape: BodyShape, look: Appearance) -> list[P
 
 
 def _legs(sk: Skeleton, shape: BodyShape, look: Appearance) -> list[Primitive]:
-    lm, h, r = sk.landmarks_m, sk.height_m, shape.radius_m
+    lm, h, r = sk.joints_m, sk.height_m, shape.radius_m
     leg_material = Material.BOTTOM if look.bottom == "leggings" else Material.SKIN
     parts: list[Primitive] = []
     for odd, sign in ((0, 1.0), (1, -1.0)):
@@ -86,14 +86,14 @@ def _trunk(sk: Skeleton, shape: BodyShape) -> list[Primitive]:
         for sign in (1.0, -1.0):
             a, b = lo + sign * off_lo * h * seg_left, hi + sign * off_hi * h * seg_left
             parts.append(Capsule(a, b, r(r_lo), r(r_hi), Material.SHIRT))
-    shoulders = sk.landmarks_m[11:13]
+    shoulders = sk.joints_m[11:13]
     for shoulder in shoulders:
         parts.append(Capsule(spine[3], shoulder, r(0.034), r(0.036), Material.SHIRT))
     return parts
 
 
 def _arms(sk: Skeleton, shape: BodyShape, look: Appearance) -> list[Primitive]:
-    lm, h, r = sk.landmarks_m, sk.height_m, shape.radius_m
+    lm, h, r = sk.joints_m, sk.height_m, shape.radius_m
     arm_material = Material.SHIRT if look.sleeves == "long" else Material.SKIN
     deltoid = Material.SKIN if look.sleeves == "none" else Material.SHIRT
     parts: list[Primitive] = []

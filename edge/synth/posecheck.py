@@ -56,8 +56,8 @@ class Sample:
     score: float
 
 
-def random_frame(rng: np.random.Generator) -> tuple[str, str, Rendered]:
-    """Renders a random athlete, posture, gym and view at 1280 x 720."""
+def random_frame(rng: np.random.Generator) -> tuple[str, str, Rendered, Camera]:
+    """Renders a random athlete, posture, gym and view at 1280 x 720 (and its camera)."""
     name = str(rng.choice(list(POSTURES)))
     posture: Posture = dataclasses.replace(POSTURES[name], yaw_deg=float(rng.uniform(-180, 180)))
     view = str(rng.choice(list(VIEW_AZIMUTH_DEG)))
@@ -70,7 +70,7 @@ def random_frame(rng: np.random.Generator) -> tuple[str, str, Rendered]:
     if scene.load == "kettlebell":
         posture = poses.with_grip_width(shape, posture, 0.1)
     frame = render(shape, posture, camera, Appearance.sample(rng), scene, rng)
-    return name, view, frame
+    return name, view, frame, camera
 
 
 def check(frames: int, seed: int) -> list[Sample]:
@@ -79,7 +79,7 @@ def check(frames: int, seed: int) -> list[Sample]:
     estimator = PoseEstimator(PoseConfig())
     samples = []
     for _ in range(frames):
-        name, view, frame = random_frame(rng)
+        name, view, frame, _ = random_frame(rng)
         estimator.reset()
         found = estimator.process(frame.image)
         xy = found.xy[0] if len(found) else None

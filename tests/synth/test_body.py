@@ -38,7 +38,7 @@ def test_neutral_standing_is_mirror_symmetric():
 
 
 def test_standing_landmark_heights_follow_anthropometry():
-    lm = forward_kinematics(SHAPE, Posture()).landmarks_m / SHAPE.height_m
+    lm = forward_kinematics(SHAPE, Posture()).joints_m / SHAPE.height_m
     assert lm[23, 1] == pytest.approx(0.53, abs=0.01)  # hip
     assert lm[25, 1] == pytest.approx(0.285, abs=0.01)  # knee
     assert lm[11, 1] == pytest.approx(0.818, abs=0.01)  # shoulder
@@ -52,19 +52,19 @@ def test_planted_feet_are_flat_on_the_floor(shape, posture):
     sk = forward_kinematics(shape, posture)
     ankle_h = shape.ankle_height_m
     planted = [i for i in range(2) if sk.planted[i]]
-    heights = [sk.landmarks_m[27 + i, 1] for i in planted]
+    heights = [sk.joints_m[27 + i, 1] for i in planted]
     assert min(heights) == pytest.approx(ankle_h, abs=1e-9)  # the lower sole touches y=0
     assert all(h >= ankle_h - 1e-9 for h in heights)  # no planted sole sinks into it
     for i in planted:  # flat: heel and toe at the same height, the foot axes level
-        assert sk.landmarks_m[29 + i, 1] == pytest.approx(sk.landmarks_m[31 + i, 1], abs=1e-9)
+        assert sk.joints_m[29 + i, 1] == pytest.approx(sk.joints_m[31 + i, 1], abs=1e-9)
         assert sk.foot_axes[i][1, 1] == pytest.approx(1.0)
 
 
 @settings(max_examples=150, deadline=None)
 @given(shape=shapes, posture=postures)
 def test_segment_lengths_do_not_depend_on_posture(shape, posture):
-    lm_pose = forward_kinematics(shape, posture).landmarks_m
-    lm_std = forward_kinematics(shape, Posture()).landmarks_m
+    lm_pose = forward_kinematics(shape, posture).joints_m
+    lm_std = forward_kinematics(shape, Posture()).joints_m
     for a, b in [*SEGMENTS, (11, 12), (23, 24), (7, 8), (0, 7)]:
         expected = np.linalg.norm(lm_std[a] - lm_std[b])
         assert np.linalg.norm(lm_pose[a] - lm_pose[b]) == pytest.approx(expected, rel=1e-9)
@@ -78,7 +78,7 @@ def test_segment_lengths_do_not_depend_on_posture(shape, posture):
 @pytest.mark.parametrize("yaw_deg", [0.0, 90.0, -135.0])
 def test_hip_flexion_brings_the_shoulders_forward_of_the_hips(yaw_deg):
     def lead(posture: Posture) -> float:
-        lm = forward_kinematics(SHAPE, posture).landmarks_m
+        lm = forward_kinematics(SHAPE, posture).joints_m
         return float((lm[11:13].mean(0) - lm[23:25].mean(0)) @ _facing(posture))
 
     standing = Posture(yaw_deg=yaw_deg)
@@ -101,7 +101,7 @@ def test_knee_flexion_lowers_the_pelvis():
 def test_spine_flexion_shortens_the_trunk_and_moves_the_shoulder_off_the_ear_hip_line():
     def measures(spine_deg: float) -> tuple[float, float]:
         posture = dataclasses.replace(poses.RDL_BOTTOM, spine_flex_deg=spine_deg)
-        lm = forward_kinematics(SHAPE, posture).landmarks_m
+        lm = forward_kinematics(SHAPE, posture).joints_m
         trunk = float(np.linalg.norm(lm[11] - lm[23]))
         return trunk, _side_view_distance(lm[11], lm[7], lm[23])
 
@@ -112,20 +112,20 @@ def test_spine_flexion_shortens_the_trunk_and_moves_the_shoulder_off_the_ear_hip
 
 def test_neck_flexion_tucks_the_chin_and_extension_lifts_the_face():
     def nose_drop(neck_deg: float) -> float:
-        lm = forward_kinematics(SHAPE, Posture(neck_flex_deg=neck_deg)).landmarks_m
+        lm = forward_kinematics(SHAPE, Posture(neck_flex_deg=neck_deg)).joints_m
         return float(lm[7:9].mean(0)[1] - lm[0, 1])  # nose below the ears, metres
 
     assert nose_drop(30) > nose_drop(0) > nose_drop(-30)
 
 
 def test_negative_hip_flexion_leans_the_trunk_back():
-    lm = forward_kinematics(SHAPE, poses.LEAN_BACK).landmarks_m
+    lm = forward_kinematics(SHAPE, poses.LEAN_BACK).joints_m
     assert (lm[11] - lm[23])[2] < -0.05  # shoulders behind the hips (facing +z)
 
 
 def test_single_leg_stance_lifts_the_free_foot_and_places_the_stance_ankle_at_the_root():
     posture = dataclasses.replace(poses.SINGLE_LEG_RDL, root_x_m=1.0, root_z_m=-2.0)
-    lm = forward_kinematics(SHAPE, posture).landmarks_m
+    lm = forward_kinematics(SHAPE, posture).joints_m
     assert lm[27, 1] == pytest.approx(SHAPE.ankle_height_m)
     assert lm[28, 1] > 0.3  # the right foot reaches back, off the floor
     np.testing.assert_allclose(lm[27, [0, 2]], [1.0, -2.0], atol=1e-9)
@@ -133,14 +133,14 @@ def test_single_leg_stance_lifts_the_free_foot_and_places_the_stance_ankle_at_th
 
 def test_leg_override_applies_to_one_leg_only():
     posture = Posture(right=LegPose(hip_flex_deg=40.0, knee_flex_deg=60.0), stance="left")
-    lm = forward_kinematics(SHAPE, posture).landmarks_m
+    lm = forward_kinematics(SHAPE, posture).joints_m
     assert lm[26, 2] > lm[25, 2] + 0.1  # right knee forward
     assert lm[25, 2] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_the_stance_width_sets_the_ankle_spread():
     for width in (0.1, 0.3, 0.5):
-        lm = forward_kinematics(SHAPE, Posture(stance_width_m=width)).landmarks_m
+        lm = forward_kinematics(SHAPE, Posture(stance_width_m=width)).joints_m
         assert lm[27, 0] - lm[28, 0] == pytest.approx(width, abs=1e-6)
 
 
