@@ -6,12 +6,17 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from edge import __version__
 from edge.config import PoseConfig
 from edge.errors import EdgeError
 from edge.hinge.config import FAULT_CODES, HINGE_EXERCISES
 from edge.log import setup_logging
+
+if TYPE_CHECKING:
+    from edge.report.trace import Trace
+    from edge.synth.clip import ClipCamera
 
 logger = logging.getLogger("edge.cli")
 EXERCISES = (*HINGE_EXERCISES, "squat")
@@ -36,6 +41,8 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     _add_replay(commands.add_parser("replay", help="run the pipeline over a video file"))
     _add_synth(commands.add_parser("synth", help="render a synthetic athlete doing a set"))
+    check = commands.add_parser("check-config", help="validate a config file and summarise it")
+    check.add_argument("config", type=Path, help="YAML config file (see docs/config.md)")
     return parser
 
 
@@ -77,6 +84,63 @@ def _add_synth(synth: argparse.ArgumentParser) -> None:
     synth.add_argument("--camera-height", type=float, default=1.2, help="metres")
     synth.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT")
     synth.add_argument("--fps", type=float, default=30.0)
+    lens = synth.add_mutually_exclusive_group()
+    lens.add_argument(
+        "--fov",
+        type=_parse_fov,
+        default=None,
+        metavar="DEG",
+        help="horizontal field of view, 20-120 degrees (default 70.8: f = 900 px at 1280 wide)",
+    )
+    lens.add_argument(
+        "--lens",
+        choices=["wide", "standard", "narrow", "tele"],
+        default=None,
+        help="named lens: wide 100 deg (2.8 mm CCTV), standard 70.8, narrow 55, tele 40",
+    )
+    synth.add_argument(
+        "--passers-by",
+        type=_parse_passers_by,
+        default=0,
+        metavar="N",
+        help="people walking across the picture, 0-6, placed from --seed",
+    )
+    synth.add_argument(
+        "--second-athlete",
+        action="store_true",
+        help="someone doing their own set on a neighbouring platform, placed from --seed",
+    )
+
+
+def _parse_fov(text: str) -> float:
+    """A horizontal field of view in degrees, within the range the renderer offers."""
+    from edge.synth.clip import FOV_RANGE_DEG
+
+    lo, hi = FOV_RANGE_DEG
+    try:
+        fov = float(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"must be a number of degrees, got {text!r}") from err
+    if not lo <= fov <= hi:
+        raise argparse.ArgumentTypeError(
+            f"must be {lo:g}-{hi:g} degrees (a pinhole lens, no distortion), got {text}"
+        )
+    return fov
+
+
+def _parse_passers_by(text: str) -> int:
+    """How many passers-by: a whole number within the renderer's limit."""
+    from edge.synth.crowd import MAX_PASSERS_BY
+
+    try:
+        count = int(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number 0-{MAX_PASSERS_BY}, got {text!r}"
+        ) from err
+    if not 0 <= count <= MAX_PASSERS_BY:
+        raise argparse.ArgumentTypeError(f"must be a whole number 0-{MAX_PASSERS_BY}, got {text}")
+    return count
 
 
 def _add_replay(replay: argparse.ArgumentParser) -> None:
@@ -122,6 +186,13 @@ def _add_replay(replay: argparse.ArgumentParser) -> None:
         help="platform zone, relative coordinates (default: whole frame)",
     )
     replay.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
+    replay.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="write an HTML report into DIR: angle traces, a rep table, key frames and an "
+        "annotated video (see docs/report.md). It shows the person filmed: keep it private",
+    )
 
 
 def _run_replay(args: argparse.Namespace) -> int:
@@ -131,8 +202,10 @@ def _run_replay(args: argparse.Namespace) -> int:
     from edge.replay import replay
     from edge.zone import Zone
 
-    if args.keypoints is None and args.events is None:
-        raise EdgeError("replay needs an output: --keypoints OUT.npz and/or --events OUT.jsonl")
+    if args.keypoints is None and args.events is None and args.report is None:
+        raise EdgeError(
+            "replay needs an output: --keypoints OUT.npz, --events OUT.jsonl and/or --report DIR"
+        )
     overrides = {"threads": args.threads, "models_dir": args.models_dir}
     if args.model:
         overrides["landmark_model"] = args.model
@@ -142,10 +215,14 @@ def _run_replay(args: argparse.Namespace) -> int:
         raise EdgeError(f"--zone: {err}") from err
     estimator = PoseEstimator(PoseConfig(**overrides), zone)
     camera = args.camera_id or args.video.stem
-    scorer = None
-    if args.events is not None:
+    scorer = recorder = None
+    if args.events is not None or args.report is not None:
         scorer = HingeScorer(HingeConfig(exercise=args.exercise), session_id=camera)
-    result = replay(args.video, estimator, scorer, args.max_frames, camera)
+    if args.report is not None:
+        from edge.report import TraceRecorder
+
+        recorder = TraceRecorder(scorer)
+    result = replay(args.video, estimator, scorer, args.max_frames, camera, recorder)
     if args.keypoints is not None:
         result.track.save(args.keypoints)
     if args.events is not None:
@@ -158,17 +235,24 @@ def _run_replay(args: argparse.Namespace) -> int:
         f"detector ran {result.detector_runs}x, {fps:.1f} fps"
         + (f", {reps} reps" if scorer is not None else "")
     )
+    if recorder is not None:
+        _write_report(args, recorder.trace(result.events), result.events, camera)
     return 0
 
 
+def _write_report(args: argparse.Namespace, trace: Trace, events: list, camera: str) -> None:
+    """The `--report DIR` of a replay, from the same run as its events."""
+    from edge.report import write_report
+
+    page = write_report(args.report, args.video, trace, events, camera, args.exercise)
+    print(f"report: {page} (shows the person filmed: keep it private)")
+
+
 def _run_synth(args: argparse.Namespace) -> int:
-    from edge.synth.clip import ClipCamera, render_clip, truth_path
+    from edge.synth.clip import render_clip, truth_path
+    from edge.synth.crowd import Extras
     from edge.synth.motion import MotionSpec
 
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-    except ValueError as err:
-        raise EdgeError(f"--size must look like 1280x720, got {args.size!r}") from err
     spec = MotionSpec(
         exercise=args.exercise,
         reps=args.reps,
@@ -176,20 +260,54 @@ def _run_synth(args: argparse.Namespace) -> int:
         speed=args.speed,
         start=args.start,
     )
-    camera = ClipCamera(
+    extras = Extras(passers_by=args.passers_by, second_athlete=args.second_athlete)
+    truth = render_clip(
+        spec, _synth_camera(args), args.out, args.seed, extras=extras if extras.wanted else None
+    )
+    others = [o["kind"].replace("_", "-") for o in truth.get("others", [])]
+    print(
+        f"{args.out}: {len(truth['frames'])} frames, {len(truth['reps'])} reps of "
+        f"{args.exercise}, faults {truth['faults'] or 'none'}"
+        + (f", with {', '.join(others)}" if others else "")
+        + f" -> {truth_path(args.out)}"
+    )
+    return 0
+
+
+def _synth_camera(args: argparse.Namespace) -> ClipCamera:
+    """The `synth` camera from --view, --distance, --camera-height, --size, --fov / --lens."""
+    from edge.synth.clip import LENS_FOV_DEG, ClipCamera, focal_for_fov
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError as err:
+        raise EdgeError(f"--size must look like 1280x720, got {args.size!r}") from err
+    fov = LENS_FOV_DEG[args.lens] if args.lens not in (None, "standard") else args.fov
+    return ClipCamera(
         view=args.view,
         distance_m=args.distance,
         height_m=args.camera_height,
         width_px=width,
         height_px=height,
-        focal_px=900.0 * width / 1280,
+        focal_px=900.0 * width / 1280 if fov is None else focal_for_fov(width, fov),
         fps=args.fps,
     )
-    truth = render_clip(spec, camera, args.out, args.seed)
-    print(
-        f"{args.out}: {len(truth['frames'])} frames, {len(truth['reps'])} reps of "
-        f"{args.exercise}, faults {truth['faults'] or 'none'} -> {truth_path(args.out)}"
-    )
+
+
+def _run_check_config(args: argparse.Namespace) -> int:
+    """Prints each problem as `key.path: message` (exit 1), or a summary (exit 0)."""
+    from edge.errors import ConfigError
+    from edge.settings import load_settings, summarize
+
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as err:
+        count = f"{len(err.issues)} problem{'s' if len(err.issues) != 1 else ''}"
+        print(f"{args.config}: invalid configuration ({count})", file=sys.stderr)
+        for issue in err.issues:
+            print(issue, file=sys.stderr)
+        return 1
+    print("\n".join(summarize(settings, args.config)))
     return 0
 
 
@@ -202,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_replay(args)
         if args.command == "synth":
             return _run_synth(args)
+        if args.command == "check-config":
+            return _run_check_config(args)
     except EdgeError as err:
         logger.error("%s", err)
         return 2

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from edge.capture.video import iter_video, open_video
+from edge.capture.video import VideoFrame, iter_video, open_video
 from edge.events import stamp
 from edge.hinge import HingeScorer
 from edge.keypoints import KeypointTrack
 from edge.pose import PoseEstimator
+from edge.report.progress import Progress
+from edge.types import Poses
 
 logger = logging.getLogger(__name__)
 
-_PROGRESS_EVERY_S = 5.0
+FrameCallback = Callable[[VideoFrame, Poses, list[dict[str, Any]]], None]
+"""Called after each frame with the frame, its poses and the events it completed."""
 
 
 @dataclass
@@ -41,8 +45,12 @@ def replay(
     scorer: HingeScorer | None = None,
     max_frames: int | None = None,
     camera_id: str | None = None,
+    on_frame: FrameCallback | None = None,
 ) -> ReplayResult:
     """Runs the pose stage (and the scorer, if given) over every frame of a video file.
+
+    `on_frame`, if given, sees every frame after it was processed (for a report); the
+    events of the end of the stream (`scorer.close`) come after the last frame's call.
 
     Raises:
         SourceError: The video cannot be read.
@@ -58,22 +66,28 @@ def replay(
             model=estimator.landmark_model.spec.name,
         )
     )
-    start = last_report = time.monotonic()
+    start = time.monotonic()
+    total = (
+        info.frame_count if max_frames is None else min(max_frames, info.frame_count or max_frames)
+    )
+    progress = Progress(video.name, total)
     t_s = 0.0
     for frame in iter_video(video, max_frames):
         t_s = frame.t_s
-        poses = estimator.process(frame.image)
+        poses = estimator.process(frame.image, frame.t_s)
         result.frames_with_pose += bool(len(poses))
         result.track.append(t_s, poses)
+        events: list[dict[str, Any]] = []
         if scorer is not None:
             seen = len(poses) > 0
             events = scorer.update(
                 t_s, poses.xy[0] if seen else None, poses.visibility[0] if seen else None
             )
-            result.events += [stamp(e, camera, None) for e in events]
-        if time.monotonic() - last_report >= _PROGRESS_EVERY_S:
-            last_report = time.monotonic()
-            logger.info("%s: frame %d of %s", video.name, frame.index + 1, info.frame_count or "?")
+            events = [stamp(e, camera, None) for e in events]
+            result.events += events
+        if on_frame is not None:
+            on_frame(frame, poses, events)
+        progress.tick(frame.index + 1)
     if scorer is not None:
         result.events += [stamp(e, camera, None) for e in scorer.close(t_s)]
     result.detector_runs = estimator.detector_runs

@@ -1,1 +1,25 @@
-"""Frame sources: video files now; RTSP, MJPEG and USB cameras with the daemon."""
+"""Frame sources: cameras (RTSP, HTTP MJPEG, USB) and video files.
+
+`CameraReader` reads one source in its own thread, keeps only the newest frame, reconnects
+with backoff and reports its state (`CaptureSnapshot`); `edge.capture.video` reads a file
+frame by frame for replays.
+"""
+
+from edge.capture.frame import Frame
+from edge.capture.options import CaptureOptions
+from edge.capture.reader import CameraReader
+from edge.capture.snapshot import CaptureSnapshot, CaptureState, Quality
+from edge.capture.source import CaptureSource, SourceKind, parse_source, redact_url
+
+__all__ = [
+    "CameraReader",
+    "CaptureOptions",
+    "CaptureSnapshot",
+    "CaptureSource",
+    "CaptureState",
+    "Frame",
+    "Quality",
+    "SourceKind",
+    "parse_source",
+    "redact_url",
+]

@@ -30,6 +30,7 @@ _LEFT_HIP, _RIGHT_HIP = 23, 24
 # pose probability is unstable under heavy occlusion (a plate over the torso) and often
 # recovers on a slightly larger crop, where the detector would find nobody.
 _RETRY_SCALES = (1.0, 1.15)
+_MAX_SMOOTHED_GAP_S = 0.05  # frames further apart (below 20 fps) are not smoothed: see process
 
 
 class PoseEstimator:
@@ -66,6 +67,7 @@ class PoseEstimator:
         self._roi: Roi | None = None
         self._aux_filter = OneEuroFilter()  # MediaPipe smooths the next-ROI points too
         self._search_turn = 0
+        self._last_t_s: float | None = None
         self.detector_runs = 0
         self.frames = 0
         self.seconds: dict[str, float] = defaultdict(float)  # per-stage time, for benchmarks
@@ -75,12 +77,24 @@ class PoseEstimator:
         self._roi = None
         self._aux_filter.reset()
 
-    def process(self, bgr: np.ndarray) -> Poses:
+    def process(self, bgr: np.ndarray, t_s: float | None = None) -> Poses:
         """Returns the athlete's landmarks in one BGR frame (empty when nobody qualifies).
 
         The frame stays BGR: only the small model inputs are converted to RGB.
+
+        Args:
+            bgr: The frame.
+            t_s: Its time in seconds, when known. Frames further apart than
+                `_MAX_SMOOTHED_GAP_S` (a camera analysed at 10-15 fps) place the next crop
+                from this frame's landmarks alone: MediaPipe's smoothing of the crop points
+                is tuned for 30 fps and, at lower rates, lags the body until the crop
+                slips off it.
         """
         self.frames += 1
+        if t_s is not None:
+            if self._last_t_s is not None and t_s - self._last_t_s > _MAX_SMOOTHED_GAP_S:
+                self._aux_filter.reset()
+            self._last_t_s = t_s
         if self._roi is not None:
             tracked = self._roi
             for scale in _RETRY_SCALES:  # the pose flag can dip at one crop and not the next

@@ -1,0 +1,125 @@
+"""The daemon's operator configuration: a YAML file, environment overrides, strict checks.
+
+    settings = load_settings(Path("hinge-edge.yaml"))   # raises ConfigError listing every issue
+    settings.cameras["platform-1"].zone, settings.mqtt.host, settings.hinge_for("platform-1")
+
+See docs/config.md for every key, the environment variables and a full example.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from edge.errors import ConfigError, ConfigIssue
+from edge.log import register_secret
+from edge.settings.issues import env_issue, unknown_env_issues, validation_issues
+from edge.settings.models import (
+    CAMERA_ID_PATTERN,
+    ENV_PREFIX,
+    AppSettings,
+    CameraConfig,
+    LogConfig,
+    MqttConfig,
+    SpoolConfig,
+    TlsConfig,
+    WebConfig,
+    source_kind,
+)
+from edge.settings.sources import CURRENT_LOAD, LoadState
+from edge.settings.summary import summarize
+
+__all__ = [
+    "CAMERA_ID_PATTERN",
+    "ENV_PREFIX",
+    "AppSettings",
+    "CameraConfig",
+    "LogConfig",
+    "MqttConfig",
+    "SpoolConfig",
+    "TlsConfig",
+    "WebConfig",
+    "default_settings",
+    "load_settings",
+    "source_kind",
+    "summarize",
+]
+
+
+def load_settings(path: Path | None) -> AppSettings:
+    """Loads and checks the configuration.
+
+    Args:
+        path: The YAML file; None reads only the environment (and defaults). Relative paths
+            are resolved against the file's folder (the working folder without a file).
+
+    Returns:
+        The settings; their secrets are registered with the log redaction filter.
+
+    Raises:
+        ConfigError: The file is missing or unreadable, or any key is wrong; every problem
+            is one `ConfigIssue` in `err.issues`.
+    """
+    if path is None:
+        return _build(LoadState(None, Path.cwd()))
+    path = Path(path).expanduser()
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise ConfigError(issues=[ConfigIssue(str(path), f"the config file {what}")])
+    return _build(LoadState(path, path.resolve().parent))
+
+
+def default_settings(sample_clip: Path, spool_dir: Path) -> AppSettings:
+    """The embedded configuration of `hinge-edge run` without --config.
+
+    One camera `demo` loops `sample_clip`; a local broker is started (`mqtt.host` null); the
+    status page is on port 8080. Environment variables override it as they would a file.
+
+    Raises:
+        ConfigError: An environment override is invalid.
+    """
+    data: dict[str, Any] = {
+        "cameras": {"demo": {"source": str(sample_clip), "loop": True}},
+        "mqtt": {"host": None},
+        "spool": {"path": str(spool_dir)},
+        "web": {"port": 8080},
+    }
+    return _build(LoadState(None, Path.cwd(), data=data))
+
+
+def _build(state: LoadState) -> AppSettings:
+    issues = unknown_env_issues(AppSettings, ENV_PREFIX)
+    settings = None
+    token = CURRENT_LOAD.set(state)
+    try:
+        settings = AppSettings()
+    except ValidationError as err:
+        issues += validation_issues(err, AppSettings, state.lines, ENV_PREFIX)
+    except SettingsError as err:
+        issues.append(env_issue(err, ENV_PREFIX))
+    finally:
+        CURRENT_LOAD.reset(token)
+    if issues or settings is None:
+        # `from None`: the pydantic error holds the raw input, secrets included.
+        raise ConfigError(issues=issues) from None
+    _register_secrets(settings)
+    return settings
+
+
+def _register_secrets(settings: AppSettings) -> None:
+    """Makes the log filter mask the MQTT password and camera passwords everywhere."""
+    if settings.mqtt.password is not None:
+        register_secret(settings.mqtt.password.get_secret_value())
+    for camera in settings.cameras.values():
+        if source_kind(camera.source) != "stream":
+            continue
+        try:
+            password = urlsplit(camera.source).password
+        except ValueError:  # a malformed URL: the URL pattern of the filter still applies
+            continue
+        register_secret(password)
+        register_secret(unquote(password) if password else None)

@@ -1,0 +1,159 @@
+"""Where settings come from: the YAML file (strict loader) or an embedded default.
+
+The loader is pyyaml's SafeLoader plus a duplicate-key check (pyyaml silently keeps the
+last of two `platform-1:` entries) and a map of each key path to its line, so an issue can
+say where in the file the bad value is. `LoadState` carries what one load knows (the file,
+the folder relative paths start from) to the validators, through a context variable.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic_settings import BaseSettings, YamlConfigSettingsSource
+
+from edge.errors import ConfigError, ConfigIssue
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+KeyLines = dict[tuple[str, ...], int]
+
+
+@dataclass
+class LoadState:
+    """What one load knows while pydantic-settings builds the settings object.
+
+    Attributes:
+        path: The YAML file, or None.
+        base_dir: The folder relative paths are resolved against.
+        data: An embedded configuration used in place of a file (same priority).
+        lines: Key path -> 1-based line in the file, filled in when the file is read.
+    """
+
+    path: Path | None
+    base_dir: Path
+    data: dict[str, Any] | None = None
+    lines: KeyLines = field(default_factory=dict)
+
+
+CURRENT_LOAD: ContextVar[LoadState | None] = ContextVar("edge_settings_load", default=None)
+
+
+def resolve_path(path: Path) -> Path:
+    """Makes a relative path absolute against the config file's folder (during a load).
+
+    Outside `load_settings` (a model built by hand) a relative path is left as it is.
+    """
+    path = path.expanduser()
+    state = CURRENT_LOAD.get()
+    if path.is_absolute() or state is None:
+        return path
+    return Path(os.path.normpath(state.base_dir / path))
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key given twice in one mapping."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:  # `<<: *anchor` may be overridden by explicit keys
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.setdefault(key, key_node.start_mark.line)
+        except TypeError:  # an unhashable key: construct_mapping reports it
+            continue
+        if first != key_node.start_mark.line:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"duplicate key {key!r} (first given on line {first + 1})",
+                key_node.start_mark,
+            )
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _key_lines(node: yaml.Node, prefix: tuple[str, ...], lines: KeyLines) -> None:
+    """Records the 1-based line of every key path (and list item) under `node`."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            path = (*prefix, str(key_node.value))
+            lines[path] = key_node.start_mark.line + 1
+            _key_lines(value_node, path, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            path = (*prefix, str(index))
+            lines[path] = item.start_mark.line + 1
+            _key_lines(item, path, lines)
+
+
+def load_yaml(path: Path) -> tuple[dict[str, Any], KeyLines]:
+    """Reads a YAML mapping and the line of each key path.
+
+    Raises:
+        ConfigError: Unreadable file, syntax error (with line and column), duplicate key,
+            or a top level that is not a mapping.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(issues=[ConfigIssue(str(path), f"cannot read the file: {err}")]) from err
+    loader = _StrictLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else {}
+    except yaml.MarkedYAMLError as err:
+        raise ConfigError(issues=[_syntax_issue(path, err)]) from None  # no values in traces
+    except yaml.YAMLError as err:
+        raise ConfigError(issues=[ConfigIssue(str(path), f"invalid YAML: {err}")]) from None
+    finally:
+        loader.dispose()
+    if data is None:  # a file of comments only
+        data = {}
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        message = f"the file must be a mapping of sections (cameras:, mqtt:, ...), not a {kind}"
+        raise ConfigError(issues=[ConfigIssue(str(path), message)])
+    lines: KeyLines = {}
+    if node is not None:
+        _key_lines(node, (), lines)
+    return data, lines
+
+
+def _syntax_issue(path: Path, err: yaml.MarkedYAMLError) -> ConfigIssue:
+    """`FILE:LINE:COLUMN: YAML syntax error: problem (context on line N)`."""
+    mark = err.problem_mark or err.context_mark
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    constructor = isinstance(err, yaml.constructor.ConstructorError)
+    message = f"{'YAML error' if constructor else 'YAML syntax error'}: {err.problem or err}"
+    if err.context:
+        context_line = f" on line {err.context_mark.line + 1}" if err.context_mark else ""
+        message += f" ({err.context}{context_line})"
+    return ConfigIssue(where, message)
+
+
+class YamlFileSource(YamlConfigSettingsSource):
+    """pydantic-settings' YAML source with the strict loader, or an embedded mapping."""
+
+    def __init__(self, settings_cls: type[BaseSettings], state: LoadState) -> None:
+        """Reads `state.path` (recording key lines in `state.lines`), else `state.data`."""
+        self._state = state
+        super().__init__(settings_cls, yaml_file=state.path)
+
+    def _read_files(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if self._state.path is None:
+            return dict(self._state.data or {})
+        return super()._read_files(*args, **kwargs)
+
+    def _read_file(self, file_path: Path) -> dict[str, Any]:
+        data, self._state.lines = load_yaml(Path(file_path))
+        return data
