@@ -1,13 +1,18 @@
 """Renders the synthetic athlete in a gym: a NumPy ray-caster plus OpenCV post-processing.
 
 Each primitive is ray-cast only inside its projected bounding box, against one shared
-depth buffer (ray distance), so the cost grows with the athlete's pixel area, not with
+depth buffer (ray distance), so the cost grows with the people's pixel area, not with
 the number of primitives times the frame size. Shading is Lambert (key light) plus a
 hemispherical ambient, a weak fill from the camera and a little Blinn-Phong specular.
+
+Several people share the depth buffer (so they hide each other correctly) and the floor
+shadow; each has their own palette: person k's surfaces use the palette indices
+`k * len(Material) + Material.X`, person 0 being the athlete.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -16,8 +21,9 @@ import numpy as np
 from edge.synth.appearance import Appearance, Material
 from edge.synth.camera import Camera, Lens
 from edge.synth.geometry import Vec, unit
-from edge.synth.kinematics import Skeleton, forward_kinematics
+from edge.synth.kinematics import Skeleton
 from edge.synth.parts import body_parts
+from edge.synth.person import Person
 from edge.synth.posture import Posture
 from edge.synth.primitives import Primitive, box_corners
 from edge.synth.props import load_parts
@@ -33,6 +39,28 @@ _LANDMARK_DEPTH = np.array(
     + [0.065] * 2 + [0.045] * 2 + [0.030] * 2 + [0.025] * 4
 )  # fmt: skip
 _SPECULAR_POWER = 24.0
+_MATERIALS = len(Material)  # palette entries per person
+PixelBox = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, eq=False)
+class PersonView:
+    """Where another person (not the athlete) appears in a rendered frame.
+
+    Attributes:
+        landmarks_px: (33, 2) their BlazePose landmarks in continuous pixel coordinates.
+        depth_m: (33,) landmark depth along the optical axis, metres.
+        visible: (33,) bool: in the frame and not hidden (by themselves or anyone else).
+        box_px: `(x0, y0, x1, y1)` integer pixel box of their visible body pixels (x1, y1
+            exclusive; their load excluded), or None when none of them shows.
+        area_px: How many pixels show their body.
+    """
+
+    landmarks_px: Vec
+    depth_m: Vec
+    visible: np.ndarray
+    box_px: PixelBox | None
+    area_px: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,9 +71,11 @@ class Rendered:
         image: (H, W, 3) uint8 BGR.
         landmarks_px: (33, 2) BlazePose landmarks in continuous pixel coordinates.
         depth_m: (33,) landmark depth along the optical axis, metres.
-        visible: (33,) bool: in the frame and not hidden behind the body or the load.
+        visible: (33,) bool: in the frame and not hidden behind the body, the load or
+            another person.
         mask: (H, W) bool: pixels showing the athlete's body (not the load).
         skeleton: The posed skeleton (world frame).
+        others: Where each other person appears, in the order they were given.
     """
 
     image: np.ndarray
@@ -54,6 +84,7 @@ class Rendered:
     visible: np.ndarray
     mask: np.ndarray
     skeleton: Skeleton
+    others: tuple[PersonView, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,21 +115,56 @@ def render(
     Returns:
         The image and the landmarks' ground truth.
     """
-    look, scene = appearance or Appearance(), scene or Scene()
-    skeleton = forward_kinematics(shape, posture)
-    body = body_parts(skeleton, shape, look)
-    prims = body + load_parts(skeleton, scene.load)
+    scene = scene or Scene()
+    athlete = Person.posed(shape, posture, appearance, scene.load)
+    return render_people(athlete, camera, (), scene, rng)
+
+
+def render_people(
+    athlete: Person,
+    camera: Camera,
+    others: Sequence[Person] = (),
+    scene: Scene | None = None,
+    rng: np.random.Generator | None = None,
+) -> Rendered:
+    """Renders the athlete and other people in one frame, hiding each other correctly.
+
+    The athlete holds `athlete.load` (`scene.load` is not used here); the wall stands
+    `scene.wall_gap_m` behind the athlete, so keep the others in front of it.
+
+    Args:
+        athlete: The person the ground truth is about.
+        camera: The viewing camera (its lens sets the image size).
+        others: Passers-by, a second athlete...: drawn, shadowed and reported in `others`.
+        scene: Gym and sensor; default `Scene()`.
+        rng: Random generator for sensor noise; None uses a fixed seed (reproducible).
+
+    Returns:
+        The image, the athlete's ground truth and where the others appear.
+    """
+    scene = scene or Scene()
+    people = [athlete, *others]
+    bodies = [body_parts(p.skeleton, p.shape, p.appearance) for p in people]
     inner = _supersampled(camera, scene.sensor.supersample)
-    rgb, buffers, floor = _background(inner, scene, skeleton)
-    shadow = floor_shadow(body, inner, scene.light_unit)
+    rgb, buffers, floor = _background(inner, scene, athlete.skeleton)
+    shadow = floor_shadow([prim for body in bodies for prim in body], inner, scene.light_unit)
     rgb *= 1.0 - np.where(floor, shadow, 0.0)[..., None]
-    _rasterize(prims, inner, buffers)
-    _shade(rgb, buffers, inner, look, scene)
-    xy, depth = camera.project(skeleton.landmarks_m)
-    visible = _visibility(skeleton, inner, buffers, xy * scene.sensor.supersample)
+    boxes = [
+        _rasterize(body + load_parts(p.skeleton, p.load), inner, buffers, k * _MATERIALS)
+        for k, (p, body) in enumerate(zip(people, bodies, strict=True))
+    ]
+    _shade(rgb, buffers, inner, _palette(people, scene), scene)
+    factor = scene.sensor.supersample
+    xy, depth = camera.project(athlete.skeleton.landmarks_m)
+    visible = _visibility(athlete.skeleton, inner, buffers, xy * factor)
+    views = tuple(
+        _view(k, p.skeleton, camera, buffers, boxes[k], factor)
+        for k, p in enumerate(people)
+        if k > 0
+    )
     mask = (buffers.material >= 0) & (buffers.material <= Material.EYE)
     image, mask = _finish(rgb, mask, camera, scene.sensor, rng)
-    return Rendered(image, xy, depth, visible, mask, skeleton)
+    return Rendered(image, xy, depth, visible, mask, athlete.skeleton, views)
 
 
 def _supersampled(camera: Camera, factor: int) -> Camera:
@@ -131,12 +197,20 @@ def _pixel_box(prim: Primitive, camera: Camera) -> tuple[int, int, int, int] | N
     return (r0, r1, c0, c1) if r1 > r0 and c1 > c0 else None
 
 
-def _rasterize(prims: list[Primitive], camera: Camera, buf: _Buffers) -> None:
-    """Ray-casts each primitive in its pixel box and keeps the nearest surface."""
+def _rasterize(
+    prims: list[Primitive], camera: Camera, buf: _Buffers, offset: int = 0
+) -> PixelBox | None:
+    """Ray-casts each primitive in its pixel box and keeps the nearest surface.
+
+    Returns:
+        The union `(row0, row1, col0, col1)` of the primitives' pixel boxes, or None.
+    """
+    union: PixelBox | None = None
     for prim in prims:
         box = _pixel_box(prim, camera)
         if box is None:
             continue
+        union = box if union is None else _union(union, box)
         r0, r1, c0, c1 = box
         x, y = np.meshgrid(np.arange(c0, c1) + 0.5, np.arange(r0, r1) + 0.5)
         t, normal = prim.hit(camera.position_m, camera.rays(x.ravel(), y.ravel()))
@@ -148,14 +222,29 @@ def _rasterize(prims: list[Primitive], camera: Camera, buf: _Buffers) -> None:
         cols += c0
         buf.depth[rows, cols] = t[nearer]
         buf.normal[rows, cols] = normal[nearer]
-        buf.material[rows, cols] = prim.material
+        buf.material[rows, cols] = prim.material + offset
+    return union
 
 
-def _shade(rgb: Vec, buf: _Buffers, camera: Camera, look: Appearance, scene: Scene) -> None:
-    """Lights the body and load pixels in place."""
+def _union(a: PixelBox, b: PixelBox) -> PixelBox:
+    return min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])
+
+
+def _palette(people: list[Person], scene: Scene) -> tuple[Vec, Vec]:
+    """Every person's palette stacked: `(albedo (P * M, 3), specular (P * M,))`."""
+    albedo, specular = [], []
+    for person in people:
+        colours, shine = person.appearance.palette()
+        colours[Material.PLATE] = scene.plate_rgb
+        albedo.append(colours)
+        specular.append(shine)
+    return np.concatenate(albedo), np.concatenate(specular)
+
+
+def _shade(rgb: Vec, buf: _Buffers, camera: Camera, palette: tuple[Vec, Vec], scene: Scene) -> None:
+    """Lights the body and load pixels in place (`palette` from `_palette`)."""
     where = buf.material >= 0
-    albedo, specular = look.palette()
-    albedo[Material.PLATE] = scene.plate_rgb
+    albedo, specular = palette
     material = buf.material[where]
     rows, cols = np.nonzero(where)
     n, view = buf.normal[where], -camera.rays(cols + 0.5, rows + 0.5)
@@ -180,6 +269,26 @@ def _visibility(skeleton: Skeleton, camera: Camera, buf: _Buffers, xy: Vec) -> n
     distance = np.linalg.norm(lm - camera.position_m, axis=1)
     slack = _LANDMARK_DEPTH * skeleton.height_m + 0.01
     return inside & (seen >= distance - slack)
+
+
+def _view(
+    k: int, skeleton: Skeleton, camera: Camera, buf: _Buffers, box: PixelBox | None, factor: int
+) -> PersonView:
+    """Where person k (palette block k) shows: landmarks, visibility and pixel box."""
+    xy, depth = camera.project(skeleton.landmarks_m)
+    visible = _visibility(skeleton, _supersampled(camera, factor), buf, xy * factor)
+    if box is None:
+        return PersonView(xy, depth, visible, None, 0)
+    r0, r1, c0, c1 = box
+    patch = buf.material[r0:r1, c0:c1]
+    body = (patch >= k * _MATERIALS) & (patch <= k * _MATERIALS + Material.EYE)
+    rows, cols = np.flatnonzero(body.any(axis=1)), np.flatnonzero(body.any(axis=0))
+    if rows.size == 0:
+        return PersonView(xy, depth, visible, None, 0)
+    x0, x1 = (c0 + cols[0]) // factor, -(-(c0 + cols[-1] + 1) // factor)
+    y0, y1 = (r0 + rows[0]) // factor, -(-(r0 + rows[-1] + 1) // factor)
+    area = round(np.count_nonzero(body) / factor**2)
+    return PersonView(xy, depth, visible, (int(x0), int(y0), int(x1), int(y1)), area)
 
 
 def _finish(
