@@ -31,3 +31,28 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "labels.csv").is_file():
         pytest.skip(f"real footage not available: {SHARED_DATA} is absent (only in dev checkouts)")
     return SHARED_DATA
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path):
+    """Builds real mosquitto brokers (`tests/broker.py::Mosquitto` kwargs); all killed after."""
+    from tests.broker import Mosquitto, skip_reason
+
+    if (reason := skip_reason()) is not None:
+        pytest.skip(reason)
+    brokers = []
+
+    def make(start: bool = True, **kwargs):
+        broker = Mosquitto(tmp_path / f"mosquitto-{len(brokers)}", **kwargs)
+        brokers.append(broker)
+        return broker.start() if start else broker
+
+    yield make
+    for broker in brokers:
+        broker.kill()
+
+
+@pytest.fixture
+def mosquitto(mosquitto_factory):
+    """A running anonymous mosquitto on a free 127.0.0.1 port, killed after the test."""
+    return mosquitto_factory()

@@ -1,0 +1,191 @@
+"""`Publisher`: rep/set events through the spool to MQTT, plus retained state and status.
+
+Delivery rules (docs/mqtt.md):
+
+- An event goes into the spool first and leaves it only in paho's `on_publish` for its
+  message id: the broker's PUBACK (QoS 1) or PUBCOMP (QoS 2), or the write to the socket
+  at QoS 0. A broker outage, a network loss or a killed daemon therefore loses nothing
+  that was spooled.
+- Duplicates remain possible where the protocol makes them: a message whose PUBACK was
+  lost is sent again (by paho after a reconnect, or from the spool after a restart).
+  Every event carries a unique, stable `id`; consumers drop repeats by it. Within one
+  process nothing is sent twice on purpose (see `edge/publish/outbox.py`).
+- Retained "latest value" topics are not spooled: the latest value of each is kept in
+  memory and published again on every connect, so a broker restarted without
+  persistence still ends up with current values.
+- `<prefix>/status` is retained: `online` on every connect, `stopped` on a clean stop,
+  and `offline` as the last will, sent by the broker if the connection dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from functools import partial
+from typing import Any
+
+from edge import __version__
+from edge.errors import SpoolError
+from edge.publish.link import LinkState, create_client
+from edge.publish.options import MqttOptions, Topics
+from edge.publish.outbox import ACK, CONNECT, DISCONNECT, WAKE, Outbox
+from edge.publish.payloads import DaemonStatus, status_payload
+from edge.publish.spool import Spool
+
+logger = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Publishes events (spooled, at-least-once) and retained state to one MQTT broker."""
+
+    def __init__(
+        self,
+        options: MqttOptions,
+        spool: Spool,
+        *,
+        run_id: str,
+        version: str = __version__,
+    ) -> None:
+        """Builds the client; nothing connects until `start()`.
+
+        Args:
+            options: Broker, credentials, TLS, QoS, prefix, backoff.
+            spool: The outbox on disk; owned by the caller, who closes it after `stop()`.
+            run_id: This run of the daemon (in the status payloads and the last will).
+            version: Daemon version for the status payloads.
+        """
+        self.options = options
+        self.topics = Topics(options.topic_prefix)
+        self._spool = spool
+        self._run_id, self._version = run_id, version
+        self._link = LinkState(options)
+        will = status_payload("offline", run_id, version, since=None)
+        self._client = create_client(options, self.topics.status, will)
+        self._client.on_connect = self._on_connect
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
+        self._outbox = Outbox(
+            self._client, spool, self.topics.status, partial(self._status, "online"), options.qos
+        )
+        self._started = False
+
+    def _status(self, status: DaemonStatus) -> str:
+        return status_payload(status, self._run_id, self._version)
+
+    def start(self) -> None:
+        """Connects in the background (retrying forever) and starts the outbox thread."""
+        self._started = True
+        self._outbox.start()
+        self._client.connect_async(
+            self.options.host, self.options.port, keepalive=self.options.keepalive_s
+        )
+        self._client.loop_start()
+        logger.info(
+            "MQTT publisher for %s:%d started (prefix %s, QoS %d, %d events spooled)",
+            self.options.host,
+            self.options.port,
+            self.topics.prefix,
+            self.options.qos,
+            self._spool.count(),
+        )
+
+    def publish_event(self, key: str, topic: str, payload: str) -> bool:
+        """Spools an event, then sends it when the broker is reachable.
+
+        Args:
+            key: The event's stable, unique id (a repeated key is stored once).
+            topic: e.g. `topics.rep(camera)`.
+            payload: JSON text.
+
+        Returns:
+            False if the event is not in the spool: the spool is full and refuses new
+            messages (policy `reject_new`), or cannot be written (then the event is sent
+            once, without a retry, if connected).
+        """
+        try:
+            stored = self._spool.put(key, topic, payload, self.options.qos)
+        except SpoolError as err:
+            # Coaching goes on: send it unguarded rather than not at all.
+            logger.error("event %s not spooled: %s; sent without a retry if connected", key, err)
+            if self._link.state == "connected":
+                self._client.publish(topic, payload, qos=self.options.qos)
+            return False
+        self._outbox.notify(WAKE)
+        return stored
+
+    def publish_retained(self, topic: str, payload: str) -> None:
+        """Publishes a retained "latest value" now if connected, and again on every connect."""
+        self._outbox.set_latest(topic, payload)
+
+    def publish_now(self, topic: str, payload: str) -> bool:
+        """Publishes a transient message (QoS 0, not retained, not spooled) if connected.
+
+        Returns:
+            Whether it was handed to the network (False while disconnected: it is dropped).
+        """
+        if self._link.state != "connected":
+            return False
+        return self._client.publish(topic, payload, qos=0).rc == 0
+
+    def stop(self, timeout_s: float = 5.0) -> bool:
+        """Publishes `stopped`, waits for events in flight, and disconnects cleanly.
+
+        The clean disconnect means the broker does not send the last will: the retained
+        status stays `stopped`. What is not acknowledged within `timeout_s` stays in the
+        spool for the next start.
+
+        Returns:
+            True if everything was acknowledged (or nothing could be sent: offline).
+        """
+        if not self._started:
+            return True
+        self._started = False
+        self._outbox.set_latest(self.topics.status, self._status("stopped"), final=True)
+        done = self._outbox.finish(timeout_s)
+        self._link.stopped()  # first: the disconnect below is not a lost connection
+        self._client.disconnect()
+        self._client.loop_stop()
+        left = self._spool.count()
+        logger.info("MQTT publisher stopped; %d events left in the spool for next start", left)
+        return done
+
+    @property
+    def connection_state(self) -> str:
+        """`connected`, `connecting`, `refused:<reason>`, `unreachable:<reason>` or `stopped`."""
+        return self._link.state
+
+    def stats(self) -> dict[str, Any]:
+        """Figures for `<prefix>/stats` and the health endpoint (counts since start)."""
+        return {
+            "connected": self._link.state == "connected",
+            "connection_state": self._link.state,
+            "reconnects": self._outbox.reconnects,
+            "published": self._outbox.published,
+            "in_flight": self._outbox.in_flight,
+            "pending": self._spool.count(),
+            "dropped": self._spool.dropped,
+            "last_error": self._link.last_error,
+        }
+
+    # paho callbacks, in paho's thread: record and queue for the outbox, nothing else.
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self._link.refused(reason_code.getName())
+            return
+        self._link.connected()
+        self._outbox.notify(CONNECT)
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        # paho calls this inside its `except OSError:` block: the error is the active one.
+        self._link.unreachable(sys.exc_info()[1])
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        # paho reports a dropped socket (no DISCONNECT packet) as "Unspecified error".
+        reason = "connection dropped" if reason_code.value == 128 else str(reason_code)
+        self._link.lost(reason)
+        self._outbox.notify(DISCONNECT)
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        self._outbox.notify(ACK, mid)
