@@ -43,6 +43,16 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_synth(commands.add_parser("synth", help="render a synthetic athlete doing a set"))
     check = commands.add_parser("check-config", help="validate a config file and summarise it")
     check.add_argument("config", type=Path, help="YAML config file (see docs/config.md)")
+    run = commands.add_parser(
+        "run", help="run the daemon: cameras in, rep events out over MQTT (SIGTERM stops)"
+    )
+    run.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="YAML config file (see docs/config.md); default: a rendered demo camera and a "
+        "local broker",
+    )
     return parser
 
 
@@ -311,6 +321,33 @@ def _run_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_daemon(args: argparse.Namespace) -> int:
+    """Loads the config (or the embedded demo), runs until SIGTERM / SIGINT."""
+    import signal
+
+    from edge.daemon.app import Daemon
+    from edge.daemon.demo import ensure_demo_clip, home
+    from edge.errors import ConfigError
+    from edge.settings import default_settings, load_settings
+
+    try:
+        if args.config is None:
+            settings = default_settings(ensure_demo_clip(), home() / "spool")
+        else:
+            settings = load_settings(args.config)
+    except ConfigError as err:
+        print(f"{args.config}: invalid configuration, not starting", file=sys.stderr)
+        for issue in err.issues or [str(err)]:
+            print(issue, file=sys.stderr)
+        return 1
+    setup_logging(settings.log.level, settings.log.format)
+    daemon = Daemon(settings)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: daemon.stop_event.set())
+    daemon.run()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the process exit code."""
     args = _build_parser().parse_args(argv)
@@ -322,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_synth(args)
         if args.command == "check-config":
             return _run_check_config(args)
+        if args.command == "run":
+            return _run_daemon(args)
     except EdgeError as err:
         logger.error("%s", err)
         return 2

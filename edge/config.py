@@ -28,6 +28,13 @@ class PoseConfig(StrictModel):
         description="Manifest name of the landmark model (an INT8 variant is an option)",
     )
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Daemon: inference threads shared by all cameras (one camera is analysed "
+        "by one at a time); about one per spare core",
+    )
     providers: tuple[str, ...] = Field(
         default=("CPUExecutionProvider",),
         description="onnxruntime execution providers in order of preference",

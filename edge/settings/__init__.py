@@ -76,14 +76,15 @@ def load_settings(path: Path | None) -> AppSettings:
 def default_settings(sample_clip: Path, spool_dir: Path) -> AppSettings:
     """The embedded configuration of `hinge-edge run` without --config.
 
-    One camera `demo` loops `sample_clip`; a local broker is started (`mqtt.host` null); the
+    One camera `demo` (set up for RDLs) loops `sample_clip`; a local broker is started (`mqtt.host` null); the
     status page is on port 8080. Environment variables override it as they would a file.
 
     Raises:
         ConfigError: An environment override is invalid.
     """
     data: dict[str, Any] = {
-        "cameras": {"demo": {"source": str(sample_clip), "loop": True}},
+        # The demo platform is set up for RDLs, as a trainer would set one up.
+        "cameras": {"demo": {"source": str(sample_clip), "loop": True, "exercise": "rdl"}},
         "mqtt": {"host": None},
         "spool": {"path": str(spool_dir)},
         "web": {"port": 8080},

@@ -1,0 +1,1 @@
+"""The daemon: many cameras in, rep events out over MQTT (`hinge-edge run`)."""

@@ -1,0 +1,369 @@
+"""The daemon: cameras in, rep events out over MQTT, a status page beside it.
+
+Start order: broker link (and a local broker if none is configured) with its spool,
+models, cameras, the scheduler, the web side, the stats loop. Stop order is the reverse:
+no new frames, each camera's open set summarised into the spool, `stopped` published
+and the spool flushed within a timeout (what is left is delivered at the next start).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import secrets
+import threading
+import time
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from edge import __version__
+from edge.capture import CameraReader, CaptureOptions, CaptureSnapshot
+from edge.daemon.broker import LocalBroker
+from edge.daemon.metrics import Metrics
+from edge.daemon.pipeline import CameraPipeline, iso
+from edge.daemon.scheduler import Scheduler
+from edge.daemon.web import Hub, WebServer
+from edge.events import stamp, to_json
+from edge.hinge.events import SCHEMA_VERSION
+from edge.pose import PoseEstimator, load_pose_models
+from edge.publish import MqttOptions, Publisher, Spool, TlsOptions
+from edge.settings import AppSettings
+from edge.zone import Zone
+
+logger = logging.getLogger(__name__)
+
+_RECENT_REPS = 50
+_STOP_FLUSH_S = 5.0
+_LOCAL = "127.0.0.1"
+
+
+def new_run_id() -> str:
+    """A short id unique to this start of the daemon: UTC time plus 4 random hex digits."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + secrets.token_hex(2)
+
+
+def mqtt_options(settings: AppSettings) -> MqttOptions:
+    """The publisher's options from the `mqtt` section (a local broker when host is null)."""
+    m = settings.mqtt
+    tls = None
+    if m.tls.enabled:
+        tls = TlsOptions(
+            ca_file=m.tls.ca_file,
+            cert_file=m.tls.cert_file,
+            key_file=m.tls.key_file,
+            insecure=m.tls.insecure,
+        )
+    return MqttOptions(
+        host=m.host or _LOCAL,
+        port=m.port,
+        topic_prefix=m.topic_prefix,
+        client_id=m.client_id or f"hinge-edge-{os.uname().nodename}",
+        username=m.username,
+        password=m.password.get_secret_value() if m.password is not None else None,
+        qos=m.qos,
+        keepalive_s=m.keepalive_s,
+        tls=tls,
+        reconnect_min_s=m.reconnect_min_s,
+        reconnect_max_s=m.reconnect_max_s,
+    )
+
+
+class Daemon:
+    """Runs the whole service; `start()`, then `stop()` (or `run()` until a signal)."""
+
+    def __init__(self, settings: AppSettings) -> None:
+        """Prepares everything that cannot fail later; nothing runs before `start()`."""
+        self.settings = settings
+        self.run_id = new_run_id()
+        self.started_mono = time.monotonic()
+        self.hub = Hub()
+        self.stop_event = threading.Event()
+        self._broker = LocalBroker(settings.mqtt.port) if settings.mqtt.host is None else None
+        self._spool: Spool | None = None
+        self.publisher: Publisher | None = None
+        self._cameras: dict[str, tuple[CameraReader, CameraPipeline]] = {}
+        self._states: dict[str, dict[str, Any]] = {}
+        self._reps: dict[str, deque] = {}
+        self._stills: dict[str, bytes] = {}
+        self._scheduler: Scheduler | None = None
+        self.web: WebServer | None = None
+        self._metrics = Metrics(self.snapshot)
+        self._cpu = (time.monotonic(), _cpu_seconds())
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        """Starts every part.
+
+        Raises:
+            EdgeError: A part cannot start (models missing or altered, spool locked,
+                local broker impossible, web port taken): nothing is left running.
+        """
+        try:
+            self._start_parts()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_parts(self) -> None:
+        s = self.settings
+        if self._broker is not None:
+            self._broker.start()
+        self._spool = Spool(s.spool.path, s.spool.max_messages, s.spool.when_full)
+        self.publisher = Publisher(mqtt_options(s), self._spool, run_id=self.run_id)
+        self.publisher.start()
+        models = load_pose_models(s.pose)
+        for camera_id, cam in s.cameras.items():
+            if cam.enabled:
+                self._add_camera(camera_id, models)
+        self._scheduler = Scheduler(list(self._cameras.values()), s.pose.workers)
+        self.web = WebServer(s.web.host, s.web.port, self, self.hub)
+        for reader, _ in self._cameras.values():
+            reader.start()
+        self._scheduler.start()
+        self.web.start()
+        threading.Thread(target=self._stats_loop, name="stats", daemon=True).start()
+        logger.info(
+            "hinge-edge %s running (run %s): %d camera(s), events to %s",
+            __version__,
+            self.run_id,
+            len(self._cameras),
+            self.publisher.topics.prefix + "/#",
+        )
+
+    def _add_camera(self, camera_id: str, models: tuple) -> None:
+        cam = self.settings.cameras[camera_id]
+        options = CaptureOptions(
+            loop=cam.loop,
+            open_timeout_s=cam.open_timeout_s,
+            read_timeout_s=cam.read_timeout_s,
+            stall_timeout_s=cam.stall_timeout_s,
+        )
+        reader = CameraReader(camera_id, cam.source, options, self._on_capture_state)
+        zone = Zone([tuple(p) for p in cam.zone]) if cam.zone else None
+        estimator = PoseEstimator(self.settings.pose, zone, models=models)
+        pipeline = CameraPipeline(
+            camera_id,
+            cam.analysis_fps,
+            estimator,
+            self.settings.hinge_for(camera_id),
+            session_id=f"{camera_id}-{self.run_id}",
+            sink=self,
+        )
+        self._cameras[camera_id] = (reader, pipeline)
+        self._reps[camera_id] = deque(maxlen=_RECENT_REPS)
+
+    def run(self) -> None:
+        """Starts, runs until `stop_event` is set (SIGTERM / SIGINT), then stops."""
+        self.start()
+        self.stop_event.wait()
+        self.stop()
+
+    def stop(self) -> None:
+        """Stops every part that runs, in reverse order; safe to call more than once."""
+        if self.web is not None:
+            self.web.stopping.set()
+        if self._scheduler is not None:
+            self._scheduler.stop()
+        for reader, _ in self._cameras.values():
+            reader.stop(timeout_s=2.0)
+        for _, pipeline in self._cameras.values():
+            pipeline.close()  # the open set's summary goes to the spool
+        if self.publisher is not None:
+            self.publisher.stop(_STOP_FLUSH_S)
+            self.publisher = None
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+        if self._broker is not None:
+            self._broker.stop()
+        if self.web is not None:
+            self.web.stop()
+            self.web = None
+        self._cameras.clear()
+        logger.info("hinge-edge stopped (run %s)", self.run_id)
+
+    # ------------------------------------------------------------- sink
+    def on_event(self, camera_id: str, event: dict[str, Any], frame_ts_wall: float) -> None:
+        """Stamps an event, spools and publishes it, and shows it on the page."""
+        message = {**stamp(event, camera_id, time.time()), "frame_ts": iso(frame_ts_wall)}
+        if self.publisher is not None:
+            topics = self.publisher.topics
+            topic = topics.set(camera_id) if event["event"] == "set" else topics.rep(camera_id)
+            self.publisher.publish_event(message["id"], topic, to_json(message))
+        self.hub.publish(event["event"], message)
+        if event["event"] == "rep":
+            self._reps[camera_id].append(message)
+            faults = ", ".join(f["code"] for f in event["faults"]) or "none"
+            logger.info(
+                "%s: rep %d (%s) score %s, faults %s: %s",
+                camera_id,
+                event["rep"],
+                event["exercise"],
+                event["score"],
+                faults,
+                event["cue"],
+            )
+        elif event["event"] == "set":
+            logger.info("%s: set %s ended, %d reps", camera_id, event["set_id"], event["reps"])
+
+    def on_state(self, camera_id: str, state: dict[str, Any]) -> None:
+        """Publishes a camera's changed live state (retained)."""
+        with self._lock:
+            self._states[camera_id] = state
+        if self.publisher is not None:
+            self.publisher.publish_retained(self.publisher.topics.state(camera_id), to_json(state))
+        self.hub.publish("state", state)
+
+    def _on_capture_state(self, camera_id: str, snap: CaptureSnapshot) -> None:
+        logger.info("camera %s: %s (%s)", camera_id, snap.state, snap.last_error or "no error")
+        self._publish_status(camera_id, snap)
+
+    def _publish_status(self, camera_id: str, snap: CaptureSnapshot) -> dict[str, Any]:
+        status = self._status_payload(camera_id, snap)
+        if self.publisher is not None:
+            topic = self.publisher.topics.camera_status(camera_id)
+            self.publisher.publish_retained(topic, to_json(status))
+        self.hub.publish("status", status)
+        return status
+
+    def _status_payload(self, camera_id: str, snap: CaptureSnapshot) -> dict[str, Any]:
+        pipeline = self._cameras[camera_id][1] if camera_id in self._cameras else None
+        now = time.monotonic()
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "camera": camera_id,
+            "state": str(snap.state),
+            "quality": str(snap.quality),
+            "fps_in": round(snap.fps_in, 2),
+            "fps_analysed": round(pipeline.counters.fps(now), 2) if pipeline else 0.0,
+            "frames_skipped": pipeline.counters.skipped if pipeline else 0,
+            "reconnects": snap.reconnects,
+            "stalls": snap.stalls,
+            "last_frame_age_s": (
+                round(snap.last_frame_age_s, 2) if snap.last_frame_age_s is not None else None
+            ),
+            "last_error": snap.last_error,
+            "ts": iso(time.time()),
+        }
+
+    # ------------------------------------------------------------- web backend
+    def snapshot(self) -> dict[str, Any]:
+        """Every camera's status, live state, counters and recent reps; the broker link."""
+        cameras = {}
+        for camera_id, (reader, pipeline) in list(self._cameras.items()):
+            with self._lock:
+                state = self._states.get(camera_id)
+            cameras[camera_id] = {
+                "status": self._status_payload(camera_id, reader.snapshot()),
+                "state": state,
+                "counters": {"reps": pipeline.counters.reps, "sets": pipeline.counters.sets},
+                "reps": list(self._reps.get(camera_id, ())),
+                "images": self.settings.cameras[camera_id].images,
+            }
+        mqtt = self.publisher.stats() if self.publisher is not None else _NO_MQTT
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "version": __version__,
+            "uptime_s": round(time.monotonic() - self.started_mono, 1),
+            "cameras": cameras,
+            "mqtt": mqtt,
+            "ts": iso(time.time()),
+        }
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Healthy while the analysis workers run; cameras and broker are reported."""
+        working = self._scheduler is not None and self._scheduler.alive
+        cameras = {c: str(r.snapshot().state) for c, (r, _) in self._cameras.items()}
+        mqtt = self.publisher.connection_state if self.publisher is not None else "stopped"
+        degraded = mqtt != "connected" or any(s != "online" for s in cameras.values())
+        details = {
+            "status": "ok" if working and not degraded else ("degraded" if working else "down"),
+            "run_id": self.run_id,
+            "workers": working,
+            "cameras": cameras,
+            "mqtt": mqtt,
+        }
+        return working, details
+
+    def metrics(self) -> bytes:
+        """Prometheus exposition."""
+        return self._metrics.exposition()
+
+    def still(self, camera_id: str) -> bytes | None:
+        """The last rep's still, only where the operator switched images on."""
+        cam = self.settings.cameras.get(camera_id)
+        if cam is None or not cam.images:
+            return None
+        return self._stills.get(camera_id)
+
+    # ------------------------------------------------------------- stats
+    def _stats_loop(self) -> None:
+        interval = self.settings.stats_interval_s
+        while not self.stop_event.wait(interval):
+            try:
+                self.publish_stats()
+            except Exception:  # stats must never take the daemon down
+                logger.exception("stats failed")
+
+    def publish_stats(self) -> dict[str, Any]:
+        """Refreshes every camera's retained status and publishes `<prefix>/stats`."""
+        cameras = {}
+        for camera_id, (reader, _) in list(self._cameras.items()):
+            status = self._publish_status(camera_id, reader.snapshot())
+            cameras[camera_id] = {
+                k: status[k]
+                for k in ("fps_in", "fps_analysed", "frames_skipped", "reconnects", "state")
+            }
+        mqtt = self.publisher.stats() if self.publisher is not None else _NO_MQTT
+        stats = {
+            "schema_version": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "uptime_s": round(time.monotonic() - self.started_mono, 1),
+            "cpu_percent": round(self._cpu_percent(), 1),
+            "rss_mb": round(rss_mb(), 1),
+            "cameras": cameras,
+            "spool": {"pending": mqtt["pending"], "dropped": mqtt["dropped"]},
+            "mqtt": {k: mqtt[k] for k in ("connected", "reconnects", "published")},
+            "ts": iso(time.time()),
+        }
+        if self.publisher is not None:
+            self.publisher.publish_now(self.publisher.topics.stats, json.dumps(stats))
+        return stats
+
+    def _cpu_percent(self) -> float:
+        now, cpu = time.monotonic(), _cpu_seconds()
+        then, cpu_then = self._cpu
+        self._cpu = (now, cpu)
+        return 100.0 * (cpu - cpu_then) / max(now - then, 1e-6)
+
+
+_NO_MQTT = {
+    "connected": False,
+    "connection_state": "stopped",
+    "reconnects": 0,
+    "published": 0,
+    "in_flight": 0,
+    "pending": 0,
+    "dropped": 0,
+    "last_error": None,
+}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, MB (Linux /proc; the peak elsewhere)."""
+    statm = Path("/proc/self/statm")
+    if statm.is_file():
+        pages = int(statm.read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3

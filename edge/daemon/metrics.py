@@ -1,0 +1,93 @@
+"""Prometheus metrics of the daemon, read from its live counters at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+
+Snapshot = Callable[[], dict[str, Any]]
+
+
+class _DaemonCollector(Collector):
+    """Turns `Daemon.snapshot()` into metric families."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self._snapshot()
+        gauges = {
+            "fps_in": GaugeMetricFamily(
+                "hinge_camera_fps_in", "Frames per second the camera delivers", labels=["camera"]
+            ),
+            "fps_analysed": GaugeMetricFamily(
+                "hinge_camera_fps_analysed", "Frames per second analysed", labels=["camera"]
+            ),
+            "up": GaugeMetricFamily(
+                "hinge_camera_up", "1 while the camera delivers frames", labels=["camera"]
+            ),
+        }
+        counters = {
+            "frames_skipped": CounterMetricFamily(
+                "hinge_camera_frames_skipped",
+                "Analysis slots missed because the box fell behind",
+                labels=["camera"],
+            ),
+            "reconnects": CounterMetricFamily(
+                "hinge_camera_reconnects", "Stream reopenings", labels=["camera"]
+            ),
+            "stalls": CounterMetricFamily(
+                "hinge_camera_stalls", "Times the stream stopped delivering", labels=["camera"]
+            ),
+            "reps": CounterMetricFamily("hinge_reps", "Reps counted", labels=["camera"]),
+            "sets": CounterMetricFamily("hinge_sets", "Sets ended", labels=["camera"]),
+        }
+        for camera, info in snap["cameras"].items():
+            status = info["status"]
+            gauges["fps_in"].add_metric([camera], status["fps_in"])
+            gauges["fps_analysed"].add_metric([camera], status["fps_analysed"])
+            gauges["up"].add_metric([camera], 1.0 if status["state"] == "online" else 0.0)
+            for key in ("frames_skipped", "reconnects", "stalls"):
+                counters[key].add_metric([camera], status[key])
+            counters["reps"].add_metric([camera], info["counters"]["reps"])
+            counters["sets"].add_metric([camera], info["counters"]["sets"])
+        yield from gauges.values()
+        yield from counters.values()
+        yield from _mqtt_metrics(snap["mqtt"])
+
+
+def _mqtt_metrics(mqtt: dict[str, Any]) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "hinge_mqtt_connected", "1 while connected to the broker", value=float(mqtt["connected"])
+    )
+    yield CounterMetricFamily(
+        "hinge_mqtt_published", "Events acknowledged by the broker", value=mqtt["published"]
+    )
+    yield CounterMetricFamily(
+        "hinge_mqtt_reconnects", "Connections after the first", value=mqtt["reconnects"]
+    )
+    yield GaugeMetricFamily(
+        "hinge_spool_pending", "Events waiting in the spool", value=mqtt["pending"]
+    )
+    yield CounterMetricFamily(
+        "hinge_spool_dropped", "Events dropped because the spool was full", value=mqtt["dropped"]
+    )
+
+
+class Metrics:
+    """A registry with the daemon's figures and the process's CPU, memory and threads."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        """Registers the collectors; `snapshot` is called at every scrape."""
+        self.registry = CollectorRegistry()
+        self.registry.register(_DaemonCollector(snapshot))
+        ProcessCollector(registry=self.registry)
+
+    def exposition(self) -> bytes:
+        """The text format for /metrics."""
+        return generate_latest(self.registry)

@@ -1,0 +1,192 @@
+"""One camera's analysis: frame -> pose -> hinge scorer -> events and live state.
+
+A `CameraPipeline` owns the camera's pose tracker (sharing the loaded models with the
+other cameras) and its scorer. The scheduler hands it the newest frame when the camera
+is due (`analysis_fps`); it never queues frames. It reports what it produced to an
+`EventSink`: rep and set events, and the live state when that changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from edge.capture.frame import Frame
+from edge.hinge import HingeConfig, HingeScorer
+from edge.hinge.events import SCHEMA_VERSION
+from edge.pose import PoseEstimator
+
+logger = logging.getLogger(__name__)
+
+PRESENT_S = 1.0
+"""The athlete counts as present while a pose was found within this many seconds."""
+_FPS_WINDOW_S = 5.0
+_PHASES = {"bottom": "floor"}  # the segmenter's "started at depth": a bar on the floor
+
+
+def iso(ts_wall: float) -> str:
+    """Wall-clock seconds -> ISO 8601 UTC with milliseconds."""
+    return datetime.fromtimestamp(ts_wall, UTC).isoformat(timespec="milliseconds")
+
+
+class EventSink(Protocol):
+    """Where a pipeline's output goes (the daemon: MQTT, the web page, the log)."""
+
+    def on_event(self, camera_id: str, event: dict[str, Any], frame_ts_wall: float) -> None:
+        """A rep, rep_update or set event (the engine's payload, not yet stamped)."""
+
+    def on_state(self, camera_id: str, state: dict[str, Any]) -> None:
+        """The camera's live state changed (the `<prefix>/<camera>/state` payload)."""
+
+
+@dataclass
+class PipelineCounters:
+    """Counters of one camera's analysis (read by the stats and the health page)."""
+
+    analysed: int = 0
+    skipped: int = 0
+    reps: int = 0
+    sets: int = 0
+    pose_s_total: float = 0.0
+    recent: deque = field(default_factory=lambda: deque(maxlen=512))
+
+    def fps(self, now: float) -> float:
+        """Frames analysed per second over the last few seconds."""
+        while self.recent and self.recent[0] < now - _FPS_WINDOW_S:
+            self.recent.popleft()
+        return len(self.recent) / _FPS_WINDOW_S
+
+
+class CameraPipeline:
+    """Pose + scoring for one camera; `step` is called by one scheduler worker at a time."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        analysis_fps: float,
+        estimator: PoseEstimator,
+        hinge: HingeConfig,
+        session_id: str,
+        sink: EventSink,
+    ) -> None:
+        """Creates the pipeline.
+
+        Args:
+            camera_id: The camera's id (topic level and event prefix).
+            analysis_fps: Analyse at most this many frames per second.
+            estimator: This camera's pose tracker (models shared).
+            hinge: The scorer's configuration for this camera.
+            session_id: Prefix of event ids, unique per camera and daemon run.
+            sink: Receives events and state changes.
+        """
+        self.camera_id = camera_id
+        self.period_s = 1.0 / analysis_fps
+        self.lock = threading.Lock()
+        self.last_seq = 0
+        self.next_due = 0.0
+        self.counters = PipelineCounters()
+        self._estimator = estimator
+        self._scorer = HingeScorer(hinge, session_id=session_id)
+        self._sink = sink
+        self._origin = time.monotonic()
+        self._epoch = 0
+        self._last_frame_mono = math.nan
+        self._last_pose_t = -math.inf
+        self._last_t = 0.0
+        self._last_rep: dict[str, Any] | None = None
+        self._state: dict[str, Any] = {}
+
+    # ----------------------------------------------------------- scheduling
+    def due(self, now: float) -> bool:
+        """True when the camera may be analysed again."""
+        return now >= self.next_due
+
+    def _advance(self, now: float) -> None:
+        self.next_due += self.period_s
+        if self.next_due < now - self.period_s:  # fell behind: do not burst to catch up
+            self.next_due = now
+
+    # ----------------------------------------------------------- analysis
+    def step(self, frame: Frame) -> None:
+        """Analyses one frame (the newest the camera had)."""
+        now = time.monotonic()
+        self._advance(now)
+        self._count_skipped(frame)
+        if frame.stream_epoch != self._epoch:  # a new stream: the tracker starts afresh
+            self._epoch = frame.stream_epoch
+            self._estimator.reset()
+        t_s = max(frame.ts_mono - self._origin, self._last_t)
+        t0 = time.perf_counter()
+        poses = self._estimator.process(frame.image, t_s)
+        self.counters.pose_s_total += time.perf_counter() - t0
+        self._last_t = t_s
+        seen = len(poses) > 0
+        if seen:
+            self._last_pose_t = t_s
+        events = self._scorer.update(
+            t_s, poses.xy[0] if seen else None, poses.visibility[0] if seen else None
+        )
+        self.counters.analysed += 1
+        self.counters.recent.append(now)
+        self.last_seq = frame.seq
+        self._emit(events, frame.ts_wall)
+        self._publish_state(frame.ts_wall)
+
+    def _count_skipped(self, frame: Frame) -> None:
+        """Analysis slots missed since the last analysed frame (the box fell behind)."""
+        if frame.stream_epoch == self._epoch and not math.isnan(self._last_frame_mono):
+            gap = frame.ts_mono - self._last_frame_mono
+            self.counters.skipped += max(0, round(gap / self.period_s) - 1)
+        self._last_frame_mono = frame.ts_mono
+
+    def idle(self) -> None:
+        """Called when no frame came for a while: lets a set end while the camera is down."""
+        with self.lock:
+            t_s = max(time.monotonic() - self._origin, self._last_t)
+            self._last_t = t_s
+            self._emit(self._scorer.update(t_s, None, None), time.time())
+            self._publish_state(time.time())
+
+    def close(self) -> None:
+        """Ends the stream (shutdown): a rep in progress and the open set are emitted."""
+        with self.lock:
+            t_s = max(time.monotonic() - self._origin, self._last_t)
+            self._emit(self._scorer.close(t_s), time.time())
+
+    def _emit(self, events: list[dict[str, Any]], ts_wall: float) -> None:
+        for event in events:
+            if event["event"] == "rep":
+                self.counters.reps += 1
+                self._last_rep = {"rep": event["rep"], "score": event["score"], "cue": event["cue"]}
+            elif event["event"] == "set":
+                self.counters.sets += 1
+            self._sink.on_event(self.camera_id, event, ts_wall)
+
+    # ----------------------------------------------------------- live state
+    def state(self) -> dict[str, Any]:
+        """The `<prefix>/<camera>/state` payload without its timestamp."""
+        live = self._scorer.state
+        present = self._last_t - self._last_pose_t <= PRESENT_S
+        set_no = live["set"]
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "camera": self.camera_id,
+            "athlete_present": present,
+            "phase": _PHASES.get(live["phase"], live["phase"]) if present else "absent",
+            "exercise": live["exercise"],
+            "set_id": f"{self._scorer.session_id}-{set_no}" if set_no is not None else None,
+            "reps_in_set": live["reps"],
+            "last_rep": self._last_rep if set_no is not None else None,
+        }
+
+    def _publish_state(self, ts_wall: float) -> None:
+        state = self.state()
+        if state != self._state:
+            self._state = state
+            self._sink.on_state(self.camera_id, {**state, "ts": iso(ts_wall)})
