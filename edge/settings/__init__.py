@@ -76,8 +76,9 @@ def load_settings(path: Path | None) -> AppSettings:
 def default_settings(sample_clip: Path, spool_dir: Path) -> AppSettings:
     """The embedded configuration of `hinge-edge run` without --config.
 
-    One camera `demo` (set up for RDLs) loops `sample_clip`; a local broker is started (`mqtt.host` null); the
-    status page is on port 8080. Environment variables override it as they would a file.
+    One camera `demo` (set up for RDLs) loops `sample_clip`; a local broker is started
+    (`mqtt.host` null); the status page is on port 8080. Environment variables override it
+    as they would a file.
 
     Raises:
         ConfigError: An environment override is invalid.
