@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup lint test demo models bench-pose clean
+.PHONY: setup system-deps lint test demo run models bench-pose bench-daemon synth-suite arm64-proof clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,14 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# Debian packages for the daemon and its tests (mosquitto, ffmpeg, RTSP server, chromium).
+system-deps:
+	bash tools/system_deps.sh
+
 lint: setup
 	$(BIN)/ruff check .
 
-test: lint
+test: lint system-deps
 	$(BIN)/pytest
 
 # The main job on an embedded default: a rendered athlete (made here, nothing to fetch),
@@ -28,6 +32,19 @@ demo: setup
 	$(BIN)/hinge-edge --log-level warning replay out/demo.mp4 --events out/demo.events.jsonl
 	@cat out/demo.events.jsonl
 
+# The daemon on its embedded default (a rendered camera, a local broker), printing the rep
+# events as they arrive over MQTT; dashboard on http://localhost:8080/. Ctrl-C stops it.
+run: setup system-deps
+	bash tools/run_demo.sh
+
+# N cameras (the dev clips, looping) through the daemon: fps, skips, CPU, RSS, latency.
+bench-daemon: setup system-deps
+	$(BIN)/python tools/bench_daemon.py
+
+# The synthetic-athlete suite end to end (56 clips; about 15 minutes the first time).
+synth-suite: setup
+	$(BIN)/python tools/synth_suite.py --jobs 2
+
 # Rebuild models/ from the pinned mediapipe wheel (needs a separate TensorFlow venv; minutes).
 models:
 	bash tools/build_models.sh
@@ -35,6 +52,12 @@ models:
 # Ours vs mediapipe==0.10.14 on the dev clips (its own .venv-bench/; about 15 minutes).
 bench-pose:
 	bash tools/bench_pose.sh
+
+# Build Dockerfile.arm64 for linux/arm64 (buildah on a debootstrap base) and run
+# check-config and a replay inside it under qemu (root; its own caches in .cache/arm64/;
+# about 15 minutes the first time). Never part of `make test`.
+arm64-proof: setup
+	bash tools/arm64_proof.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
