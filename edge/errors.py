@@ -64,3 +64,7 @@ class SpoolError(PublishError):
 
 class ReportError(EdgeError):
     """A replay report cannot be written (names the folder or file)."""
+
+
+class StillError(EdgeError):
+    """A rep's still (the athlete at the bottom, for the dashboard) cannot be made."""

@@ -26,7 +26,9 @@ from edge.daemon.broker import LocalBroker
 from edge.daemon.metrics import Metrics
 from edge.daemon.pipeline import CameraPipeline, iso
 from edge.daemon.scheduler import Scheduler
+from edge.daemon.stills import BottomFrame, render_still
 from edge.daemon.web import Hub, WebServer
+from edge.errors import EdgeError
 from edge.events import stamp, to_json
 from edge.hinge.events import SCHEMA_VERSION
 from edge.pose import PoseEstimator, load_pose_models
@@ -121,7 +123,7 @@ class Daemon:
             if cam.enabled:
                 self._add_camera(camera_id, models)
         self._scheduler = Scheduler(list(self._cameras.values()), s.pose.workers)
-        self.web = WebServer(s.web.host, s.web.port, self, self.hub)
+        self.web = self._bind_web()
         for reader, _ in self._cameras.values():
             reader.start()
         self._scheduler.start()
@@ -134,6 +136,16 @@ class Daemon:
             len(self._cameras),
             self.publisher.topics.prefix + "/#",
         )
+
+    def _bind_web(self) -> WebServer:
+        host, port = self.settings.web.host, self.settings.web.port
+        try:
+            return WebServer(host, port, self, self.hub)
+        except OSError as err:
+            raise EdgeError(
+                f"cannot serve the status page on {host}:{port} ({err.strerror or err}): "
+                f"set web.port to a free port, or stop what listens on web.port {port}"
+            ) from err
 
     def _add_camera(self, camera_id: str, models: tuple) -> None:
         cam = self.settings.cameras[camera_id]
@@ -154,6 +166,8 @@ class Daemon:
             session_id=f"{camera_id}-{self.run_id}",
             sink=self,
         )
+        if cam.images:  # privacy: no frame is kept for a camera without `images: true`
+            pipeline.enable_stills()
         self._cameras[camera_id] = (reader, pipeline)
         self._reps[camera_id] = deque(maxlen=_RECENT_REPS)
 
@@ -165,6 +179,7 @@ class Daemon:
 
     def stop(self) -> None:
         """Stops every part that runs, in reverse order; safe to call more than once."""
+        self.stop_event.set()  # ends the stats loop too when called without `run()`
         if self.web is not None:
             self.web.stopping.set()
         if self._scheduler is not None:
@@ -210,6 +225,16 @@ class Daemon:
             )
         elif event["event"] == "set":
             logger.info("%s: set %s ended, %d reps", camera_id, event["set_id"], event["reps"])
+
+    def on_still(self, camera_id: str, rep: dict[str, Any], bottom: BottomFrame) -> None:
+        """Draws the rep's still and keeps it (the newest only) for /api/still/<camera>."""
+        cam = self.settings.cameras.get(camera_id)
+        if cam is None or not cam.images:
+            return
+        try:
+            self._stills[camera_id] = render_still(bottom, rep)
+        except Exception:  # a picture must never cost the rep event that follows
+            logger.exception("camera %s: the still of rep %s failed", camera_id, rep.get("rep"))
 
     def on_state(self, camera_id: str, state: dict[str, Any]) -> None:
         """Publishes a camera's changed live state (retained)."""
@@ -261,7 +286,11 @@ class Daemon:
             cameras[camera_id] = {
                 "status": self._status_payload(camera_id, reader.snapshot()),
                 "state": state,
-                "counters": {"reps": pipeline.counters.reps, "sets": pipeline.counters.sets},
+                "counters": {
+                    "reps": pipeline.counters.reps,
+                    "sets": pipeline.counters.sets,
+                    "analysed": pipeline.counters.analysed,
+                },
                 "reps": list(self._reps.get(camera_id, ())),
                 "images": self.settings.cameras[camera_id].images,
             }

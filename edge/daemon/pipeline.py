@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import numpy as np
+
 from edge.capture.frame import Frame
+from edge.daemon.stills import BottomFrame, DeepestFrame
 from edge.hinge import HingeConfig, HingeScorer
 from edge.hinge.events import SCHEMA_VERSION
 from edge.pose import PoseEstimator
@@ -27,7 +30,11 @@ logger = logging.getLogger(__name__)
 PRESENT_S = 1.0
 """The athlete counts as present while a pose was found within this many seconds."""
 _FPS_WINDOW_S = 5.0
-_PHASES = {"bottom": "floor"}  # the segmenter's "started at depth": a bar on the floor
+# The segmenter's phases as the state contract names them (docs/mqtt.md): its `bottom`
+# ("started at depth") is a bar on the floor; `unknown` (seen, neither standing nor deep
+# yet, e.g. just after a camera reconnects mid-rep) is shown as `top`, which the scorer
+# also treats it as (between reps), and is not a phase the contract has.
+_PHASES = {"bottom": "floor", "unknown": "top"}
 
 
 def iso(ts_wall: float) -> str:
@@ -43,6 +50,9 @@ class EventSink(Protocol):
 
     def on_state(self, camera_id: str, state: dict[str, Any]) -> None:
         """The camera's live state changed (the `<prefix>/<camera>/state` payload)."""
+
+    def on_still(self, camera_id: str, rep: dict[str, Any], bottom: BottomFrame) -> None:
+        """A rep's deepest frame, just before its rep event (cameras with stills only)."""
 
 
 @dataclass
@@ -101,6 +111,16 @@ class CameraPipeline:
         self._last_t = 0.0
         self._last_rep: dict[str, Any] | None = None
         self._state: dict[str, Any] = {}
+        self._deepest: DeepestFrame | None = None  # stills are off unless switched on
+
+    def enable_stills(self) -> None:
+        """Keeps each rep's deepest frame for `EventSink.on_still` (`images: true` only)."""
+        self._deepest = DeepestFrame()
+
+    @property
+    def stills_enabled(self) -> bool:
+        """True when this pipeline keeps frames for stills."""
+        return self._deepest is not None
 
     # ----------------------------------------------------------- scheduling
     def due(self, now: float) -> bool:
@@ -121,6 +141,8 @@ class CameraPipeline:
         if frame.stream_epoch != self._epoch:  # a new stream: the tracker starts afresh
             self._epoch = frame.stream_epoch
             self._estimator.reset()
+            if self._deepest is not None:
+                self._deepest.clear()
         t_s = max(frame.ts_mono - self._origin, self._last_t)
         t0 = time.perf_counter()
         poses = self._estimator.process(frame.image, t_s)
@@ -132,6 +154,8 @@ class CameraPipeline:
         events = self._scorer.update(
             t_s, poses.xy[0] if seen else None, poses.visibility[0] if seen else None
         )
+        if self._deepest is not None and seen:
+            self._offer_bottom(t_s, frame, poses.xy[0], poses.visibility[0])
         self.counters.analysed += 1
         self.counters.recent.append(now)
         self.last_seq = frame.seq
@@ -144,6 +168,13 @@ class CameraPipeline:
             gap = frame.ts_mono - self._last_frame_mono
             self.counters.skipped += max(0, round(gap / self.period_s) - 1)
         self._last_frame_mono = frame.ts_mono
+
+    def _offer_bottom(
+        self, t_s: float, frame: Frame, xy: np.ndarray, visibility: np.ndarray
+    ) -> None:
+        signals = self._scorer.signals
+        if signals is not None and self._deepest is not None:
+            self._deepest.offer(signals.depth, t_s, frame.image, xy, visibility)
 
     def idle(self) -> None:
         """Called when no frame came for a while: lets a set end while the camera is down."""
@@ -164,9 +195,18 @@ class CameraPipeline:
             if event["event"] == "rep":
                 self.counters.reps += 1
                 self._last_rep = {"rep": event["rep"], "score": event["score"], "cue": event["cue"]}
+                self._hand_still(event)
             elif event["event"] == "set":
                 self.counters.sets += 1
+                if self._deepest is not None:
+                    self._deepest.clear()
             self._sink.on_event(self.camera_id, event, ts_wall)
+
+    def _hand_still(self, rep: dict[str, Any]) -> None:
+        """Gives the rep's deepest frame to the sink before the rep event (stills on only)."""
+        bottom = self._deepest.take() if self._deepest is not None else None
+        if bottom is not None:
+            self._sink.on_still(self.camera_id, rep, bottom)
 
     # ----------------------------------------------------------- live state
     def state(self) -> dict[str, Any]:

@@ -5,8 +5,10 @@ Routes (all GET, on `web.host:web.port`):
                         down: that is reported, not fatal), 503 when it does not.
     /metrics            Prometheus text format.
     /api/state          JSON: every camera's status, live state and recent reps.
-    /api/events         Server-sent events: `status`, `state`, `rep` and `set` messages
-                        as they happen (the same payloads as MQTT), after a `snapshot`.
+    /api/events         Server-sent events: `status`, `state`, `rep`, `rep_update` and
+                        `set` messages as they happen (the same payloads as MQTT), after a
+                        `snapshot`; a `ping` ({"every_s": 5}) after 5 s without one, so a
+                        page can tell a quiet feed from a dead one.
     /api/still/<camera> The last rep's still (PNG), only for cameras with `images: true`.
     /                   The trainers' dashboard; /display/<camera> a platform's display.
 Standard library only: a ThreadingHTTPServer, one thread per open connection.
@@ -25,8 +27,11 @@ from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
-_SSE_KEEPALIVE_S = 15.0
+PING_S = 5.0
+"""Longest silence on an event stream: a `ping` message follows it."""
 _SSE_QUEUE = 256
+# A named event, not an SSE comment: a page's EventSource never sees comments.
+_PING = f'event: ping\ndata: {{"every_s":{PING_S:g}}}\n\n'
 _STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -201,9 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             while not self.stopping.is_set():
                 try:
-                    text = q.get(timeout=_SSE_KEEPALIVE_S)
+                    text = q.get(timeout=PING_S)
                 except queue.Empty:
-                    text = ": keep-alive\n\n"
+                    text = _PING
                 self.wfile.write(text.encode())
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):

@@ -1,0 +1,50 @@
+"""Fixtures of the web tests: a rendered clip, headless Chromium, the daemon as a process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge.synth.clip import ClipCamera, render_clip
+from edge.synth.motion import MotionSpec
+from tests.web.browser import Browser, missing_chromium
+from tests.web.daemon import DaemonProcess
+
+# Small and short (7 s, rendered in about 3 s): three kettlebell swings with the knees
+# pushed forward, so every rep has a fault, a cue and a segment to highlight.
+CLIP_CAMERA = ClipCamera(width_px=320, height_px=180, focal_px=225.0, fps=15.0)
+CLIP_SPEC = MotionSpec(exercise="swing", reps=3, faults={"knee_dominant": 0.6})
+
+
+@pytest.fixture(scope="session")
+def swing_clip(tmp_path_factory) -> tuple[Path, dict]:
+    """(clip path, its truth) rendered once per session."""
+    clip = tmp_path_factory.mktemp("web-clip") / "swing.mp4"
+    return clip, render_clip(CLIP_SPEC, CLIP_CAMERA, clip, seed=1)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Debian Chromium over the DevTools pipe; skips where it is not installed."""
+    if (reason := missing_chromium()) is not None:
+        pytest.skip(reason)
+    with Browser(tmp_path / "chromium") as chromium:
+        yield chromium
+
+
+@pytest.fixture
+def daemon_factory(tmp_path, mosquitto):
+    """Builds `DaemonProcess`es publishing to the test's mosquitto; all stopped after."""
+    daemons: list[DaemonProcess] = []
+
+    def make(cameras: dict[str, dict]) -> DaemonProcess:
+        folder = tmp_path / f"daemon-{len(daemons)}"
+        folder.mkdir()
+        daemon = DaemonProcess(folder, cameras, mosquitto.port)
+        daemons.append(daemon)
+        return daemon
+
+    yield make
+    for daemon in daemons:
+        daemon.stop()
