@@ -336,7 +336,8 @@ def _run_daemon(args: argparse.Namespace) -> int:
         else:
             settings = load_settings(args.config)
     except ConfigError as err:
-        print(f"{args.config}: invalid configuration, not starting", file=sys.stderr)
+        where = args.config or "the embedded default (with HINGE_EDGE_* overrides)"
+        print(f"{where}: invalid configuration, not starting", file=sys.stderr)
         for issue in err.issues or [str(err)]:
             print(issue, file=sys.stderr)
         return 1

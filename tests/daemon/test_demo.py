@@ -1,0 +1,98 @@
+"""The main job on a fresh machine: `hinge-edge run` alone renders the demo athlete, starts
+a local mosquitto and publishes rep events on it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.broker import Collector, child_env, free_port, port_accepts, skip_reason
+from tests.daemon.harness import Contract, wait_for
+
+
+def hinge_edge_command() -> list[str]:
+    """The installed `hinge-edge` script beside this Python (else `python -m edge`)."""
+    script = Path(sys.executable).with_name("hinge-edge")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "edge"]
+
+
+def get_json(port: int, path: str) -> dict:
+    """GET a JSON route of the daemon."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=3) as response:
+        return json.loads(response.read())
+
+
+def web_answers(proc: subprocess.Popen, port: int) -> bool:
+    """True once /healthz answers; fails if the daemon exited."""
+    assert proc.poll() is None, f"hinge-edge run exited with {proc.returncode}"
+    try:
+        get_json(port, "/healthz")
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.slow
+def test_run_without_config_renders_the_demo_and_starts_a_broker(tmp_path: Path):
+    if (reason := skip_reason()) is not None:
+        pytest.skip(reason)
+    cache, mqtt_port, web_port = tmp_path / "cache", free_port(), free_port()
+    env = child_env() | {
+        "XDG_CACHE_HOME": str(cache),
+        "HINGE_EDGE_MQTT__PORT": str(mqtt_port),
+        "HINGE_EDGE_WEB__PORT": str(web_port),
+        "HINGE_EDGE_WEB__HOST": "127.0.0.1",
+    }
+    log = (tmp_path / "run.log").open("wb")
+    started = time.monotonic()
+    proc = subprocess.Popen([*hinge_edge_command(), "run"], env=env, cwd=tmp_path,
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log)  # fmt: skip
+    sub = None
+    try:
+        wait_for(lambda: web_answers(proc, web_port), 240.0, "the demo daemon's web side")
+        ready_s = time.monotonic() - started
+        assert port_accepts(mqtt_port), "no local broker"
+        sub = Collector(mqtt_port, "hinge/#", qos=1).wait_subscribed()
+        rep = json.loads(sub.wait_for(lambda m: m.topic == "hinge/demo/rep", 30.0).payload)
+        assert rep["exercise"] == "rdl" and rep["camera"] == "demo"
+        health = get_json(web_port, "/healthz")
+        assert health["mqtt"] == "connected" and health["cameras"] == {"demo": "online"}
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        sub.collect(lambda: any(b'"stopped"' in m.payload for m in sub.messages), 5.0)
+    finally:
+        if sub is not None:
+            sub.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        log.close()
+    total_s = time.monotonic() - started
+    print(f"demo: rendered and serving in {ready_s:.0f} s, whole test {total_s:.0f} s")
+    assert (cache / "hinge-edge" / "demo-rdl.mp4").is_file()
+    assert (cache / "hinge-edge" / "spool").is_dir()
+    assert not port_accepts(mqtt_port), "the local broker outlived the daemon"
+    text = (tmp_path / "run.log").read_text()
+    assert "started a local MQTT broker (mosquitto)" in text and "Traceback" not in text
+    Contract().check(sub.messages)
+
+    # The clip is cached now: a bad override is reported at once, naming its variable.
+    bad = subprocess.run(
+        [*hinge_edge_command(), "run"],
+        env=env | {"HINGE_EDGE_MQTT__PORT": "abc"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr, bad.stderr
+    assert "the embedded default" in bad.stderr and "HINGE_EDGE_MQTT__PORT" in bad.stderr
+    shutil.rmtree(cache, ignore_errors=True)
