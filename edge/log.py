@@ -31,6 +31,22 @@ def redact_url(url: str) -> str:
     return _URL_PASSWORD.sub(rf"\g<1>{MASK}@", url)
 
 
+def registered_secrets() -> frozenset[str]:
+    """The values masked so far."""
+    with _secrets_lock:
+        return frozenset(_secrets)
+
+
+def forget_secrets(keep: frozenset[str] = frozenset()) -> None:
+    """Forgets every registered secret but `keep` (for tests: a daemon keeps them all)."""
+    global _secrets_pattern
+    with _secrets_lock:
+        _secrets.clear()
+        _secrets_pattern = None
+    for value in keep:
+        register_secret(value)
+
+
 def register_secret(value: str | None) -> None:
     """Adds a value that must never appear in a log line (empty values are ignored).
 

@@ -7,11 +7,20 @@ from pathlib import Path
 import pytest
 
 from edge.config import PoseConfig
+from edge.log import forget_secrets, registered_secrets
 from edge.pose import load_pose_models
 from edge.pose.manifest import default_models_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_secrets():
+    """Secrets one test registers for redaction must not mask another test's text."""
+    kept = registered_secrets()
+    yield
+    forget_secrets(kept)
 
 
 @pytest.fixture(scope="session")
