@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup system-deps lint test demo run models bench-pose bench-daemon synth-suite arm64-proof clean
+.PHONY: setup system-deps lint test demo run models bench-pose bench-daemon synth-suite arm64-proof qat clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,10 +54,15 @@ bench-pose:
 	bash tools/bench_pose.sh
 
 # Build Dockerfile.arm64 for linux/arm64 (buildah on a debootstrap base) and run
-# check-config and a replay inside it under qemu (root; its own caches in .cache/arm64/;
-# about 15 minutes the first time). Never part of `make test`.
+# check-config, a replay and the daemon inside it under qemu (root; caches in .cache/arm64/;
+# about 30 minutes the first time, 15 after: the emulated replay). Never part of `make test`.
 arm64-proof: setup
 	bash tools/arm64_proof.sh
+
+# Quantization-aware distillation of the INT8 landmark model (torch in its own .venv-qat/;
+# about 20 min of training and 5 of evaluation); ships into models/ only if it meets the bar.
+qat: setup
+	bash tools/qat/run.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

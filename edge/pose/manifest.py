@@ -12,7 +12,9 @@ from typing import Any
 from edge.errors import ModelError
 
 MANIFEST_NAME = "manifest.json"
-MODELS_DIR_ENV = "HINGE_EDGE_MODELS_DIR"
+# The same variable as the config key `pose.models_dir` (docs/config.md), so one setting
+# serves `replay` and the daemon alike.
+MODELS_DIR_ENV = "HINGE_EDGE_POSE__MODELS_DIR"
 _REMEDY = (
     "restore the models/ folder from the release (git checkout -- models/) "
     "or rebuild it with `make models`"
@@ -72,7 +74,7 @@ class ModelSpec:
 
 
 def default_models_dir() -> Path:
-    """Returns `$HINGE_EDGE_MODELS_DIR`, else the `models/` folder of this source tree."""
+    """Returns `$HINGE_EDGE_POSE__MODELS_DIR`, else the `models/` folder of this source tree."""
     env = os.environ.get(MODELS_DIR_ENV)
     if env:
         return Path(env)
