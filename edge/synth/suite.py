@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from edge.hinge import FAULT_CODES, HingeConfig, HingeScorer, score_track
+from edge.hinge.layout import JOINTS as LAYOUT_JOINTS
+from edge.hinge.layout import joint_indices
 from edge.pose import PoseEstimator
 from edge.replay import replay
 from edge.synth.clip import ClipCamera, render_clip, truth_path
@@ -44,18 +46,12 @@ VIEW_LABEL = {
     "front": "front",
 }
 """The view a rendered camera should be reported as (the events' `view` values)."""
-JOINTS = {
+_LEFT, _RIGHT = joint_indices("blazepose33")
+JOINTS: dict[str, tuple[int, ...]] = {
     "nose": (0,),
-    "ear": (7, 8),
-    "shoulder": (11, 12),
-    "elbow": (13, 14),
-    "wrist": (15, 16),
-    "hip": (23, 24),
-    "knee": (25, 26),
-    "ankle": (27, 28),
-    "heel": (29, 30),
-    "foot_index": (31, 32),
+    **{name: (left, right) for name, left, right in zip(LAYOUT_JOINTS, _LEFT, _RIGHT, strict=True)},
 }
+"""Landmark groups the suite reports, the hinge engine's joints (BlazePose indices)."""
 ANGLES = ("trunk", "hip", "knee")
 
 

@@ -11,25 +11,17 @@ from pathlib import Path
 import pytest
 
 from edge.report.svg import CHARTS
+from tests.chromium import CHROMIUM, HEADLESS_FLAGS
 from tests.report.pages import parse_page
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.model,  # the report comes from a real replay
     pytest.mark.skipif(
         CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)"
     ),
 ]
-# ../shared/FIELD-NOTES.md: the flags that keep headless Chromium quiet and offline here.
 FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *HEADLESS_FLAGS,
     "--enable-logging=stderr",  # console messages and uncaught errors, as INFO:CONSOLE lines
     "--v=0",
 ]

@@ -18,7 +18,6 @@ import base64
 import fcntl
 import json
 import os
-import shutil
 import subprocess
 import threading
 import time
@@ -26,17 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# ../shared/FIELD-NOTES.md: the flags that keep headless Chromium quiet and offline here.
+from tests.chromium import CHROMIUM, HEADLESS_FLAGS
+
 FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *HEADLESS_FLAGS,
     "--hide-scrollbars",
     "--remote-debugging-pipe",
 ]
