@@ -241,7 +241,8 @@ def report(results: list[tuple[ClipResult, dict]], args: argparse.Namespace, tim
             f"Regenerate: `.venv/bin/python tools/synth_suite.py --seed {args.seed} "
             f"--size {args.size} --fps {args.fps:g}` ({len(results)} clips, {frames} frames; "
             f"{timing['wall_s']:.0f} s wall on this 2-core box with {args.jobs} job(s), "
-            "rendering included; rendered clips are cached under `.cache/synth-suite/`).",
+            "rendering included where a clip was not cached yet under `.cache/synth-suite/`; "
+            "rendering all 56 took about 14 minutes).",
             "",
             "Each clip: a random adult (1.5-2.0 m, build, skin, hair, clothes), gym, light, "
             "sensor noise and JPEG compression, load (barbell, kettlebell or none), 3 reps at "
