@@ -326,13 +326,15 @@ def _run_daemon(args: argparse.Namespace) -> int:
     import signal
 
     from edge.daemon.app import Daemon
-    from edge.daemon.demo import ensure_demo_clip, home
+    from edge.daemon.demo import DEMO_CLIP_NAME, ensure_demo_clip, home
     from edge.errors import ConfigError
     from edge.settings import default_settings, load_settings
 
     try:
         if args.config is None:
-            settings = default_settings(ensure_demo_clip(), home() / "spool")
+            # Environment overrides are checked before the clip is rendered (half a minute).
+            settings = default_settings(home() / DEMO_CLIP_NAME, home() / "spool")
+            ensure_demo_clip()
         else:
             settings = load_settings(args.config)
     except ConfigError as err:

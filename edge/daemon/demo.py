@@ -22,6 +22,7 @@ DEMO_SPEC = MotionSpec(
 """Five RDLs with bent knees, then standing long enough (13 s) for the set to end."""
 DEMO_CAMERA = ClipCamera(width_px=640, height_px=360, focal_px=450.0, fps=15.0)
 DEMO_SEED = 1
+DEMO_CLIP_NAME = "demo-rdl.mp4"
 
 
 def home() -> Path:
@@ -33,7 +34,7 @@ def home() -> Path:
 def ensure_demo_clip(folder: Path | None = None) -> Path:
     """Renders the demo clip unless it is already there; returns its path."""
     folder = folder or home()
-    clip = folder / "demo-rdl.mp4"
+    clip = folder / DEMO_CLIP_NAME
     if clip.is_file() and truth_path(clip).is_file():
         return clip
     folder.mkdir(parents=True, exist_ok=True)
