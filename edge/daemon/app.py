@@ -223,8 +223,21 @@ class Daemon:
                 faults,
                 event["cue"],
             )
+        elif event["event"] == "rep_update":
+            self._apply_update(camera_id, message)
         elif event["event"] == "set":
             logger.info("%s: set %s ended, %d reps", camera_id, event["set_id"], event["reps"])
+
+    def _apply_update(self, camera_id: str, update: dict[str, Any]) -> None:
+        """Keeps the rep history of /api/state as a consumer applying updates would."""
+        for i, rep in enumerate(self._reps[camera_id]):
+            if rep["id"] == update["rep_id"]:
+                self._reps[camera_id][i] = {
+                    **rep,
+                    "score": update["score"],
+                    "faults": rep["faults"] + update["faults"],
+                    "metrics": {**rep["metrics"], **update["metrics"]},
+                }
 
     def on_still(self, camera_id: str, rep: dict[str, Any], bottom: BottomFrame) -> None:
         """Draws the rep's still and keeps it (the newest only) for /api/still/<camera>."""

@@ -252,7 +252,9 @@ class HingeScorer:
                 "t_lockout_s": rep.lockout_t_s,
             }
         )
-        self._set.append(payload)
+        # The set keeps its own copy: a later rep_update revises it (score, faults, tempo)
+        # for the set summary, never the event already sent.
+        self._set.append({**payload, "metrics": dict(payload["metrics"])})
         return payload
 
     def _lowering(self, t_top: float, t_bottom: float) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """The hinge engine on the kinematic generator: reps, faults, views and sets, with known truth."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -215,3 +216,18 @@ def test_fixed_exercise_overrides_the_guess():
     assert all(r["score"] is None for r in guessed)  # a squat is not scored as a hinge
     assert {r["exercise"] for r in fixed} == {"rdl"}
     assert {r["exercise_source"] for r in fixed} == {"config"}
+
+
+def test_a_rep_event_does_not_change_after_it_was_emitted():
+    """The lowering of a lift from the floor comes as a rep_update; the rep stays as sent."""
+    spec = MotionSpec(exercise="deadlift", reps=3)
+    seq = generate(spec, BodyShape(), CaptureSpec(view="side_left"), np.random.default_rng(0))
+    scorer = HingeScorer(HingeConfig(exercise="deadlift"))
+    sent = []  # (event, its JSON at emission)
+    for i in range(len(seq.t)):
+        for event in scorer.update(float(seq.t[i]), seq.xy[i], seq.visibility[i]):
+            sent.append((event, json.dumps(event, sort_keys=True)))
+    sent += [(e, json.dumps(e, sort_keys=True)) for e in scorer.close(float(seq.t[-1]))]
+    assert any(e["event"] == "rep_update" for e, _ in sent)
+    for event, text in sent:
+        assert json.dumps(event, sort_keys=True) == text, event["id"]
