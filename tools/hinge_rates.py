@@ -21,16 +21,7 @@ import numpy as np
 
 from edge.hinge import FAULT_CODES, HingeConfig, score_track
 from edge.synth.sequence import SIDE_VIEWS, random_set
-
-HINGES = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
-_FLOOR_ONLY = {"hips_rise_first"}  # HINGE.md: "lifting from the floor"
-NOT_FOR = {  # faults that do not apply to an exercise (by design, see HINGE.md)
-    "rdl": _FLOOR_ONLY,
-    "good_morning": _FLOOR_ONLY,
-    "single_leg_rdl": _FLOOR_ONLY,
-    "swing": {"rushed_eccentric", *_FLOOR_ONLY},  # explosive by design
-    "deadlift": {"chest_first"},  # a floor-start set's descent is the previous rep's lowering
-}
+from edge.synth.suite import HINGES, NOT_FOR
 
 
 def run_set(exercise: str, faults: dict[str, float], rng: np.random.Generator) -> dict:
