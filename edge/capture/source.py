@@ -80,13 +80,26 @@ def redact_url(url: str) -> str:
     match = _URL.match(url)
     if match is None:
         return url
-    scheme, rest = match["scheme"], match["rest"]
-    at = rest.rfind("@")
-    if at >= 0:
-        userinfo, rest = rest[:at], rest[at + 1 :]
+    userinfo, rest = _split_userinfo(match["rest"])
+    if userinfo is not None:
         user, colon, _ = userinfo.partition(":")
         rest = f"{user}:{MASK}@{rest}" if colon else f"{userinfo}@{rest}"
-    return f"{scheme}://" + _SECRET_QUERY.sub(_MASKED_VALUE, rest)
+    return f"{match['scheme']}://" + _SECRET_QUERY.sub(_MASKED_VALUE, rest)
+
+
+def url_password(url: str) -> str | None:
+    """The password in a URL's userinfo as written (percent-escapes kept), or None."""
+    match = _URL.match(url)
+    userinfo = _split_userinfo(match["rest"])[0] if match is not None else None
+    if userinfo is None or ":" not in userinfo:
+        return None
+    return userinfo.partition(":")[2] or None
+
+
+def _split_userinfo(rest: str) -> tuple[str | None, str]:
+    """(userinfo, the rest) of what follows `scheme://`: everything up to the last `@`."""
+    at = rest.rfind("@")
+    return (rest[:at], rest[at + 1 :]) if at >= 0 else (None, rest)
 
 
 def parse_source(text: str) -> CaptureSource:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from edge.capture.source import url_password
 from edge.errors import ConfigError, ConfigIssue
 from edge.log import register_secret
 from edge.settings.issues import env_issue, unknown_env_issues, validation_issues
@@ -119,9 +120,6 @@ def _register_secrets(settings: AppSettings) -> None:
     for camera in settings.cameras.values():
         if source_kind(camera.source) != "stream":
             continue
-        try:
-            password = urlsplit(camera.source).password
-        except ValueError:  # a malformed URL: the URL pattern of the filter still applies
-            continue
+        password = url_password(camera.source)
         register_secret(password)
         register_secret(unquote(password) if password else None)

@@ -24,9 +24,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from edge.capture.source import SourceKind as CaptureKind
+from edge.capture.source import parse_source, redact_url
 from edge.config import PoseConfig, StrictModel
+from edge.errors import SourceError
 from edge.hinge.config import Exercise, HingeConfig
-from edge.log import redact_url
 from edge.settings.sources import CURRENT_LOAD, YamlFileSource, resolve_path
 
 ENV_PREFIX = "HINGE_EDGE_"
@@ -37,12 +39,18 @@ _STREAM_SCHEMES = ("rtsp", "rtsps", "rtmp", "http", "https", "udp", "tcp", "srt"
 
 
 def source_kind(source: str) -> SourceKind:
-    """Tells a camera source's kind: `stream` (a URL), `device` (/dev/videoN or N) or `file`."""
-    if _URL_SCHEME.match(source):
-        return "stream"
-    if source.isdigit() or source.startswith("/dev/"):
-        return "device"
-    return "file"
+    """Tells a camera source's kind as the camera reader will read it.
+
+    `stream` (a URL), `device` (usb:N, N, /dev/videoN) or `file`; the parsing is
+    `edge.capture.parse_source`'s.
+
+    Raises:
+        SourceError: An empty source, or `usb:` without a device index.
+    """
+    kind = parse_source(source).kind
+    if kind is CaptureKind.FILE:
+        return "file"
+    return "device" if kind is CaptureKind.USB else "stream"
 
 
 def _check_camera_id(camera_id: str) -> str:
@@ -185,7 +193,11 @@ class CameraConfig(StrictModel):
         for scheme in _STREAM_SCHEMES:
             if source.lower().startswith(f"{scheme}:") and not _URL_SCHEME.match(source):
                 raise ValueError(f"looks like a {scheme} URL without '//' after '{scheme}:'")
-        if source_kind(source) == "file":
+        try:
+            kind = source_kind(source)
+        except SourceError as err:
+            raise ValueError(str(err)) from None
+        if kind == "file":
             return str(resolve_path(Path(source)))
         return source
 

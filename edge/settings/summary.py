@@ -77,7 +77,7 @@ def _warnings(settings: AppSettings) -> list[str]:
     warnings = []
     for cid, camera in settings.cameras.items():
         kind = source_kind(camera.source)
-        if kind in ("file", "device") and not camera.source.isdigit():
+        if kind == "file" or camera.source.startswith("/dev/"):
             if not Path(camera.source).exists():
                 warnings.append(
                     f"warning: cameras.{cid}.source: no such {kind} (yet): {redact(camera.source)}"

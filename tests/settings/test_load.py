@@ -160,3 +160,12 @@ def test_yaml_anchors_and_merge_keys_work(write_config) -> None:
         )
     )
     assert settings.cameras["b"].analysis_fps == 7 and settings.cameras["a"].analysis_fps == 5
+
+
+def test_sources_are_read_as_the_camera_reader_reads_them(write_config) -> None:
+    settings = load_settings(
+        write_config('cameras:\n  a: {source: "usb:0"}\n  b: {source: "rtsp://u:p/w@cam/x"}\n')
+    )
+    assert settings.cameras["a"].source == "usb:0"  # a device, not a file path
+    assert source_kind("usb:0") == "device"
+    assert "p/w" not in repr(settings.cameras["b"])  # a '/' in the password is masked too
