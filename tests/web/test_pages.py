@@ -119,14 +119,14 @@ def test_display_and_dashboard_follow_the_daemon(
         )
         assert width == 320
         assert "Pictures are on" in display.text("#privacy")
-        status, png, headers = daemon.get("/api/still/platform-1")
+        status, png, headers = daemon.fetch("/api/still/platform-1")
         assert status == 200 and headers["Content-Type"] == "image/png"
         still = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
         assert still.shape == (180, 320, 3)
         assert np.all(still == HIGHLIGHT_BGR, axis=2).sum() > 20  # the thighs and shins
 
         # Pictures off: nothing served, nothing shown, and the page says so.
-        assert daemon.get("/api/still/platform-2")[0] == 404
+        assert daemon.fetch("/api/still/platform-2")[0] == 404
         assert tile_text(dashboard, "platform-2", "images") == "Pictures off for this camera"
         assert dashboard.evaluate(
             "document.querySelector('article.tile[data-camera=\"platform-2\"] img').hidden"
