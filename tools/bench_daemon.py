@@ -31,6 +31,7 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
+from edge.daemon.app import rss_mb  # noqa: E402
 from tests.broker import Mosquitto  # noqa: E402 - the tests' real-broker harness
 
 CLIPS = [
@@ -86,10 +87,6 @@ def _proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _rss_mb(pid: int) -> float:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
 def _config(folder: Path, cameras: int, port: int, fps: float) -> Path:
     lines = [f"mqtt: {{host: 127.0.0.1, port: {port}}}", "cameras:"]
     for i in range(cameras):
@@ -132,7 +129,7 @@ def run(cameras: int, seconds: float, fps: float) -> dict:
             rss = []
             while time.monotonic() - t0 < seconds:
                 time.sleep(1.0)
-                rss.append(_rss_mb(daemon.pid))
+                rss.append(rss_mb(daemon.pid))
             cpu = (_proc_cpu_s(daemon.pid) - cpu0) / (time.monotonic() - t0)
             after = {c: dict(s) for c, s in receiver.status.items()}
         finally:

@@ -402,9 +402,9 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def rss_mb() -> float:
-    """Resident memory of this process, MB (Linux /proc; the peak elsewhere)."""
-    statm = Path("/proc/self/statm")
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process (default: this one), MB (Linux /proc; else our peak)."""
+    statm = Path(f"/proc/{pid}/statm")
     if statm.is_file():
         pages = int(statm.read_text().split()[1])
         return pages * os.sysconf("SC_PAGE_SIZE") / 1e6

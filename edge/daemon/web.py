@@ -69,9 +69,11 @@ class Hub:
 
     def publish(self, kind: str, payload: dict[str, Any]) -> None:
         """Sends one message to every client."""
-        text = f"event: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
         with self._lock:
             clients = list(self._clients)
+        if not clients:  # nobody watching: no serialising on the pose workers' path
+            return
+        text = f"event: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
         for q in clients:
             try:
                 q.put_nowait(text)
