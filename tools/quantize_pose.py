@@ -86,7 +86,9 @@ HEATMAP_BRANCH_CONVS = (  # the upsampling path that feeds the heatmap head
 # keeping only a region's convs in float does not help, because the QDQ pairs left on its
 # adds and clips still round the residual stream to 8 bits; the region must go whole.
 LOW_RES_TAIL = (98, 154)  # the 288-channel blocks at 8x8 that end in the heads' input
-MID_BLOCK = (90, 97)  # the block before them (864 -> 288 channels)
+MID_BLOCK = (90, 97)
+STEM = (0, 18)  # the input convolution and the first blocks, at 128x128 and 64x64
+STAGE2 = (19, 30)  # the next 64x64 blocks  # the block before them (864 -> 288 channels)
 EXCLUDE_PRESETS: dict[str, tuple[tuple[str, ...], tuple[tuple[int, int], ...]]] = {
     "none": ((), ()),
     "flag": (FLAG_TAIL, ()),
@@ -101,6 +103,10 @@ EXCLUDE_PRESETS: dict[str, tuple[tuple[str, ...], tuple[tuple[int, int], ...]]] 
     "stem3+tail": (STEM_CONVS + HEAD_CONVS + FLAG_TAIL, (LOW_RES_TAIL,)),
     "stem3+mid+tail": (STEM_CONVS + HEAD_CONVS + FLAG_TAIL, (MID_BLOCK, LOW_RES_TAIL)),
     "stem4+tail": ((*STEM_CONVS, "Conv_0007", *HEAD_CONVS, *FLAG_TAIL), (LOW_RES_TAIL,)),
+    # The whole 128x128 stem too (quantized alone it costs more than any later stage).
+    "stem+tail": (HEAD_CONVS + FLAG_TAIL, (STEM, LOW_RES_TAIL)),
+    "stem+mid+tail": (HEAD_CONVS + FLAG_TAIL, (STEM, MID_BLOCK, LOW_RES_TAIL)),
+    "stem+s2+mid+tail": (HEAD_CONVS + FLAG_TAIL, (STEM, STAGE2, MID_BLOCK, LOW_RES_TAIL)),
 }
 
 
@@ -285,7 +291,10 @@ def quantize(
             source = Path(tmp) / "preprocessed.onnx"
             quant_pre_process(str(fp32), str(source), skip_symbolic_shape=True)
         names = {node.name for node in onnx.load(str(source)).graph.node}
-        missing = sorted(set(recipe["nodes_excluded"]) - names)
+        # Pre-processing folds the Pads into their convolutions: a region may name them.
+        missing = sorted(
+            n for n in set(recipe["nodes_excluded"]) - names if not n.startswith("Pad_")
+        )
         if missing:
             raise SystemExit(f"error: nodes to exclude not in the model: {missing}")
         extra: dict[str, Any] = {
@@ -310,7 +319,7 @@ def quantize(
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
                 calibrate_method=calibration_method(recipe["method"]),
-                nodes_to_exclude=list(recipe["nodes_excluded"]),
+                nodes_to_exclude=sorted(set(recipe["nodes_excluded"]) & names),
                 extra_options=extra,
                 calibration_cache_path=(
                     calibration_cache_file(cache, crops, recipe) if cache else None
