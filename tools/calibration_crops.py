@@ -200,6 +200,36 @@ PORTRAIT_SHARE = 0.25  # portrait 720x1280 frames, as phones film
 PILLARBOX_SHARE = 0.15  # portrait footage inside a 16:9 frame with black bars
 
 
+@dataclass(frozen=True)
+class Mix:
+    """What a crop set draws: posture families, views, loads and frame layouts."""
+
+    families: dict[str, float]
+    views: dict[str, float]
+    loads: dict[str, tuple[float, float, float]]
+    portrait: float
+    pillarbox: float
+    # share of pillarboxed renders whose portrait source is first shrunk to 0.5-0.8 of its
+    # size (phone footage re-encoded small, then scaled up into the frame)
+    low_res: float = 0.0
+
+
+MIXES = {
+    # The calibration set: every posture, view and layout the product meets.
+    "general": Mix(FAMILIES, VIEWS, LOADS, PORTRAIT_SHARE, PILLARBOX_SHARE),
+    # Where INT8 and FP32 part ways (docs/int8.md): side views of barbell lifts, whose
+    # plates hide hips and knees, and small athletes in pillarboxed portrait footage.
+    "field": Mix(
+        {**FAMILIES, "hinge": 0.35, "deadlift_floor": 0.25, "standing": 0.25, "squat": 0.05},
+        {**VIEWS, "side_left": 0.35, "side_right": 0.35, "front": 0.05, "rear_oblique": 0.05},
+        {**LOADS, "hinge": (0.15, 0.7, 0.15), "standing": (0.2, 0.7, 0.1)},
+        portrait=0.2,
+        pillarbox=0.45,
+        low_res=0.5,
+    ),
+}
+
+
 def _choice(rng: np.random.Generator, shares: dict[str, float]) -> str:
     names = list(shares)
     weights = np.asarray([shares[n] for n in names])
@@ -281,7 +311,9 @@ def sample_posture(rng: np.random.Generator, family: str, shape: Any) -> Any:
     )
 
 
-def sample_scene(rng: np.random.Generator) -> tuple[np.ndarray, str, dict[str, Any]]:
+def sample_scene(
+    rng: np.random.Generator, mix: Mix = MIXES["general"]
+) -> tuple[np.ndarray, str, dict[str, Any]]:
     """Draws and renders one athlete: body, clothes, posture, gym, camera.
 
     Returns:
@@ -292,21 +324,21 @@ def sample_scene(rng: np.random.Generator) -> tuple[np.ndarray, str, dict[str, A
 
     shape = BodyShape.sample(rng)
     look = Appearance.sample(rng)
-    family = _choice(rng, FAMILIES)
+    family = _choice(rng, mix.families)
     posture = sample_posture(rng, family, shape)
     yaw = float(rng.uniform(-180.0, 180.0))
     posture = replace(posture, yaw_deg=yaw)
-    load = ("none", "barbell", "kettlebell")[int(rng.choice(3, p=LOADS[family]))]
+    load = ("none", "barbell", "kettlebell")[int(rng.choice(3, p=mix.loads[family]))]
     scene = Scene.sample(rng, load=load)
-    view = _choice(rng, VIEWS)
+    view = _choice(rng, mix.views)
     azimuth = (
         float(rng.choice([135.0, -135.0])) if view == "rear_oblique" else VIEW_AZIMUTH_DEG[view]
     ) + float(rng.normal(0.0, 8.0))
     layout = "landscape"
     roll = rng.random()
-    if roll < PILLARBOX_SHARE:
+    if roll < mix.pillarbox:
         layout = "pillarbox"
-    elif roll < PILLARBOX_SHARE + PORTRAIT_SHARE:
+    elif roll < mix.pillarbox + mix.portrait:
         layout = "portrait"
     width, height = (1280, 720) if layout == "landscape" else (720, 1280)
     focal = float(rng.uniform(0.6, 1.1)) * max(width, height)
@@ -331,6 +363,10 @@ def sample_scene(rng: np.random.Generator) -> tuple[np.ndarray, str, dict[str, A
     image = render(shape, posture, camera, look, scene, rng).image
     if layout == "pillarbox":  # shrink the portrait frame into 1280x720 with black bars
         small = cv2.resize(image, (405, 720), interpolation=cv2.INTER_AREA)
+        if mix.low_res and rng.random() < mix.low_res:
+            factor = float(rng.uniform(0.5, 0.8))
+            tiny = cv2.resize(small, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+            small = cv2.resize(tiny, (405, 720), interpolation=cv2.INTER_LINEAR)
         image = np.zeros((720, 1280, 3), np.uint8)
         left = int(rng.integers(300, 575))
         image[:, left : left + 405] = small
@@ -346,7 +382,9 @@ def sample_scene(rng: np.random.Generator) -> tuple[np.ndarray, str, dict[str, A
     return image, f"{view}/{family}/{load}/{layout}", params
 
 
-def synth_frames(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, dict]]:
+def synth_frames(
+    rng: np.random.Generator, mix: Mix = MIXES["general"]
+) -> Iterator[tuple[np.ndarray, str, dict]]:
     """Yields endless `(frame_bgr, label, params)` of varied synthetic athletes.
 
     Raises:
@@ -357,7 +395,7 @@ def synth_frames(rng: np.random.Generator) -> Iterator[tuple[np.ndarray, str, di
     except ImportError as err:
         raise SystemExit(f"error: edge.synth is not importable ({err})") from err
     while True:
-        yield sample_scene(rng)
+        yield sample_scene(rng, mix)
 
 
 # ------------------------------------------------------------------ debug source: real clips
@@ -439,7 +477,7 @@ def collect_synth(args: argparse.Namespace, estimator: RecordingEstimator) -> tu
     crops = CropSet()
     rendered = rejected = 0
     start = time.monotonic()
-    for frame, label, _params in synth_frames(rng):
+    for frame, label, _params in synth_frames(rng, MIXES[args.mix]):
         rendered += 1
         calls = record_frame(estimator, frame, args.track_passes)
         good = [c for c in calls if c[0] == "track" and _flag(c[3]) >= args.min_flag]
@@ -488,6 +526,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--source", choices=("synth", "clips"), default="synth")
     parser.add_argument("--count", type=int, default=500, help="crops to collect")
     parser.add_argument("--seed", type=int, default=0, help="synthetic scene seed")
+    parser.add_argument(
+        "--mix",
+        choices=sorted(MIXES),
+        default="general",
+        help="what the renders draw: general (calibration) or field (the hard cases)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -553,6 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         "crops_sha256": crops_sha256(arrays),
         "recipe": {
             "synth_recipe_version": SYNTH_RECIPE_VERSION if args.source == "synth" else None,
+            "mix": args.mix if args.source == "synth" else None,
             "track_passes": args.track_passes,
             "detect_share": args.detect_share if args.source == "synth" else 0.0,
             "min_flag": args.min_flag,
@@ -580,7 +625,8 @@ def main(argv: list[str] | None = None) -> int:
         "code": code,
         "command": "python tools/calibration_crops.py " + " ".join(argv or sys.argv[1:]),
     }
-    out = args.out or DEFAULT_DIR / f"{args.source}-n{args.count}-s{args.seed}.npz"
+    mix = f"-{args.mix}" if args.source == "synth" and args.mix != "general" else ""
+    out = args.out or DEFAULT_DIR / f"{args.source}{mix}-n{args.count}-s{args.seed}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, meta=np.str_(json.dumps(meta, sort_keys=True)), **arrays)
     LOG.info(
