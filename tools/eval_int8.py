@@ -22,8 +22,10 @@ Reps: each pipeline's landmark track goes through the hinge engine (`edge.hinge.
 score_track`, which landed while this tool was written); per clip the rep counts of the
 two are compared, and the fault codes of the reps they share.
 
-The bar for INT8 to become the default: every angle within median 2 deg and p95 5 deg
-(in both modes) and an unchanged rep count on every clip; otherwise it is an "option".
+The bar for INT8 to become the default: hip, knee and trunk angles within median 2 deg
+and p95 5 deg (in both modes) and an unchanged rep count on every clip; otherwise it is
+an "option". ``--reference-noise SIGMA`` replaces the candidate by FP32 itself fed each
+crop plus fixed noise of SIGMA grey levels: FP32's own floor, which no other model beats.
 
 Usage:
     python tools/eval_int8.py --model models/pose_landmark_full_int8.onnx --json out.json
@@ -66,6 +68,7 @@ LOG = logging.getLogger("eval_int8")
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 ANGLES = ("hip", "knee", "trunk", "shin")
+BAR_ANGLES = ("hip", "knee", "trunk")  # the angles issue #8's bar names; shin is reported
 BAR_MEDIAN_DEG, BAR_P95_DEG = 2.0, 5.0
 # (shoulder, hip, knee, ankle) per side; odd indices are the athlete's left.
 SIDES = {"left": (11, 23, 25, 27), "right": (12, 24, 26, 28)}
@@ -167,8 +170,9 @@ class Comparison:
         if any(self.pixels.values()):
             out["shift_px256"] = {g: _stats(v) for g, v in self.pixels.items()}
         out["meets_bar"] = bool(self.same_side) and all(
-            s["median"] <= BAR_MEDIAN_DEG and s["p95"] <= BAR_P95_DEG
-            for s in out["angles_deg"].values()
+            out["angles_deg"][name]["median"] <= BAR_MEDIAN_DEG
+            and out["angles_deg"][name]["p95"] <= BAR_P95_DEG
+            for name in BAR_ANGLES
         )
         return out
 
@@ -327,10 +331,44 @@ def measure_latency(models: dict[str, Any], tensors: list[np.ndarray], rounds: i
 # ------------------------------------------------------------------ models and clips
 
 
-def load_models(candidate: Path) -> dict[str, Any]:
-    """The shipped detector and FP32 model, and the INT8 candidate (any path), 1 thread."""
+class NoisyInput:
+    """The FP32 model fed its crop plus fixed, invisible noise: the reference "candidate".
+
+    Any model that is not bit-identical to FP32 perturbs the landmarks a little; how far
+    FP32 itself moves under such a perturbation is the floor no quantized model can beat.
+    The noise is Gaussian, `sigma` 8-bit grey levels (0.5: half the step of the 8-bit
+    video the crops come from), drawn once with a fixed seed and added to every crop.
+    """
+
+    def __init__(self, model: OnnxModel, sigma: float, seed: int = 0) -> None:
+        self.model, self.sigma = model, sigma
+        rng = np.random.default_rng(seed)
+        shape = (1, INPUT_SIZE, INPUT_SIZE, 3)
+        self.noise = (rng.standard_normal(shape) * sigma / 255.0).astype(np.float32)
+        self.spec = replace(model.spec, name=f"fp32+noise({sigma:g} grey levels)")
+
+    def run(self, tensor: np.ndarray) -> dict[str, np.ndarray]:
+        """FP32 outputs for the crop plus the fixed noise."""
+        return self.model.run(tensor + self.noise)
+
+
+def load_models(
+    candidate: Path, noise_sigma: float | None = None, noise_seed: int = 0
+) -> dict[str, Any]:
+    """The shipped detector and FP32 model, and the INT8 candidate (any path), 1 thread.
+
+    `noise_sigma`: instead of the candidate, a second FP32 model fed invisible noise
+    (`NoisyInput`), which measures FP32's own floor.
+    """
     config = PoseConfig(threads=1)
     detector, fp32 = load_pose_models(config)
+    if noise_sigma is not None:
+        second = OnnxModel(fp32.spec, ROOT / "models", threads=1)
+        return {
+            "detector": detector,
+            "fp32": fp32,
+            "int8": NoisyInput(second, noise_sigma, noise_seed),
+        }
     manifest = load_manifest(ROOT / "models")
     base = manifest[FP32_NAME]
     spec = manifest.get(INT8_NAME)
@@ -504,6 +542,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--latency-every", type=int, default=20, help="keep every N-th crop for the latency test"
     )
     parser.add_argument("--latency-rounds", type=int, default=3)
+    parser.add_argument(
+        "--reference-noise",
+        type=float,
+        default=None,
+        metavar="SIGMA",
+        help="measure FP32's own floor: the candidate is FP32 fed noise of SIGMA grey levels",
+    )
+    parser.add_argument("--reference-seed", type=int, default=0, help="the noise's seed")
     parser.add_argument("--json", type=Path, default=None, help="write the full report here")
     parser.add_argument(
         "--write-figures",
@@ -520,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.labels.is_file():
         raise SystemExit(f"error: {args.labels} not found (real clips are in dev checkouts only)")
     code = code_state()
-    models = load_models(args.model)
+    models = load_models(args.model, args.reference_noise, args.reference_seed)
     config = PoseConfig(threads=1)
     clips = side_clips(args.labels, args.view, args.clips)
     same, pipe = Comparison(), Comparison()
@@ -562,8 +608,8 @@ def main(argv: list[str] | None = None) -> int:
             time.monotonic() - start,
         )
     report: dict[str, Any] = {
-        "model": str(args.model),
-        "model_sha256": sha256_file(args.model),
+        "model": models["int8"].spec.name if args.reference_noise is not None else str(args.model),
+        "model_sha256": sha256_file(args.model) if args.reference_noise is None else None,
         "command": "python tools/eval_int8.py "
         + shlex.join(str(a) for a in (argv if argv is not None else sys.argv[1:])),
         "clips": len(clips),
