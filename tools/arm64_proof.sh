@@ -9,17 +9,21 @@
 #   4. inside the built image, under emulation: `hinge-edge check-config` on
 #      deploy/config.example.yaml and `hinge-edge replay` on the clip; the rep events it
 #      prints must include reps;
-#   5. the daemon itself in the image, under emulation: `hinge-edge run` on the clip with
+#   5. every landmark model of the manifest (FP32 and the INT8 ones) on the same rendered
+#      crops inside the image and on the host (tools/arm64_landmarks.py): FP32 must agree
+#      to float rounding; INT8 differs by the integer kernels' rounding, reported;
+#   6. the daemon itself in the image, under emulation: `hinge-edge run` on the clip with
 #      a local broker; /healthz must answer, hinge/status go `online`, and SIGTERM stop it
 #      cleanly (`stopped`, exit 0);
-#   6. a report: step times, image and installed size, the aarch64 wheel versions.
+#   7. a report: step times, image and installed size, the aarch64 wheel versions.
 #
 # Usage (as root; minutes, most of it emulated inference at ~230x slower than native):
 #   make arm64-proof          or   bash tools/arm64_proof.sh
 # Env: ARM64_CACHE (default .cache/arm64: debootstrap root, buildah storage, clip; kept so
 #      reruns skip finished steps), DEBIAN_MIRROR, ARM64_THREADS (onnxruntime threads for
 #      the replay, default 2), ARM64_MAX_FRAMES (cut the replay short, for a quick look),
-#      ARM64_STORAGE_DRIVER (overlay where it mounts, else vfs).
+#      ARM64_STORAGE_DRIVER (overlay where it mounts, else vfs), ARM64_CROPS (crops for the
+#      landmark comparison, default 12).
 # Needs: apt-get install buildah qemu-user-static debootstrap binfmt-support
 set -euo pipefail
 
@@ -233,6 +237,18 @@ sys.exit(0 if reps else 1)
 EOF
 }
 
+landmarks_agree() {
+  step "emulated: every landmark model (FP32, INT8) on arm64 vs x86, same crops"
+  local dir="${workdir}/landmarks"
+  rm -rf "${dir}"
+  "${root}/.venv/bin/python" "${root}/tools/arm64_landmarks.py" write "${dir}" \
+    --count "${ARM64_CROPS:-12}"
+  chmod -R a+rwX "${dir}"  # the image's user (10001) writes its outputs here
+  emulated python3 /work/landmarks/arm64_landmarks.py run /work/landmarks
+  "${root}/.venv/bin/python" "${root}/tools/arm64_landmarks.py" compare "${dir}"
+  done_step
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -317,6 +333,7 @@ main() {
   make_clip
   check_config
   replay_clip
+  landmarks_agree
   run_daemon
   report
 }
