@@ -50,17 +50,83 @@ BODY = 33  # body landmarks; 33-34 are the ROI points
 POINTS = 35
 # loss weights: pixels (256-px crop) dominate; the rest is scaled to a comparable size
 WEIGHTS = {"xy": 1.0, "z": 0.02, "vis": 0.5, "heatmap": 3000.0, "world": 20.0, "flag": 1.0}
+HINGE_POINTS = (11, 12, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32)  # shoulders, hips, legs
+HEATMAP_SIZE, REFINE_KERNEL, REFINE_MIN_CONFIDENCE = 64, 7, 0.5  # as edge.pose.landmarks
+
+
+def point_weights(hinge_weight: float) -> torch.Tensor:
+    """Per-point loss weights (35 points): the joints the hinge angles use count more."""
+    weights = torch.ones(POINTS)
+    weights[list(HINGE_POINTS)] = hinge_weight
+    return weights / weights.mean()
+
+
+def refine_window(prob: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The decoder's heatmap refinement (`edge.pose.landmarks.refine_from_heatmap`) in torch.
+
+    Args:
+        prob: (B, 64, 64, P) heatmap probabilities.
+        centre: (B, P, 2) integer (col, row) window centres.
+
+    Returns:
+        (B, P, 2) confidence-weighted window centres in 256-px crop pixels, and (B, P)
+        the window's largest probability.
+    """
+    batch, points = centre.shape[:2]
+    offsets = torch.arange(REFINE_KERNEL) - REFINE_KERNEL // 2
+    cols, rows = centre[..., 0, None] + offsets, centre[..., 1, None] + offsets  # (B, P, 7)
+    inside = lambda v: (v >= 0) & (v < HEATMAP_SIZE)  # noqa: E731
+    valid = inside(rows)[..., :, None] & inside(cols)[..., None, :]
+    window = (
+        prob[
+            torch.arange(batch)[:, None, None, None],
+            rows.clamp(0, HEATMAP_SIZE - 1)[..., :, None],
+            cols.clamp(0, HEATMAP_SIZE - 1)[..., None, :],
+            torch.arange(points)[None, :, None, None],
+        ]
+        * valid
+    )  # (B, P, 7, 7)
+    total = window.sum(dim=(-1, -2)).clamp_min(1e-12)
+    x = (window * cols[..., None, :]).sum(dim=(-1, -2)) / total
+    y = (window * rows[..., :, None]).sum(dim=(-1, -2)) / total
+    scale = 256.0 / HEATMAP_SIZE
+    return torch.stack([x, y], dim=-1) * scale, window.flatten(2).amax(dim=2)
+
+
+def refined_loss(
+    s_hm: torch.Tensor, t_hm: torch.Tensor, t_xy: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """Smooth-L1 between student and teacher refined points, in the teacher's windows.
+
+    Only points the decoder refines (window inside the heatmap, confidence >= 0.5 in the
+    teacher) count: there the heatmap, not the regressed point, decides where they land.
+    """
+    centre = torch.trunc(t_xy / 256.0 * HEATMAP_SIZE).long()  # the decoder's int cast
+    t_ref, t_conf = refine_window(torch.sigmoid(t_hm), centre)
+    s_ref, _ = refine_window(torch.sigmoid(s_hm), centre)
+    inside = ((centre >= 0) & (centre < HEATMAP_SIZE)).all(dim=-1)
+    used = (inside & (t_conf >= REFINE_MIN_CONFIDENCE)).float() * weights
+    err = F.smooth_l1_loss(s_ref, t_ref, reduction="none").sum(dim=-1)
+    return (err * used).sum() / used.sum().clamp_min(1.0)
 
 
 def distill_loss(
-    student: dict[str, torch.Tensor], teacher: dict[str, np.ndarray]
+    student: dict[str, torch.Tensor],
+    teacher: dict[str, np.ndarray],
+    weights: torch.Tensor,
+    refine_weight: float = 0.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Weighted distillation loss and its parts (unweighted, for the log)."""
+    """Weighted distillation loss and its parts (unweighted, for the log).
+
+    `weights`: per-point weights of the landmark terms (`point_weights`).
+    `refine_weight`: weight of the refined-point term (`refined_loss`); 0 leaves it out.
+    """
     s_lm = student["landmarks"].view(-1, 39, 5)[:, :POINTS]
     t_lm = torch.from_numpy(teacher["landmarks"]).view(-1, 39, 5)[:, :POINTS]
     s_hm, t_hm = student["heatmap"], torch.from_numpy(teacher["heatmap"])
+    xy_err = F.smooth_l1_loss(s_lm[..., :2], t_lm[..., :2], reduction="none").mean(dim=-1)
     parts = {
-        "xy": F.smooth_l1_loss(s_lm[..., :2], t_lm[..., :2]),
+        "xy": (xy_err * weights).mean(),
         "z": F.smooth_l1_loss(s_lm[..., 2], t_lm[..., 2]),
         "vis": F.binary_cross_entropy_with_logits(s_lm[..., 3:5], torch.sigmoid(t_lm[..., 3:5])),
         "heatmap": F.mse_loss(torch.sigmoid(s_hm), torch.sigmoid(t_hm)),
@@ -72,7 +138,46 @@ def distill_loss(
         ),
     }
     total = sum(WEIGHTS[k] * v for k, v in parts.items())
+    if refine_weight:
+        parts["refined"] = refined_loss(
+            s_hm[..., :POINTS], t_hm[..., :POINTS], t_lm[..., :2], weights
+        )
+        total = total + refine_weight * parts["refined"]
     return total, {k: round(float(v), 5) for k, v in parts.items()}
+
+
+class WeightAverage:
+    """Exponential moving average of the trained weights (what gets exported)."""
+
+    def __init__(self, net: QdqNet, decay: float) -> None:
+        self.decay = decay
+        self.shadow = {k: p.detach().clone() for k, p in net.params.items() if p.requires_grad}
+
+    def update(self, net: QdqNet) -> None:
+        """Moves the average towards the current weights."""
+        with torch.no_grad():
+            for key, value in self.shadow.items():
+                value.lerp_(net.params[key], 1.0 - self.decay)
+
+    def swapped(self, net: QdqNet) -> _Swap:
+        """Context in which `net` holds the averaged weights."""
+        return _Swap(net, self.shadow)
+
+
+class _Swap:
+    def __init__(self, net: QdqNet, values: dict[str, torch.Tensor]) -> None:
+        self.net, self.values, self.saved = net, values, {}
+
+    def __enter__(self) -> None:
+        with torch.no_grad():
+            for key, value in self.values.items():
+                self.saved[key] = self.net.params[key].detach().clone()
+                self.net.params[key].copy_(value)
+
+    def __exit__(self, *exc: object) -> None:
+        with torch.no_grad():
+            for key, value in self.saved.items():
+                self.net.params[key].copy_(value)
 
 
 def freeze_stem(net: QdqNet, fp32: onnx.ModelProto, convs: int = 3) -> list[str]:
@@ -200,6 +305,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ckpt-every", type=int, default=25)
     p.add_argument("--out-dir", type=Path, default=ROOT / ".cache" / "qat")
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--init", type=Path, default=None, help="start from this checkpoint's weights")
+    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--hinge-weight", type=float, default=1.0, help="shoulder/hip/leg points")
+    p.add_argument("--refine-weight", type=float, default=0.0, help="refined-point term")
+    p.add_argument("--ema", type=float, default=0.0, help="export a weight average (decay)")
     p.add_argument("--plot-only", action="store_true")
     return p.parse_args(argv)
 
@@ -215,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
 
         plot_log(log_path, ROOT / "docs" / "qat-loss.png")
         return 0
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.use_deterministic_algorithms(True)
     crops, metas = load_synth_crops(args.crops)
@@ -231,11 +341,17 @@ def main(argv: list[str] | None = None) -> int:
         frozen += freeze_float(net)
     optimizer = torch.optim.Adam(param_groups(net, args.relative_lr), lr=args.lr)
     step, ckpt = 0, args.out_dir / "checkpoint.pt"
+    if args.init is not None:
+        net.load_state_dict(torch.load(args.init, weights_only=False)["net"])
+        LOG.info("weights from %s", args.init)
+    average = WeightAverage(net, args.ema) if args.ema else None
     if args.resume and ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
         net.load_state_dict(state["net"])
         optimizer.load_state_dict(state["opt"])
         step, rng.bit_generator.state = state["step"], state["rng"]
+        if average is not None:
+            average.shadow = state["ema"]
         LOG.info("resumed at step %d", step)
     else:
         log_path.write_text("")
@@ -250,12 +366,14 @@ def main(argv: list[str] | None = None) -> int:
         "holdout_crops": len(held),
         "frozen": frozen,
         "loss_weights": WEIGHTS,
+        "init_sha256": sha256(args.init) if args.init else None,
         "base_sha256": sha256(args.base),
         "fp32_sha256": sha256(args.fp32),
         "versions": versions(),
     }
     (args.out_dir / "recipe.json").write_text(json.dumps(recipe, indent=2) + "\n")
-    run(Trainer(net, optimizer, base, teacher, rng, train, held_x, held_t), step, args)
+    trainer = Trainer(net, optimizer, base, teacher, rng, train, held_x, held_t, average)
+    run(trainer, step, args)
     return 0
 
 
@@ -276,6 +394,7 @@ class Trainer:
     train: np.ndarray
     held_x: np.ndarray
     held_t: dict[str, np.ndarray]
+    average: WeightAverage | None = None
 
 
 def run(trainer: Trainer, step: int, args: argparse.Namespace) -> None:
@@ -283,24 +402,35 @@ def run(trainer: Trainer, step: int, args: argparse.Namespace) -> None:
     net, optimizer, rng = trainer.net, trainer.optimizer, trainer.rng
     start = time.monotonic()
     log_path = args.out_dir / "log.jsonl"
+    weights = point_weights(args.hinge_weight)
     while step < args.steps:
         index = rng.integers(0, len(trainer.train), args.batch)
         images = make_batch(trainer.train, index, rng)
         targets = trainer.teacher(images)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args) * group["scale"]
-        loss, parts = distill_loss(net(torch.from_numpy(images)), targets)
+        loss, parts = distill_loss(
+            net(torch.from_numpy(images)), targets, weights, args.refine_weight
+        )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if trainer.average is not None:
+            trainer.average.update(net)
         step += 1
         record: dict[str, Any] = {"step": step, "loss": round(float(loss), 5), **parts}
         record["wall_s"] = round(time.monotonic() - start, 1)
         if step % args.ckpt_every == 0 or step == args.steps:
-            model = export(net, trainer.base)
+            if trainer.average is not None:
+                with trainer.average.swapped(net):
+                    model = export(net, trainer.base)
+            else:
+                model = export(net, trainer.base)
             onnx.save(model, args.out_dir / f"qat-step{step:05d}.onnx")
             record["val"] = validate(model, trainer.held_x, trainer.held_t)
             state = {"step": step, "rng": rng.bit_generator.state}
+            if trainer.average is not None:
+                state["ema"] = trainer.average.shadow
             save_checkpoint(args.out_dir / "checkpoint.pt", net, optimizer, state)
             LOG.info("step %d loss %.4f %s val %s", step, float(loss), parts, record["val"])
         _append(log_path, record)
