@@ -15,10 +15,10 @@ same crops and in the pipeline, unchanged rep counts and fault codes on every cl
 pose-flag agreement >= 99% in both modes) its verdict is ``default``. With ``--option``
 a model short of the bar ships too, as an option (verdict ``option``, what it misses
 listed in the entry), but only if it keeps the pose flag (>= 99% in both modes) and is
-closer to FP32 than the post-training model on every same-crop angle p95: it then
-replaces nothing and changes no default. ``--floor`` stores FP32's own noise floor
-(`eval_int8.py --reference-noise`) next to the figures, so the entry shows how much of
-what is left any model that is not FP32 itself would show.
+closer to FP32 than the post-training model on every same-crop angle p95 (ties within
+0.1 deg allowed): it then replaces nothing and changes no default. ``--floor`` stores
+FP32's own noise floor (`eval_int8.py --reference-noise`) next to the figures, so the
+entry shows how much of what is left any model that is not FP32 itself would show.
 
 Usage:
     .venv/bin/python tools/qat/register.py export .cache/qat/qat-step00700.onnx
@@ -55,6 +55,9 @@ QAT_NAME = "blazepose_full_int8_qat"
 QAT_FILE = "pose_landmark_full_int8_qat.onnx"
 STAGING = ROOT / ".cache" / "qat" / QAT_FILE
 FLAG_BAR = 0.99
+# An option may tie the post-training model on an angle: p95s that close are the same
+# within what repeated calibrations move them (docs/int8.md).
+OPTION_SLACK_DEG = 0.1
 
 
 def canonical_bytes(model: onnx.ModelProto) -> bytes:
@@ -144,8 +147,10 @@ def option_failures(report: dict[str, Any], ptq_figures: dict[str, Any]) -> list
     ptq = ptq_figures["angle_abs_diff_deg_median_p95"]["same_crops"]
     for name in BAR_ANGLES:
         p95 = report["same_crops"]["angles_deg"][name]["p95"]
-        if p95 > ptq[name][1]:
-            failures.append(f"same_crops {name} p95 {p95} > post-training {ptq[name][1]}")
+        if p95 > ptq[name][1] + OPTION_SLACK_DEG:
+            failures.append(
+                f"same_crops {name} p95 {p95} > post-training {ptq[name][1]} + {OPTION_SLACK_DEG}"
+            )
     return failures
 
 
