@@ -19,8 +19,11 @@ def _smooth(values: np.ndarray, window: int = 25) -> np.ndarray:
     return np.convolve(values, kernel, mode="valid")
 
 
-def plot_log(log_path: Path, out: Path) -> None:
-    """Training loss parts (smoothed) and held-out INT8-vs-FP32 error per checkpoint."""
+def plot_log(log_path: Path, out: Path, start: str = "post-training quantization") -> None:
+    """Training loss parts (smoothed) and held-out INT8-vs-FP32 error per checkpoint.
+
+    `start`: what the run started from (the held-out point at step 0).
+    """
     records = [json.loads(line) for line in log_path.read_text().splitlines() if line]
     train = [r for r in records if "loss" in r]
     val = [r for r in records if "val" in r]
@@ -44,7 +47,7 @@ def plot_log(log_path: Path, out: Path) -> None:
         axes[1].plot(vsteps, [r["val"][key] for r in val], marker="o", label=label)
     axes[1].set_xlabel("step")
     axes[1].set_ylabel("INT8 (onnxruntime) vs FP32, 256-px crop pixels")
-    axes[1].set_title("held-out synthetic crops; step 0 = post-training quantization", fontsize=9)
+    axes[1].set_title(f"held-out synthetic crops; step 0 = {start}", fontsize=9)
     axes[1].legend()
     axes[1].grid(alpha=0.3)
     fig.tight_layout()

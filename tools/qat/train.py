@@ -295,7 +295,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--holdout", type=int, default=48, help="last N crops: validation only")
     p.add_argument("--base", type=Path, default=ROOT / "models" / "pose_landmark_full_int8.onnx")
     p.add_argument("--fp32", type=Path, default=ROOT / "models" / "pose_landmark_full.onnx")
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=int, default=300, help="length of the lr schedule")
+    p.add_argument("--until", type=int, default=None, help="stop at this step (default: --steps)")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--lr", type=float, default=3e-6)
     p.add_argument("--relative-lr", action="store_true", help="--lr as a fraction of RMS")
@@ -311,6 +312,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--refine-weight", type=float, default=0.0, help="refined-point term")
     p.add_argument("--ema", type=float, default=0.0, help="export a weight average (decay)")
     p.add_argument("--plot-only", action="store_true")
+    p.add_argument("--plot", type=Path, default=ROOT / "docs" / "qat-loss.png", help="PNG out")
     return p.parse_args(argv)
 
 
@@ -323,7 +325,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot_only:
         from plot import plot_log
 
-        plot_log(log_path, ROOT / "docs" / "qat-loss.png")
+        recipe_path = args.out_dir / "recipe.json"
+        recipe = json.loads(recipe_path.read_text()) if recipe_path.is_file() else {}
+        init = recipe.get("args", {}).get("init", "None")
+        start = "post-training quantization"
+        if init != "None":
+            start = f"the weights of {Path(init).parent.name}/{Path(init).name}"
+        plot_log(log_path, args.plot, start)
         return 0
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -367,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         "frozen": frozen,
         "loss_weights": WEIGHTS,
         "init_sha256": sha256(args.init) if args.init else None,
+        "init_recipe": _init_recipe(args.init),
         "base_sha256": sha256(args.base),
         "fp32_sha256": sha256(args.fp32),
         "versions": versions(),
@@ -375,6 +384,13 @@ def main(argv: list[str] | None = None) -> int:
     trainer = Trainer(net, optimizer, base, teacher, rng, train, held_x, held_t, average)
     run(trainer, step, args)
     return 0
+
+
+def _init_recipe(init: Path | None) -> dict | None:
+    """The recipe of the run whose checkpoint this one starts from (its recipe.json)."""
+    if init is None or not (init.parent / "recipe.json").is_file():
+        return None
+    return json.loads((init.parent / "recipe.json").read_text())
 
 
 def _append(path: Path, record: dict) -> None:
@@ -403,7 +419,7 @@ def run(trainer: Trainer, step: int, args: argparse.Namespace) -> None:
     start = time.monotonic()
     log_path = args.out_dir / "log.jsonl"
     weights = point_weights(args.hinge_weight)
-    while step < args.steps:
+    while step < (args.until or args.steps):
         index = rng.integers(0, len(trainer.train), args.batch)
         images = make_batch(trainer.train, index, rng)
         targets = trainer.teacher(images)
@@ -420,7 +436,7 @@ def run(trainer: Trainer, step: int, args: argparse.Namespace) -> None:
         step += 1
         record: dict[str, Any] = {"step": step, "loss": round(float(loss), 5), **parts}
         record["wall_s"] = round(time.monotonic() - start, 1)
-        if step % args.ckpt_every == 0 or step == args.steps:
+        if step % args.ckpt_every == 0 or step in (args.steps, args.until):
             if trainer.average is not None:
                 with trainer.average.swapped(net):
                     model = export(net, trainer.base)
