@@ -25,7 +25,10 @@ class PoseConfig(StrictModel):
     )
     landmark_model: str = Field(
         default="blazepose_full_fp32",
-        description="Manifest name of the landmark model (an INT8 variant is an option)",
+        description=(
+            "Manifest name of the landmark model "
+            "(INT8 options: blazepose_full_int8_qat, blazepose_full_int8)"
+        ),
     )
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads")
     workers: int = Field(
