@@ -61,6 +61,10 @@ def point_weights(hinge_weight: float) -> torch.Tensor:
     return weights / weights.mean()
 
 
+def _on_heatmap(index: torch.Tensor) -> torch.Tensor:
+    return (index >= 0) & (index < HEATMAP_SIZE)
+
+
 def refine_window(prob: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The decoder's heatmap refinement (`edge.pose.landmarks.refine_from_heatmap`) in torch.
 
@@ -75,8 +79,7 @@ def refine_window(prob: torch.Tensor, centre: torch.Tensor) -> tuple[torch.Tenso
     batch, points = centre.shape[:2]
     offsets = torch.arange(REFINE_KERNEL) - REFINE_KERNEL // 2
     cols, rows = centre[..., 0, None] + offsets, centre[..., 1, None] + offsets  # (B, P, 7)
-    inside = lambda v: (v >= 0) & (v < HEATMAP_SIZE)  # noqa: E731
-    valid = inside(rows)[..., :, None] & inside(cols)[..., None, :]
+    valid = _on_heatmap(rows)[..., :, None] & _on_heatmap(cols)[..., None, :]
     window = (
         prob[
             torch.arange(batch)[:, None, None, None],
@@ -104,7 +107,7 @@ def refined_loss(
     centre = torch.trunc(t_xy / 256.0 * HEATMAP_SIZE).long()  # the decoder's int cast
     t_ref, t_conf = refine_window(torch.sigmoid(t_hm), centre)
     s_ref, _ = refine_window(torch.sigmoid(s_hm), centre)
-    inside = ((centre >= 0) & (centre < HEATMAP_SIZE)).all(dim=-1)
+    inside = _on_heatmap(centre).all(dim=-1)
     used = (inside & (t_conf >= REFINE_MIN_CONFIDENCE)).float() * weights
     err = F.smooth_l1_loss(s_ref, t_ref, reduction="none").sum(dim=-1)
     return (err * used).sum() / used.sum().clamp_min(1.0)
