@@ -1,7 +1,7 @@
 """Issue 8: do the landmark models answer the same on arm64 as on x86, same crops?
 
 One file, three steps, so the middle one can run inside the arm64 image under qemu with
-nothing but the image's own Python, numpy and onnxruntime:
+the image's own Python and installed packages (numpy, onnxruntime, `edge`):
 
     .venv/bin/python tools/arm64_landmarks.py write DIR        # host: crops, models, x86 outputs
     python3 DIR/arm64_landmarks.py run DIR                     # arm64 (emulated): same crops
@@ -18,14 +18,13 @@ pixels, pose flag, heatmap, world landmarks (metres). `tools/arm64_proof.sh` run
 FP32 must agree to float rounding (0.01 px). The INT8 models cannot: onnxruntime's
 integer kernels (x86 AVX-512 VNNI vs arm64 NEON) requantize every layer's int32 sums
 with their own rounding, one-LSB differences that add up over fifty layers (measured:
-0.3 px on average, several px on a few points; docs/int8.md). They must stay under
+0.5-0.6 px on average, several px on a few points; docs/int8.md). They must stay under
 ``--int8-mean-px`` on average, which catches a broken kernel, not rounding.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import platform
 import shutil
@@ -35,13 +34,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from edge.pose.manifest import sha256_file
+
 ROOT = Path(__file__).resolve().parents[1]
 BODY = 33
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def run_models(folder: Path) -> Path:

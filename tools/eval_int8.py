@@ -357,17 +357,16 @@ def load_models(
 ) -> dict[str, Any]:
     """The shipped detector and FP32 model, and the INT8 candidate (any path), 1 thread.
 
-    `noise_sigma`: instead of the candidate, a second FP32 model fed invisible noise
+    `noise_sigma`: instead of the candidate, the FP32 model fed invisible noise
     (`NoisyInput`), which measures FP32's own floor.
     """
     config = PoseConfig(threads=1)
     detector, fp32 = load_pose_models(config)
     if noise_sigma is not None:
-        second = OnnxModel(fp32.spec, ROOT / "models", threads=1)
         return {
             "detector": detector,
             "fp32": fp32,
-            "int8": NoisyInput(second, noise_sigma, noise_seed),
+            "int8": NoisyInput(fp32, noise_sigma, noise_seed),
         }
     manifest = load_manifest(ROOT / "models")
     base = manifest[FP32_NAME]

@@ -55,6 +55,7 @@ QAT_NAME = "blazepose_full_int8_qat"
 QAT_FILE = "pose_landmark_full_int8_qat.onnx"
 STAGING = ROOT / ".cache" / "qat" / QAT_FILE
 FLAG_BAR = 0.99
+MODES = ("same_crops", "pipeline")  # the two comparisons of tools/eval_int8.py
 # An option may tie the post-training model on an angle: p95s that close are the same
 # within what repeated calibrations move them (docs/int8.md).
 OPTION_SLACK_DEG = 0.1
@@ -118,15 +119,23 @@ def angle_failures(mode: dict[str, Any]) -> dict[str, list[float]]:
     }
 
 
+def flag_failures(report: dict[str, Any]) -> list[str]:
+    """The modes whose pose-flag agreement is under the bar."""
+    return [
+        f"{mode}: pose-flag agreement {report[mode]['flag_agreement']}"
+        for mode in MODES
+        if report[mode]["flag_agreement"] < FLAG_BAR
+    ]
+
+
 def bar_failures(report: dict[str, Any]) -> list[str]:
     """What the evaluation report misses of the bar (empty when it passes)."""
-    failures = []
-    for mode in ("same_crops", "pipeline"):
-        missed = angle_failures(report[mode])
-        if missed:
-            failures.append(f"{mode}: angles (median, p95) {missed}")
-        if report[mode]["flag_agreement"] < FLAG_BAR:
-            failures.append(f"{mode}: pose-flag agreement {report[mode]['flag_agreement']}")
+    failures = [
+        f"{mode}: angles (median, p95) {missed}"
+        for mode in MODES
+        if (missed := angle_failures(report[mode]))
+    ]
+    failures += flag_failures(report)
     reps = report["reps"]
     if not reps["unchanged"]:
         failures.append(f"rep counts differ on {reps['clips_differing']}")
@@ -139,11 +148,7 @@ def bar_failures(report: dict[str, Any]) -> list[str]:
 
 def option_failures(report: dict[str, Any], ptq_figures: dict[str, Any]) -> list[str]:
     """Why a model short of the bar may not even ship as an option (empty when it may)."""
-    failures = [
-        f"{mode}: pose-flag agreement {report[mode]['flag_agreement']}"
-        for mode in ("same_crops", "pipeline")
-        if report[mode]["flag_agreement"] < FLAG_BAR
-    ]
+    failures = flag_failures(report)
     ptq = ptq_figures["angle_abs_diff_deg_median_p95"]["same_crops"]
     for name in BAR_ANGLES:
         p95 = report["same_crops"]["angles_deg"][name]["p95"]
@@ -161,9 +166,9 @@ def floor_summary(floor: dict[str, Any]) -> dict[str, Any]:
         "command": floor["command"],
         "angle_abs_diff_deg_median_p95": {
             mode: {k: [v["median"], v["p95"]] for k, v in floor[mode]["angles_deg"].items()}
-            for mode in ("same_crops", "pipeline")
+            for mode in MODES
         },
-        "pose_flag_agreement": {m: floor[m]["flag_agreement"] for m in ("same_crops", "pipeline")},
+        "pose_flag_agreement": {m: floor[m]["flag_agreement"] for m in MODES},
         "reps_clips_differing": floor["reps"]["clips_differing"],
         "paired_reps_same_faults": (
             f"{floor['reps']['paired_reps_same_faults']}/{floor['reps']['paired_reps']}"

@@ -25,6 +25,8 @@ import logging
 import platform
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,25 +164,19 @@ class WeightAverage:
             for key, value in self.shadow.items():
                 value.lerp_(net.params[key], 1.0 - self.decay)
 
-    def swapped(self, net: QdqNet) -> _Swap:
+    @contextmanager
+    def swapped(self, net: QdqNet) -> Iterator[None]:
         """Context in which `net` holds the averaged weights."""
-        return _Swap(net, self.shadow)
-
-
-class _Swap:
-    def __init__(self, net: QdqNet, values: dict[str, torch.Tensor]) -> None:
-        self.net, self.values, self.saved = net, values, {}
-
-    def __enter__(self) -> None:
         with torch.no_grad():
-            for key, value in self.values.items():
-                self.saved[key] = self.net.params[key].detach().clone()
-                self.net.params[key].copy_(value)
-
-    def __exit__(self, *exc: object) -> None:
-        with torch.no_grad():
-            for key, value in self.saved.items():
-                self.net.params[key].copy_(value)
+            saved = {key: net.params[key].detach().clone() for key in self.shadow}
+            for key, value in self.shadow.items():
+                net.params[key].copy_(value)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for key, value in saved.items():
+                    net.params[key].copy_(value)
 
 
 def freeze_stem(net: QdqNet, fp32: onnx.ModelProto, convs: int = 3) -> list[str]:
@@ -440,10 +436,8 @@ def run(trainer: Trainer, step: int, args: argparse.Namespace) -> None:
         record: dict[str, Any] = {"step": step, "loss": round(float(loss), 5), **parts}
         record["wall_s"] = round(time.monotonic() - start, 1)
         if step % args.ckpt_every == 0 or step in (args.steps, args.until):
-            if trainer.average is not None:
-                with trainer.average.swapped(net):
-                    model = export(net, trainer.base)
-            else:
+            averaged = trainer.average.swapped(net) if trainer.average else nullcontext()
+            with averaged:
                 model = export(net, trainer.base)
             onnx.save(model, args.out_dir / f"qat-step{step:05d}.onnx")
             record["val"] = validate(model, trainer.held_x, trainer.held_t)
