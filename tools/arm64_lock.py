@@ -22,12 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
 import tomllib
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 # Without the manylinux_2_28 tag pip silently falls back to onnxruntime 1.16 and an old
@@ -71,13 +72,8 @@ def resolve(requirements: list[str]) -> list[tuple[str, str, str]]:
     for item in json.loads(result.stdout)["install"]:
         metadata = item["metadata"]
         digest = item["download_info"]["archive_info"]["hashes"]["sha256"]
-        pins.append((canonical_name(metadata["name"]), metadata["version"], digest))
+        pins.append((canonicalize_name(metadata["name"]), metadata["version"], digest))
     return sorted(pins)
-
-
-def canonical_name(name: str) -> str:
-    """Returns the PEP 503 normalised form of a distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def lock_text(what: str, pins: list[tuple[str, str, str]]) -> str:

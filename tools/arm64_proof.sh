@@ -85,8 +85,6 @@ preflight() {
     command -v "${tool}" >/dev/null \
       || die "${tool} missing: apt-get install buildah qemu-user-static debootstrap binfmt-support"
   done
-  grep -q "check-config" "${root}/edge/cli.py" \
-    || die "hinge-edge has no check-config command yet (edge/cli.py)"
   if [[ ! -e /proc/sys/fs/binfmt_misc/register ]]; then
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   fi

@@ -89,16 +89,10 @@ def _pct(n: float, d: float) -> str:
     return f"{100.0 * n / d:.0f}% ({n}/{d})" if d else "-"
 
 
-def _stats(values: list[float]) -> str:
+def _median_p95(values: list[float], digits: int) -> str:
     if not values:
         return "-"
-    return f"{np.median(values):.3f} / {np.percentile(values, 95):.3f}"
-
-
-def _deg(values: list[float]) -> str:
-    if not values:
-        return "-"
-    return f"{np.median(values):.1f} / {np.percentile(values, 95):.1f}"
+    return f"{np.median(values):.{digits}f} / {np.percentile(values, 95):.{digits}f}"
 
 
 def tally(results: list[tuple[ClipResult, dict]]) -> dict:
@@ -119,9 +113,9 @@ def tally(results: list[tuple[ClipResult, dict]]) -> dict:
             t["view"][(view, rep["view"])] += 1
             t["view_ok"][ex] += rep["view"] == VIEW_LABEL[view]
             if not clip.spec.faults:
-                t["clean_reps"][(ex, view[:4])] += 1
+                t["clean_reps"][(ex, view.split("_")[0])] += 1
                 for code in rep["codes"]:
-                    t["false"][(ex, view[:4], code)] += 1
+                    t["false"][(ex, view.split("_")[0], code)] += 1
             for code in clip.spec.faults:
                 t["injected"][(ex, code)] += 1
                 t["detected"][(ex, code)] += code in rep["codes"]
@@ -167,7 +161,7 @@ def _false_rows(t: dict) -> list[str]:
         "|---|---|---|",
     ]
     for ex in (*HINGES, "squat"):
-        for group in ("side", "obli", "fron"):
+        for group in ("side", "oblique", "front"):
             n = t["clean_reps"][(ex, group)]
             if not n:
                 continue
@@ -175,10 +169,7 @@ def _false_rows(t: dict) -> list[str]:
                 c: t["false"][(ex, group, c)] for c in FAULT_CODES if t["false"][(ex, group, c)]
             }
             text = ", ".join(f"{c} {_pct(k, n)}" for c, k in found.items()) or "none"
-            lines.append(
-                f"| {ex}, {group.replace('obli', 'oblique').replace('fron', 'front')} "
-                f"| {n} | {text} |"
-            )
+            lines.append(f"| {ex}, {group} | {n} | {text} |")
     return lines
 
 
@@ -213,10 +204,12 @@ def _pose_rows(results: list[tuple[ClipResult, dict]]) -> tuple[list[str], dict]
         + " |",
     ]
     for name in JOINTS:
-        lines.append(f"| {name} | " + " | ".join(_stats(by_view[v][name]) for v in views) + " |")
+        lines.append(
+            f"| {name} | " + " | ".join(_median_p95(by_view[v][name], 3) for v in views) + " |"
+        )
     lines += ["", "| angle (deg) | " + " | ".join(views) + " |", "|---|" + "---|" * len(views)]
     for name in ANGLES:
-        values = [_deg(by_view[v][f"{name} angle"]) for v in views]
+        values = [_median_p95(by_view[v][f"{name} angle"], 1) for v in views]
         lines.append(f"| {name} | " + " | ".join(values) + " |")
     summary = {
         v: {
@@ -229,10 +222,14 @@ def _pose_rows(results: list[tuple[ClipResult, dict]]) -> tuple[list[str], dict]
     return lines, summary
 
 
-def report(results: list[tuple[ClipResult, dict]], args: argparse.Namespace, timing: dict) -> str:
-    """The Markdown report."""
-    t = tally(results)
-    pose_lines, _ = _pose_rows(results)
+def report(
+    results: list[tuple[ClipResult, dict]],
+    args: argparse.Namespace,
+    timing: dict,
+    t: dict,
+    pose_lines: list[str],
+) -> str:
+    """The Markdown report, from the `tally` and the pose rows of the results."""
     frames = sum(e["frames"] for _, e in results)
     return "\n".join(
         [
@@ -343,9 +340,9 @@ def main() -> int:
         "render_720p_s": render_speed(),
         "pose_fps": sum(e["frames"] for _, e in results) / sum(r.seconds for r, _ in results),
     }
-    args.out.write_text(report(results, args, timing), encoding="utf-8")
-    _, summary = _pose_rows(results)
     t = tally(results)
+    pose_lines, summary = _pose_rows(results)
+    args.out.write_text(report(results, args, timing, t, pose_lines), encoding="utf-8")
     figures = {
         "timing": timing,
         "pose_by_view": summary,
