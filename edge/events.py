@@ -12,11 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 
+def iso(wall_time_s: float) -> str:
+    """Wall-clock seconds -> ISO 8601 UTC with milliseconds (every `ts` of our events)."""
+    return datetime.fromtimestamp(wall_time_s, UTC).isoformat(timespec="milliseconds")
+
+
 def stamp(event: dict[str, Any], camera_id: str, wall_time_s: float | None) -> dict[str, Any]:
     """Adds the camera and the wall-clock time (ISO 8601 UTC, or None in a replay)."""
-    ts = None
-    if wall_time_s is not None:
-        ts = datetime.fromtimestamp(wall_time_s, UTC).isoformat(timespec="milliseconds")
+    ts = None if wall_time_s is None else iso(wall_time_s)
     return {**event, "camera": camera_id, "ts": ts}
 
 

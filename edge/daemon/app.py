@@ -22,17 +22,18 @@ from typing import Any
 
 from edge import __version__
 from edge.capture import CameraReader, CaptureOptions, CaptureSnapshot
-from edge.daemon.broker import LocalBroker
+from edge.daemon.broker import HOST, LocalBroker
 from edge.daemon.metrics import Metrics
-from edge.daemon.pipeline import CameraPipeline, iso
+from edge.daemon.pipeline import CameraPipeline
 from edge.daemon.scheduler import Scheduler
 from edge.daemon.stills import BottomFrame, render_still
 from edge.daemon.web import Hub, WebServer
 from edge.errors import EdgeError
-from edge.events import stamp, to_json
+from edge.events import iso, stamp, to_json
 from edge.hinge.events import SCHEMA_VERSION
 from edge.pose import PoseEstimator, load_pose_models
 from edge.publish import MqttOptions, Publisher, Spool, TlsOptions
+from edge.publish.payloads import iso_now
 from edge.settings import AppSettings
 from edge.zone import Zone
 
@@ -40,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 _RECENT_REPS = 50
 _STOP_FLUSH_S = 5.0
-_LOCAL = "127.0.0.1"
 
 
 def new_run_id() -> str:
@@ -60,7 +60,7 @@ def mqtt_options(settings: AppSettings) -> MqttOptions:
             insecure=m.tls.insecure,
         )
     return MqttOptions(
-        host=m.host or _LOCAL,
+        host=m.host or HOST,
         port=m.port,
         topic_prefix=m.topic_prefix,
         client_id=m.client_id or f"hinge-edge-{os.uname().nodename}",
@@ -286,7 +286,7 @@ class Daemon:
                 round(snap.last_frame_age_s, 2) if snap.last_frame_age_s is not None else None
             ),
             "last_error": snap.last_error,
-            "ts": iso(time.time()),
+            "ts": iso_now(),
         }
 
     # ------------------------------------------------------------- web backend
@@ -315,7 +315,7 @@ class Daemon:
             "uptime_s": round(time.monotonic() - self.started_mono, 1),
             "cameras": cameras,
             "mqtt": mqtt,
-            "ts": iso(time.time()),
+            "ts": iso_now(),
         }
 
     def health(self) -> tuple[bool, dict[str, Any]]:
@@ -372,7 +372,7 @@ class Daemon:
             "cameras": cameras,
             "spool": {"pending": mqtt["pending"], "dropped": mqtt["dropped"]},
             "mqtt": {k: mqtt[k] for k in ("connected", "reconnects", "published")},
-            "ts": iso(time.time()),
+            "ts": iso_now(),
         }
         if self.publisher is not None:
             self.publisher.publish_now(self.publisher.topics.stats, json.dumps(stats))

@@ -14,13 +14,13 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
 
 from edge.capture.frame import Frame
 from edge.daemon.stills import BottomFrame, DeepestFrame
+from edge.events import iso
 from edge.hinge import HingeConfig, HingeScorer
 from edge.hinge.events import SCHEMA_VERSION
 from edge.pose import PoseEstimator
@@ -35,11 +35,6 @@ _FPS_WINDOW_S = 5.0
 # yet, e.g. just after a camera reconnects mid-rep) is shown as `top`, which the scorer
 # also treats it as (between reps), and is not a phase the contract has.
 _PHASES = {"bottom": "floor", "unknown": "top"}
-
-
-def iso(ts_wall: float) -> str:
-    """Wall-clock seconds -> ISO 8601 UTC with milliseconds."""
-    return datetime.fromtimestamp(ts_wall, UTC).isoformat(timespec="milliseconds")
 
 
 class EventSink(Protocol):
@@ -63,7 +58,6 @@ class PipelineCounters:
     skipped: int = 0
     reps: int = 0
     sets: int = 0
-    pose_s_total: float = 0.0
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
 
     def fps(self, now: float) -> float:
@@ -144,9 +138,7 @@ class CameraPipeline:
             if self._deepest is not None:
                 self._deepest.clear()
         t_s = max(frame.ts_mono - self._origin, self._last_t)
-        t0 = time.perf_counter()
         poses = self._estimator.process(frame.image, t_s)
-        self.counters.pose_s_total += time.perf_counter() - t0
         self._last_t = t_s
         seen = len(poses) > 0
         if seen:

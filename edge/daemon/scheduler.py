@@ -39,7 +39,6 @@ class Scheduler:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pick = threading.Lock()
-        self.errors = 0
 
     def start(self) -> None:
         """Starts the workers and the idle check."""
@@ -88,7 +87,6 @@ class Scheduler:
             try:
                 pipeline.step(frame)
             except Exception:  # a bad frame must not kill the worker: log and go on
-                self.errors += 1
                 logger.exception("camera %s: analysis failed on one frame", pipeline.camera_id)
             finally:
                 pipeline.lock.release()

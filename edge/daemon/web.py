@@ -97,12 +97,6 @@ class Hub:
             if q in self._clients:
                 self._clients.remove(q)
 
-    @property
-    def clients(self) -> int:
-        """Open event streams."""
-        with self._lock:
-            return len(self._clients)
-
 
 class WebServer:
     """Serves the routes above in a background thread."""
@@ -166,7 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
             if png is None:
                 self._send(HTTPStatus.NOT_FOUND, b"no still (images are off, or no rep yet)\n")
             else:
-                self._send(HTTPStatus.OK, png, "image/png", cache=False)
+                self._send(HTTPStatus.OK, png, "image/png")
         else:
             self._static(path)
 
@@ -184,14 +178,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(HTTPStatus.OK, resource.read_bytes(), _STATIC_TYPES[suffix])
 
-    def _send(
-        self, status: HTTPStatus, body: bytes, kind: str = "text/plain", cache: bool = False
-    ) -> None:
+    def _send(self, status: HTTPStatus, body: bytes, kind: str = "text/plain") -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
-        if not cache:
-            self.send_header("Cache-Control", "no-store")
+        self.send_header("Cache-Control", "no-store")
         self.end_headers()
         self.wfile.write(body)
 
