@@ -15,7 +15,7 @@ import pytest
 
 from edge.synth.clip import ClipCamera, render_clip
 from edge.synth.motion import MotionSpec
-from tests.broker import Collector, skip_reason
+from tests.broker import Collector
 from tests.daemon.harness import DaemonProcess
 
 SWING = MotionSpec(exercise="swing", reps=4, lead_in_s=1.0, tail_s=1.5)
@@ -29,12 +29,6 @@ class Clip:
     path: Path
     reps: int
     frames: int
-    fps: float
-
-    @property
-    def duration_s(self) -> float:
-        """Length of one play."""
-        return self.frames / self.fps
 
 
 @pytest.fixture(scope="session")
@@ -43,15 +37,7 @@ def swing_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
     path = tmp_path_factory.mktemp("daemon-clips") / "swing.mp4"
     truth = render_clip(SWING, SWING_CAMERA, path, seed=1)
     reps = truth["reps"] if isinstance(truth["reps"], int) else len(truth["reps"])
-    return Clip(path, reps, len(truth["frames"]), truth["fps"])
-
-
-@pytest.fixture
-def broker_factory(mosquitto_factory):
-    """`mosquitto_factory`, skipping where mosquitto is not installed."""
-    if (reason := skip_reason()) is not None:
-        pytest.skip(reason)
-    return mosquitto_factory
+    return Clip(path, reps, len(truth["frames"]))
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ def metric_values(text: str) -> dict[str, dict[tuple, float]]:
     return values
 
 
-def test_one_play_of_a_clip_end_to_end(swing_clip, broker_factory, daemons, subscribers):
-    broker = broker_factory()
+def test_one_play_of_a_clip_end_to_end(swing_clip, mosquitto_factory, daemons, subscribers):
+    broker = mosquitto_factory()
     sub = subscribers(broker.port, "hinge/#")
     cameras = {CAMERA: swing_camera(swing_clip.path, loop=False)}
     daemon = daemons(cameras, broker.port).start()

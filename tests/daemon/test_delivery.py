@@ -48,8 +48,8 @@ def stop_and_collect_set(daemon: DaemonProcess, sub: Collector) -> dict:
     return sets[-1]
 
 
-def test_broker_killed_and_restarted_mid_set(swing_clip, broker_factory, daemons, subscribers):
-    broker = broker_factory(persistence=True)
+def test_broker_killed_and_restarted_mid_set(swing_clip, mosquitto_factory, daemons, subscribers):
+    broker = mosquitto_factory(persistence=True)
     sub = subscribers(broker.port, "hinge/+/+")
     daemon = daemons({CAMERA: swing_camera(swing_clip.path)}, broker.port).start()
     wait_rep(sub, 2)
@@ -74,9 +74,9 @@ def test_broker_killed_and_restarted_mid_set(swing_clip, broker_factory, daemons
 
 
 def test_daemon_killed_with_spooled_events_delivers_them_at_restart(
-    swing_clip, broker_factory, daemons, subscribers
+    swing_clip, mosquitto_factory, daemons, subscribers
 ):
-    broker = broker_factory(start=False)  # not there yet: every event stays in the spool
+    broker = mosquitto_factory(start=False)  # not there yet: every event stays in the spool
     daemon = daemons({CAMERA: swing_camera(swing_clip.path)}, broker.port).start()
     wait_for(lambda: reps_counted(daemon) >= 2, 20.0, "2 reps counted", daemon.log)
     state = daemon.state()
@@ -101,8 +101,10 @@ def test_daemon_killed_with_spooled_events_delivers_them_at_restart(
     Contract().check(sub.messages)
 
 
-def test_unreachable_broker_spools_then_delivers(swing_clip, broker_factory, daemons, subscribers):
-    broker = broker_factory(persistence=True)
+def test_unreachable_broker_spools_then_delivers(
+    swing_clip, mosquitto_factory, daemons, subscribers
+):
+    broker = mosquitto_factory(persistence=True)
     sub = subscribers(broker.port, "hinge/+/+")  # its session outlives the broker's absence
     broker.stop()
     daemon = daemons({CAMERA: swing_camera(swing_clip.path)}, broker.port).start()

@@ -59,8 +59,8 @@ def test_yaml_syntax_error_names_file_line_and_column(tmp_path: Path):
     assert f"{config}:2:" in run.stderr and "YAML syntax error" in run.stderr, run.stderr
 
 
-def test_wrong_credentials_are_reported_not_fatal(swing_clip, broker_factory, daemons):
-    broker = broker_factory(auth=BrokerAuth(users={"edge": PASSWORD}))
+def test_wrong_credentials_are_reported_not_fatal(swing_clip, mosquitto_factory, daemons):
+    broker = mosquitto_factory(auth=BrokerAuth(users={"edge": PASSWORD}))
     mqtt = {"username": "edge", "password": WRONG}
     cameras = {"swing": swing_camera(swing_clip.path, analysis_fps=2.0)}
     daemon = daemons(cameras, broker.port, mqtt=mqtt).start()
@@ -79,7 +79,7 @@ def test_wrong_credentials_are_reported_not_fatal(swing_clip, broker_factory, da
 
 
 def test_unreadable_sources_go_offline_others_count_on(
-    tmp_path: Path, swing_clip, broker_factory, daemons, subscribers
+    tmp_path: Path, swing_clip, mosquitto_factory, daemons, subscribers
 ):
     garbage = tmp_path / "garbage.mp4"
     garbage.write_bytes(b"this is not a video\n" * 100)
@@ -88,7 +88,7 @@ def test_unreadable_sources_go_offline_others_count_on(
         "missing": camera(tmp_path / "missing.mp4", analysis_fps=2.0),
         "nobody": camera("rtsp://edge:cam-secret@127.0.0.1:9/stream1", analysis_fps=2.0),
     }
-    broker = broker_factory()
+    broker = mosquitto_factory()
     sub = subscribers(broker.port, "hinge/+/+")
     daemon = daemons({"swing": swing_camera(swing_clip.path), **bad}, broker.port).start()
     sub.collect(lambda: len(rep_ids(sub.messages, "swing")) >= 2, 20.0)
@@ -110,9 +110,9 @@ def test_unreadable_sources_go_offline_others_count_on(
 
 
 def test_second_daemon_on_a_spool_or_a_taken_port_exits_clearly(
-    swing_clip, broker_factory, daemons
+    swing_clip, mosquitto_factory, daemons
 ):
-    broker = broker_factory()
+    broker = mosquitto_factory()
     cameras = {"swing": swing_camera(swing_clip.path, analysis_fps=2.0)}
     first = daemons(cameras, broker.port).start()
     same_spool = edge_cli("run", "--config", str(first.config_path))

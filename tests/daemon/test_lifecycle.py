@@ -22,8 +22,8 @@ def next_status(sub: Collector, timeout_s: float = 10.0) -> dict:
     return json.loads(sub.wait_for(lambda m: m.topic == "hinge/status", timeout_s).payload)
 
 
-def test_last_will_then_online_then_stopped(swing_clip, broker_factory, daemons, subscribers):
-    broker = broker_factory()
+def test_last_will_then_online_then_stopped(swing_clip, mosquitto_factory, daemons, subscribers):
+    broker = mosquitto_factory()
     sub = subscribers(broker.port, "hinge/#")
     daemon = daemons({CAMERA: swing_camera(swing_clip.path)}, broker.port).start()
     online = next_status(sub)

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.broker import Collector
-from tests.daemon.harness import Contract, camera, rep_ids, swing_camera, wait_for
+from tests.daemon.harness import Contract, camera, payloads, rep_ids, swing_camera, wait_for
 from tests.servers.streams import missing_ffmpeg, missing_rtsp, mjpeg_server, rtsp_server
 
 FILE = "swing"
@@ -21,8 +21,7 @@ FILE = "swing"
 
 def statuses(sub: Collector, camera_id: str) -> list[dict]:
     """Every `hinge/<camera>/status` received so far, oldest first."""
-    topic = f"hinge/{camera_id}/status"
-    return [json.loads(m.payload) for m in sub.messages if m.topic == topic]
+    return payloads(sub.messages, f"hinge/{camera_id}/status")
 
 
 def wait_state(sub: Collector, camera_id: str, states: set[str], timeout_s: float) -> dict:
@@ -41,12 +40,12 @@ def stream_camera(url: str) -> dict:
 
 @pytest.mark.parametrize("kind", ["rtsp", "mjpeg"])
 def test_stream_lost_and_back_while_another_camera_counts(
-    kind, swing_clip, broker_factory, daemons, subscribers
+    kind, swing_clip, mosquitto_factory, daemons, subscribers
 ):
     if (reason := missing_rtsp() if kind == "rtsp" else missing_ffmpeg()) is not None:
         pytest.skip(reason)
     serve = rtsp_server if kind == "rtsp" else mjpeg_server
-    broker = broker_factory()
+    broker = mosquitto_factory()
     sub = subscribers(broker.port, "hinge/+/+")
     with serve(swing_clip.path) as stream:
         cameras = {FILE: swing_camera(swing_clip.path), kind: stream_camera(stream.url)}

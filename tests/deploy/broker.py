@@ -13,7 +13,6 @@ import os
 import queue
 import re
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,17 +21,12 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 
+from tests.broker import port_accepts
+
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "deploy" / "mosquitto"
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 DAEMON_USER = "hinge-edge"
-
-
-def free_port() -> int:
-    """Binds port 0 on loopback, reads the port the kernel chose, and releases it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -136,7 +130,7 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"mosquitto exited: {log.read_text(errors='replace')}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+        if port_accepts(port):
             return
         time.sleep(0.02)
     raise TimeoutError(f"mosquitto did not listen on {port}: {log.read_text(errors='replace')}")

@@ -9,32 +9,22 @@ from __future__ import annotations
 
 import queue
 import shutil
-from pathlib import Path
 
 import pytest
 
+from tests.broker import free_port, skip_reason
 from tests.deploy.broker import (
     DAEMON_USER,
-    MOSQUITTO,
     SHIPPED,
     Broker,
     Client,
     adapt_config,
-    free_port,
     make_accounts,
     make_certificates,
     running_broker,
 )
 
-pytestmark = [
-    pytest.mark.skipif(
-        not Path(MOSQUITTO).is_file(), reason="mosquitto not installed (apt install mosquitto)"
-    ),
-    pytest.mark.skipif(
-        shutil.which("mosquitto_passwd") is None,
-        reason="mosquitto_passwd not installed (apt install mosquitto)",
-    ),
-]
+pytestmark = pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason()))
 
 
 @pytest.fixture(scope="module")
