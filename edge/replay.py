@@ -81,7 +81,10 @@ def replay(
         if scorer is not None:
             seen = len(poses) > 0
             events = scorer.update(
-                t_s, poses.xy[0] if seen else None, poses.visibility[0] if seen else None
+                t_s,
+                poses.xy[0] if seen else None,
+                poses.visibility[0] if seen else None,
+                poses.world[0] if seen else None,
             )
             events = [stamp(e, camera, None) for e in events]
             result.events += events

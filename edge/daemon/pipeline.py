@@ -144,7 +144,10 @@ class CameraPipeline:
         if seen:
             self._last_pose_t = t_s
         events = self._scorer.update(
-            t_s, poses.xy[0] if seen else None, poses.visibility[0] if seen else None
+            t_s,
+            poses.xy[0] if seen else None,
+            poses.visibility[0] if seen else None,
+            poses.world[0] if seen else None,
         )
         if self._deepest is not None and seen:
             self._offer_bottom(t_s, frame, poses.xy[0], poses.visibility[0])

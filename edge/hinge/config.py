@@ -129,30 +129,52 @@ class SetConfig(_Section):
 
 
 class ExerciseConfig(_Section):
-    """Telling hinge variants from squats (features at the bottom of each rep)."""
+    """Telling the hinge variants and squats apart (features of each rep, see exercise.py).
 
-    hands_high_norm: float = Field(
-        0.55, description="Wrists this far above the hips (torso lengths): load on shoulders"
+    Ratios, cosines and 3-D angles: the same on every body and from every camera.
+    """
+
+    load_high_norm: float = Field(
+        0.75,
+        description="Wrists closer to the shoulders than this at the bottom (torso lengths): "
+        "the load sits at the shoulders or chest (squat, good morning); a hanging load keeps "
+        "the wrists about an arm's length (1.1-1.4 torso lengths) away",
     )
-    good_morning_min_torso_deg: float = Field(
-        45.0, description="Hands high and the torso this far forward: good morning, not squat"
+    arms_out_cos: float = Field(
+        0.5,
+        description="Arms held further forward than this at the bottom (cosine from hanging; "
+        "0.5 = 60 deg): arms out in front, as in an air squat, not a hanging load",
     )
-    good_morning_min_knee_deg: float = Field(135.0, description="...and knees straighter than this")
-    swing_hands_top_norm: float = Field(
-        0.6, description="Wrists this high above the hips near the top: kettlebell swing"
+    good_morning_hip_knee_ratio: float = Field(
+        1.4,
+        description="Load at the shoulders and the hips folding this many times more than "
+        "the knees: a good morning (a squat bends both about equally, ratio near 1)",
+    )
+    single_leg_split_deg: float = Field(
+        35.0,
+        description="The two hips' 3-D angles differ by this at the bottom: one leg stays in "
+        "line with the torso, a single-leg RDL (two-legged hinges stay within about 20)",
     )
     single_leg_lift_norm: float = Field(
-        0.35,
-        description="At the bottom, one ankle this far above the other (leg lengths): "
-        "single-leg RDL (the free leg swings back and up)",
+        0.45,
+        description="Without 3-D landmarks: one ankle this far above the other at the bottom "
+        "(leg lengths) is a single-leg RDL",
     )
-    deadlift_max_knee_deg: float = Field(
-        115.0,
-        description="Knees bent below this at the bottom, load hanging: a deadlift, not "
-        "an RDL (which keeps soft knees)",
+    swing_arm_top_cos: float = Field(
+        0.3,
+        description="Arms raised to near horizontal at the top (cosine from hanging below "
+        "this): the bell floating up of a kettlebell swing...",
     )
-    deadlift_hands_low_norm: float = Field(
-        0.22, description="Wrists at the bottom within this of the ankles (leg lengths): floor"
+    swing_hands_min_norm: float = Field(
+        0.55,
+        description="...while the hands stay above knee height at the bottom (leg lengths "
+        "above the ankles; the bell passes between the thighs, a lifted load goes lower)",
+    )
+    deadlift_min_knee_flexion_deg: float = Field(
+        70.0,
+        description="Knees bent this far at the bottom (180 - knee angle), load hanging: a "
+        "deadlift; a Romanian deadlift keeps soft knees (15-60 deg). A set that starts at "
+        "the bottom with the load resting is a deadlift whatever the knees",
     )
 
 

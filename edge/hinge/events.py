@@ -51,6 +51,7 @@ def set_summary(
             "id": set_id,
             "set_id": set_id,
             "exercise": exercise,
+            "exercise_confidence": reps[-1].get("exercise_confidence") if reps else None,
             "reps": len(reps),
             "mean_score": sum(scores) / len(scores) if scores else None,
             "fault_counts": counts,

@@ -1,14 +1,26 @@
-"""Which exercise a rep looks like: hinge variants versus squats.
+"""Which exercise a set is: hinge variants versus squats, from features of its reps.
 
-The deciding cue is where the load is: hanging from the hands (bar, dumbbells,
-kettlebell: a hinge, where a deep-knee pattern is a faulty hinge) or held at the
-shoulders or chest, or arms held out in front (a squat, or a good morning when the torso
-goes far forward on straight knees).
+Each rep gives a few features that mean the same on every body and, where the pose model's
+3-D landmarks are there, from every camera (ratios and 3-D angles, not pixels). The set's
+exercise comes from the median of its reps' features, revised as each rep adds evidence,
+never from one frame; `exercise_confidence` says how sure the guess is (the share of reps
+that agree with it, shrunk while there are few). The questions, in order:
+
+1. Where is the load? Held at the shoulders or chest, or arms held out in front: a squat,
+   or a good morning when the hips fold far ahead of the knees. Hanging from the hands
+   (bar, dumbbells, kettlebell): a hinge, where a deep-knee pattern is a faulty hinge.
+2. One leg in line with the torso while the other hip folds: a single-leg RDL.
+3. Arms swinging up to chest height at the top while the hands never go below the knees:
+   a kettlebell swing.
+4. From the floor (the set starts at the bottom, the load rests between reps), or the knees
+   bent deep at the bottom: a deadlift; soft knees from the top: a Romanian deadlift.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -18,56 +30,132 @@ from edge.hinge.window import RepWindow, nan_reduce
 
 _BOTTOM_SHARE = 0.7  # frames deeper than this share of the rep's depth are "the bottom"
 _TOP_SHARE = 0.35  # frames shallower than this share are "near the top"
-_ARMS_OUT = 0.5  # arm_down below this: arms held forward, not hanging
+_STRAIGHT = 180.0
 
 
-def classify_rep(w: RepWindow, rep: RepBoundary, c: ExerciseConfig) -> str:
-    """Returns the exercise one rep looks like (`rdl`, `deadlift`, `swing`, ...)."""
+@dataclass(frozen=True)
+class RepFeatures:
+    """What one rep says about the exercise (NaN where not measurable).
+
+    Attributes:
+        wrist_shoulder: Wrist-to-shoulder distance at the bottom, torso lengths (small:
+            the load sits at the shoulders).
+        arm_down: Cosine of the arm's angle from hanging at the bottom (1 hanging).
+        arm_up_top: Lowest `arm_down` near the top (0 arms horizontal, < 0 raised).
+        hands_above_ankles: Wrists above the ankles at the bottom, leg lengths.
+        hip_flexion: Deepest hip flexion (180 - hip angle), 3-D where available.
+        knee_flexion: Deepest knee flexion, likewise.
+        leg_split: Difference of the two hips' 3-D angles at the bottom, degrees.
+        foot_lift: One ankle above the other at the bottom, leg lengths (2-D fallback).
+        from_floor: 1 if the rep began at the bottom.
+    """
+
+    wrist_shoulder: float
+    arm_down: float
+    arm_up_top: float
+    hands_above_ankles: float
+    hip_flexion: float
+    knee_flexion: float
+    leg_split: float
+    foot_lift: float
+    from_floor: float
+
+
+def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
+    """Measures one rep's exercise features."""
     depth = w["depth"]
     deepest = nan_reduce(np.nanmax, depth)
     shallowest = nan_reduce(np.nanmin, depth)
     span = deepest - shallowest
     bottom = depth >= shallowest + _BOTTOM_SHARE * span
     top = depth <= shallowest + _TOP_SHARE * span
-    hands_near_shoulders = nan_reduce(np.nanmedian, w["wrist_sh_norm"][bottom]) < c.hands_high_norm
-    arms_out_at_bottom = nan_reduce(np.nanmedian, w["arm_down"][bottom]) < _ARMS_OUT
-    if hands_near_shoulders or arms_out_at_bottom:
-        torso_far = nan_reduce(np.nanmax, w["torso_deg"]) >= c.good_morning_min_torso_deg
-        knees_straight = nan_reduce(np.nanmin, w["knee_deg"]) >= c.good_morning_min_knee_deg
-        return "good_morning" if torso_far and knees_straight else "squat"
-    if nan_reduce(np.nanmedian, w["foot_lift_norm"][bottom]) >= c.single_leg_lift_norm:
+
+    def at_bottom(name: str, func=np.nanmedian) -> float:
+        return nan_reduce(func, w[name][bottom])
+
+    hip = at_bottom("hip3d_deg", np.nanmin)
+    knee = at_bottom("knee3d_deg", np.nanmin)
+    if math.isnan(hip) or math.isnan(knee):  # no 3-D landmarks: the picture's angles
+        hip, knee = nan_reduce(np.nanmin, w["hip_deg"]), nan_reduce(np.nanmin, w["knee_deg"])
+    return RepFeatures(
+        wrist_shoulder=at_bottom("wrist_sh_norm"),
+        arm_down=at_bottom("arm_down"),
+        arm_up_top=nan_reduce(np.nanmin, w["arm_down"][top]),
+        hands_above_ankles=at_bottom("wrist_ankle_norm"),
+        hip_flexion=_STRAIGHT - hip,
+        knee_flexion=_STRAIGHT - knee,
+        leg_split=at_bottom("split3d_deg"),
+        foot_lift=at_bottom("foot_lift_norm"),
+        from_floor=float(rep.from_floor),
+    )
+
+
+def classify(f: RepFeatures, c: ExerciseConfig, floor_set: bool = False) -> str:
+    """The exercise that features `f` (one rep's, or a set's medians) look like."""
+    load_high = f.wrist_shoulder < c.load_high_norm or f.arm_down < c.arms_out_cos
+    ratio = f.hip_flexion / max(f.knee_flexion, 1.0)
+    if load_high:
+        return "good_morning" if ratio >= c.good_morning_hip_knee_ratio else "squat"
+    split = f.leg_split if not math.isnan(f.leg_split) else math.nan
+    if split >= c.single_leg_split_deg or (
+        math.isnan(split) and f.foot_lift >= c.single_leg_lift_norm
+    ):
         return "single_leg_rdl"
-    swing_up = nan_reduce(np.nanmax, w["wrist_up_norm"][top]) >= c.swing_hands_top_norm
-    if swing_up:
+    arms_rise = f.arm_up_top <= c.swing_arm_top_cos
+    if arms_rise and f.hands_above_ankles >= c.swing_hands_min_norm:
         return "swing"
-    hands_low = nan_reduce(np.nanmedian, w["wrist_ankle_norm"][bottom]) < c.deadlift_hands_low_norm
-    knees_bent = nan_reduce(np.nanmin, w["knee_deg"]) < c.deadlift_max_knee_deg
-    return "deadlift" if rep.from_floor or hands_low or knees_bent else "rdl"
+    floor = floor_set or f.from_floor >= 0.5
+    return "deadlift" if floor or f.knee_flexion >= c.deadlift_min_knee_flexion_deg else "rdl"
+
+
+def median_features(reps: list[RepFeatures]) -> RepFeatures:
+    """The median of each feature over a set's reps (NaNs ignored)."""
+    values = {
+        field.name: nan_reduce(np.nanmedian, np.array([getattr(r, field.name) for r in reps]))
+        for field in fields(RepFeatures)
+    }
+    return RepFeatures(**values)
 
 
 class ExerciseVote:
-    """The set's exercise: a majority over its reps, or the camera's fixed setting."""
+    """The set's exercise from its reps' features, or the camera's fixed setting."""
 
-    def __init__(self, fixed: str | None) -> None:
+    def __init__(self, fixed: str | None, config: ExerciseConfig | None = None) -> None:
         """Creates a vote; `fixed` (from config) wins over every rep."""
         self.fixed = fixed
-        self._votes: Counter[str] = Counter()
+        self.config = config or ExerciseConfig()
+        self._reps: list[RepFeatures] = []
+        self._floor_set = False
+        self._current: str | None = None
+        self.confidence: float | None = None
 
-    def reset(self) -> None:
-        """Starts a new set."""
-        self._votes.clear()
+    def reset(self, floor_set: bool = False) -> None:
+        """Starts a new set (`floor_set`: it started at the bottom, a lift from the floor)."""
+        self._reps = []
+        self._floor_set = floor_set
+        self._current = None
+        self.confidence = None
 
-    def add(self, guess: str) -> str:
-        """Counts one rep's guess; returns the set's exercise so far."""
-        self._votes[guess] += 1
+    def add(self, features: RepFeatures) -> str:
+        """Adds one rep's features; returns the set's exercise so far."""
+        self._reps.append(features)
+        guess = classify(median_features(self._reps), self.config, self._floor_set)
+        votes = Counter(classify(r, self.config, self._floor_set) for r in self._reps)
+        n = len(self._reps)
+        # The share of reps that agree, shrunk towards one half while there are few.
+        self.confidence = round((votes[guess] + 0.5) / (n + 1), 2)
+        self._current = guess
         return self.current or guess
+
+    @property
+    def evidence(self) -> tuple[list[RepFeatures], bool]:
+        """The features of the set's reps so far, and whether it started at the bottom."""
+        return list(self._reps), self._floor_set
 
     @property
     def current(self) -> str | None:
         """The exercise of the set so far (None before the first rep, unless fixed)."""
-        if self.fixed:
-            return self.fixed
-        return self._votes.most_common(1)[0][0] if self._votes else None
+        return self.fixed or self._current
 
     @property
     def source(self) -> str:

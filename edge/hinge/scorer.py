@@ -11,7 +11,7 @@ import numpy as np
 from edge.hinge import faults
 from edge.hinge.config import HingeConfig
 from edge.hinge.events import SCHEMA_VERSION, clean, fault_list, set_summary, withheld_list
-from edge.hinge.exercise import ExerciseVote, classify_rep
+from edge.hinge.exercise import ExerciseVote, RepFeatures, rep_features
 from edge.hinge.judge import angle_faults, confidence, judge
 from edge.hinge.layout import Layout, layout_for
 from edge.hinge.reps import Phase, RepBoundary, RepSegmenter
@@ -51,10 +51,10 @@ class HingeScorer:
         """
         self.config = config or HingeConfig()
         self.session_id = session_id
-        self._signals = SignalExtractor(self.config.signals, layout)
+        self._signals = SignalExtractor(self.config.signals, layout, self.config.view)
         self._reps = RepSegmenter(self.config.reps)
         self._view = ViewEstimator(self.config.view)
-        self._exercise = ExerciseVote(self.config.exercise)
+        self._exercise = ExerciseVote(self.config.exercise, self.config.classify)
         self._baseline = Baseline()
         self._frames: list[FrameSignals] = []
         self._set_no = 0
@@ -69,7 +69,11 @@ class HingeScorer:
 
     # ----------------------------------------------------------------- per frame
     def update(
-        self, t_s: float, xy: np.ndarray | None, visibility: np.ndarray | None
+        self,
+        t_s: float,
+        xy: np.ndarray | None,
+        visibility: np.ndarray | None,
+        world: np.ndarray | None = None,
     ) -> list[dict[str, Any]]:
         """Feeds one frame.
 
@@ -77,6 +81,8 @@ class HingeScorer:
             t_s: Frame time in seconds (increasing).
             xy: (K, 2) landmark pixels (K = 33 or 17), or None when nobody is seen.
             visibility: (K,) in [0, 1], or None.
+            world: Optional (K, 3) 3-D landmarks in metres (BlazePose's world output): joint
+                angles that do not depend on where the camera stands.
 
         Returns:
             Events completed on this frame (usually none): `rep`, `rep_update`, `set`.
@@ -85,7 +91,12 @@ class HingeScorer:
         depth = lean = math.nan
         self._last_frame = None
         if xy is not None and visibility is not None:
-            frame = self._last_frame = self._signals.update(t_s, xy.tolist(), visibility.tolist())
+            frame = self._last_frame = self._signals.update(
+                t_s,
+                xy.tolist(),
+                visibility.tolist(),
+                None if world is None or np.isnan(world).all() else world.tolist(),
+            )
             if frame.jumped:  # someone else, or a cut: nothing in progress carries over
                 finished = self._reps.finish()  # a rep caught finishing its rise stands
                 events += self._on_rep(finished) if finished is not None else []
@@ -119,6 +130,11 @@ class HingeScorer:
         return None if self._last_frame is None else replace(self._last_frame)
 
     @property
+    def exercise_evidence(self) -> tuple[list[RepFeatures], bool]:
+        """The current (or just ended) set's rep features and floor start, for tuning tools."""
+        return self._exercise.evidence
+
+    @property
     def state(self) -> dict[str, Any]:
         """Live state: phase, reps in the current set, athlete present, exercise, view."""
         return {
@@ -141,7 +157,7 @@ class HingeScorer:
     def _on_rep(self, rep: RepBoundary) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
         rep = self._exact_bottom(rep, lift_off=rep.from_floor)
-        if not self._plausible(rep):
+        if not self._plausible(rep) or self._parked(rep):
             return events
         if not self._set:
             self._start_set(rep)
@@ -183,6 +199,20 @@ class HingeScorer:
         upright = window.at("torso_deg", rep.lockout_t_s) <= _MAX_LOCKOUT_TORSO
         return bool(moved and upright)
 
+    def _parked(self, rep: RepBoundary) -> bool:
+        """In a set of swings, a rep whose arms did not rise at the top is no swing.
+
+        It is the park (the bell set down and the athlete standing up without it) or a
+        pause: a swing counts when the bell floats up. A rep from the top with no rise at all
+        (its deepest point at its very end: a clip cut at the bottom) is not a rep either.
+        """
+        if not rep.from_floor and rep.bottom_t_s >= rep.lockout_t_s:
+            return True
+        if self._exercise.current != "swing" or not self._set or self._exercise.fixed:
+            return False
+        features = rep_features(self._window(rep.start_t_s, rep.lockout_t_s), rep)
+        return features.arm_up_top > self.config.classify.swing_arm_top_cos
+
     def _exact_bottom(self, rep: RepBoundary, lift_off: bool = False) -> RepBoundary:
         """Times the bottom on the unsmoothed signal (the filter lags by a frame or two).
 
@@ -212,7 +242,7 @@ class HingeScorer:
 
     def _start_set(self, rep: RepBoundary) -> None:
         self._set_no += 1
-        self._exercise.reset()
+        self._exercise.reset(floor_set=rep.from_floor)
         self._floor_mode = rep.from_floor
         self._floor_depth = rep.depth
         self._set_start_t = rep.bottom_t_s if rep.from_floor else rep.start_t_s
@@ -221,7 +251,7 @@ class HingeScorer:
         top = window.between(rep.lockout_t_s - _LOCKED_S, rep.lockout_t_s)
         base = self._baseline.filled_from(top)
         metrics = rep_metrics(window, rep, base)
-        exercise = self._exercise.add(classify_rep(window, rep, self.config.classify))
+        exercise = self._exercise.add(rep_features(window, rep))
         view = self._view.label(_majority_side(window))
         severities = angle_faults(window, rep, base, exercise, self.config.faults)
         if not rep.from_floor:
@@ -239,6 +269,7 @@ class HingeScorer:
                 "rep": number,
                 "exercise": exercise,
                 "exercise_source": self._exercise.source,
+                "exercise_confidence": 1.0 if self._exercise.fixed else self._exercise.confidence,
                 "score": verdict.score,
                 "cue": verdict.cue,
                 "view": view,
@@ -348,16 +379,21 @@ def score_track(
     visibility: np.ndarray,
     config: HingeConfig | None = None,
     session_id: str = "replay",
+    world: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Scores a whole recorded track: (F,) times, (F, K, 2) pixels, (F, K) visibility.
 
-    Frames whose landmarks are all NaN count as "nobody seen". Returns every event.
+    `world`, if given, holds (F, K, 3) 3-D landmarks. Frames whose landmarks are all NaN
+    count as "nobody seen". Returns every event.
     """
     scorer = HingeScorer(config, session_id, layout_for(xy.shape[1]))
     events: list[dict[str, Any]] = []
     for i in range(len(t)):
         seen = not np.all(np.isnan(xy[i]))
         events += scorer.update(
-            float(t[i]), xy[i] if seen else None, visibility[i] if seen else None
+            float(t[i]),
+            xy[i] if seen else None,
+            visibility[i] if seen else None,
+            world[i] if seen and world is not None else None,
         )
     return events + scorer.close(float(t[-1]) if len(t) else 0.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from edge.hinge.config import SignalConfig
+from edge.hinge.config import SignalConfig, ViewConfig
 from edge.hinge.filters import OneEuro
 from edge.hinge.layout import JOINTS, NOSE, Layout, joint_indices
 
@@ -23,6 +23,11 @@ _UPRIGHT = 0.35  # shoulder within this many torso lengths of above the hip: upr
 _HEIGHT_PER_SHOULDER_WIDTH = 3.2  # shoulder-to-ankle height over biacromial width, adults
 _DEPTH_MIN, _DEPTH_MAX = -0.25, 0.85  # outside: the landmarks do not describe a body
 _FOLD_WEIGHT = 0.5  # torso fold counts half: horizontal torso ~ shoulder drop of a hinge
+# 3-D hip flexion over this many degrees reads as depth 1: a torso-horizontal hinge (about
+# 90 deg of flexion) reads about 0.45, as the shoulder drop of the same hinge from the side.
+_HIP_FLEX_PER_DEPTH = 200.0
+_WIDTH_SMOOTHING_S = 1.0  # time constant of the view width that weighs the 3-D depth
+_SQUARE_ON = 2.0  # view width over the front threshold past which the 3-D depth fades out
 _JUMP_TORSOS = 0.6  # hips moving this many torso lengths...
 _JUMP_S = 0.25  # ...within this time is a different person or a cut, not motion
 _JUMP_CONFIRM = 4  # frames the new place must hold before it is believed
@@ -38,6 +43,8 @@ SMOOTHED = (
     "spine_dev_norm",
     "head_ext_deg",
     "torso_len_px",
+    "hip3d_deg",
+    "knee3d_deg",
 )
 
 
@@ -63,6 +70,12 @@ class FrameSignals:
         head_ext_deg: Face (ear -> nose) turned up from the torso's perpendicular: 0 head
             in line with the torso, positive looking up, negative chin tucked.
         torso_len_px: Shoulder-to-hip length in pixels.
+        hip3d_deg: Hip angle shoulder-hip-knee in the pose model's 3-D (world) landmarks,
+            180 straight, mean of the two sides: the same for every camera, where the
+            picture's hip angle foreshortens from the front and from above or below.
+        knee3d_deg: Knee angle hip-knee-ankle in 3-D, likewise.
+        split3d_deg: Difference of the two 3-D hip angles: near 0 in a two-legged hinge,
+            large when one leg stays in line with the torso (a single-leg RDL).
         width_norm: Mean of shoulder and hip width over torso length (the view cue).
         wrist_up_norm: Wrists above the hips, in torso lengths.
         wrist_sh_norm: Wrist-to-shoulder distance, in torso lengths (small: load at the
@@ -90,6 +103,9 @@ class FrameSignals:
     spine_dev_norm: float = NAN
     head_ext_deg: float = NAN
     torso_len_px: float = NAN
+    hip3d_deg: float = NAN
+    knee3d_deg: float = NAN
+    split3d_deg: float = NAN
     width_norm: float = NAN
     wrist_up_norm: float = NAN
     wrist_sh_norm: float = NAN
@@ -108,6 +124,16 @@ def _interior(a: tuple, b: tuple, c: tuple) -> float:
     return math.degrees(abs(math.atan2(ux * vy - uy * vx, ux * vx + uy * vy)))
 
 
+def _interior3(a: list, b: list, c: list) -> float:
+    """Angle a-b-c at b of 3-D points, degrees in [0, 180] (NaN if a segment is empty)."""
+    u = (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+    v = (c[0] - b[0], c[1] - b[1], c[2] - b[2])
+    cross = (u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0])
+    dot = u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
+    norm = math.sqrt(cross[0] ** 2 + cross[1] ** 2 + cross[2] ** 2)
+    return math.degrees(math.atan2(norm, dot)) if norm or dot else NAN
+
+
 def _dist(a: tuple, b: tuple) -> float:
     return math.hypot(a[0] - b[0], a[1] - b[1])
 
@@ -115,9 +141,12 @@ def _dist(a: tuple, b: tuple) -> float:
 class SignalExtractor:
     """Turns landmarks into smoothed `FrameSignals`, one frame at a time."""
 
-    def __init__(self, config: SignalConfig, layout: Layout) -> None:
-        """Creates an extractor for one athlete."""
+    def __init__(
+        self, config: SignalConfig, layout: Layout, view: ViewConfig | None = None
+    ) -> None:
+        """Creates an extractor for one athlete (`view`: where side ends and front begins)."""
         self.config = config
+        self.view = view or ViewConfig()
         self._left, self._right = joint_indices(layout)
         self._nose = NOSE[layout]
         self._filters = {
@@ -134,6 +163,7 @@ class SignalExtractor:
         self._scale_px = 0.0
         self._scale_t = NAN
         self._torso_max_px = 0.0
+        self._width, self._width_t = NAN, NAN
         if not keep_anchor:
             self._anchor: tuple[float, float, float] | None = None  # mid-hip x, y, t
         self._jump: list[tuple[float, float, float]] | None = None
@@ -174,13 +204,15 @@ class SignalExtractor:
             self._facing += _FACING_RATE * ((1.0 if v > 0 else -1.0) - self._facing)
         return 1.0 if self._facing >= 0 else -1.0
 
-    def update(self, t_s: float, xy: list, vis: list) -> FrameSignals:
+    def update(self, t_s: float, xy: list, vis: list, world: list | None = None) -> FrameSignals:
         """Measures one frame.
 
         Args:
             t_s: Frame time in seconds (any origin; must increase).
             xy: Landmarks as a list of `[x, y]` image pixels (NaN for missing).
             vis: Visibility per landmark in [0, 1].
+            world: Optional 3-D landmarks `[x, y, z]` in metres (the pose model's world
+                output), for the view-independent joint angles.
 
         Returns:
             The frame's signals, smoothed; NaN fields where landmarks were missing.
@@ -204,8 +236,11 @@ class SignalExtractor:
         if nose and ear and sh and hip:
             _measure_head(raw, nose, ear, sh, hip, facing)
         _measure_both(raw, left, right)
+        if world is not None:
+            self._measure_3d(raw, world, vis)
         self._xy = xy
         depth = _nanmax(self._depth(t_s, raw, vis, near), _FOLD_WEIGHT * self._fold(raw, near))
+        depth = _nanmax(depth, self._depth_3d(t_s, raw))
         # Shoulders below the ankles, or far above them, is no body: a misfit pose.
         raw.depth = raw.depth_raw = depth if _DEPTH_MIN <= depth <= _DEPTH_MAX else NAN
         raw.visibility = (
@@ -220,6 +255,47 @@ class SignalExtractor:
             if not math.isnan(value):  # a missing value stays missing (not the last one held)
                 setattr(raw, name, filt(t_s, value))
         return raw
+
+    def _depth_3d(self, t_s: float, s: FrameSignals) -> float:
+        """Depth from the 3-D hip flexion, weighted by how far the view is from the side.
+
+        From the side the picture shows the fold itself and the 2-D depth is the better
+        witness (the 3-D estimate errs most when a plate hides the hips); from the front or
+        obliquely, the fold foreshortens in the picture and a hinge from a low camera can
+        look like a nod, while the 3-D hip angle still flexes by the whole movement.
+        """
+        if not math.isnan(s.width_norm):
+            weight = 1.0 - math.exp(-max(0.0, t_s - self._width_t) / _WIDTH_SMOOTHING_S)
+            self._width = (
+                s.width_norm
+                if math.isnan(self._width)
+                else self._width + weight * (s.width_norm - self._width)
+            )
+            self._width_t = t_s
+        side, front = self.view.side_max_width_norm, self.view.front_min_width_norm
+        frontal = min(1.0, max(0.0, (self._width - side) / (front - side)))
+        # Square on, the thighs fold straight towards the camera: the one movement a single
+        # picture cannot put a depth on, and the 3-D hip angle errs most (it reads a hip
+        # bent by 60 deg in a lifter standing tall). There the 2-D shoulder drop and the
+        # torso's foreshortening are the better witnesses.
+        frontal *= min(1.0, max(0.0, (_SQUARE_ON * front - self._width) / front))
+        if math.isnan(s.hip3d_deg) or not frontal > 0:
+            return NAN
+        return frontal * (180.0 - s.hip3d_deg) / _HIP_FLEX_PER_DEPTH
+
+    def _measure_3d(self, s: FrameSignals, world: list, vis: list) -> None:
+        """Hip and knee angles in the pose model's 3-D landmarks, both sides averaged."""
+        hips, knees = [], []
+        floor = self.config.min_visibility
+        for side in (self._left, self._right):
+            sh, hip, knee, ankle = (side[_J[j]] for j in ("shoulder", "hip", "knee", "ankle"))
+            if min(vis[sh], vis[hip], vis[knee]) >= floor:
+                hips.append(_interior3(world[sh], world[hip], world[knee]))
+            if min(vis[hip], vis[knee], vis[ankle]) >= floor:
+                knees.append(_interior3(world[hip], world[knee], world[ankle]))
+        s.hip3d_deg = sum(hips) / len(hips) if hips else NAN
+        s.split3d_deg = abs(hips[0] - hips[1]) if len(hips) == 2 else NAN
+        s.knee3d_deg = sum(knees) / len(knees) if knees else NAN
 
     def _depth(self, t_s: float, s: FrameSignals, vis: list, near: list) -> float:
         """Shoulder drop relative to the standing shoulder-to-ankle height."""

@@ -28,13 +28,13 @@ def pose_code_key() -> str:
 
 
 def clip_track(clip: Path, cache: Path, models: tuple) -> dict[str, np.ndarray]:
-    """(t, xy, visibility) of a clip, from the cache or computed now."""
+    """(t, xy, visibility, world) of a clip, from the cache or computed now."""
     out = cache / (hashlib.sha256(str(clip).encode()).hexdigest()[:16] + ".npz")
     if not out.exists():
         result = replay(clip, PoseEstimator(PoseConfig(), models=models))
         result.track.save(out)
     with np.load(out) as data:
-        return {key: data[key] for key in ("t", "xy", "visibility")}
+        return {key: data[key] for key in ("t", "xy", "visibility", "world")}
 
 
 def load_posetrack(path: Path) -> dict[str, np.ndarray]:

@@ -1,0 +1,177 @@
+"""The labelled dev clips of `../shared/data`: their labels, and their landmarks, cached.
+
+Test and measurement material only: nothing here copies a clip into the project. Tracks
+(the pose stage's landmarks of every frame) are cached under `.cache/tracks/<key>/`, keyed
+by the pose code and the models, so the hinge engine can be re-scored in seconds.
+
+    .venv/bin/python tools/devclips.py extract [--jobs 2] [--perturb NAME ...]
+
+A perturbation (see `PERTURBATIONS`) re-delivers a clip as another camera would (scaled
+down, re-encoded, trimmed, another frame rate, slight noise) with ffmpeg, then runs the
+real pose stage over it, so the stability check sees what a user's camera would give.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+CACHE = ROOT / ".cache" / "tracks"
+
+# name -> ffmpeg video filter / options. Each is something a real camera or a phone does
+# to the same scene: a smaller substream, a harsher encoder, a clip cut a little later,
+# a lower frame rate, sensor noise.
+PERTURBATIONS: dict[str, list[str]] = {
+    "half": ["-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-crf", "23"],
+    "crf35": ["-crf", "35"],
+    "trim": ["-ss", "0.2", "-crf", "18"],
+    "fps15": ["-vf", "fps=15", "-crf", "18"],
+    "noise": ["-vf", "noise=alls=4:allf=t", "-crf", "18"],
+}
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One labelled video of `labels.csv`."""
+
+    path: str  # relative to the data folder
+    exercise: str
+    view: str
+    reps: int
+    labels: str
+    trust: str
+
+    @property
+    def source(self) -> str:
+        """The public repository the clip came from (the leave-one-out unit)."""
+        return self.path.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        """A short name: the file's stem, with its repository's owner where stems repeat."""
+        stem = Path(self.path).stem
+        generic = {"deadlift", "squat", "rdl", "video"}
+        return f"{self.source.split('__')[0]}/{stem}" if stem.lower() in generic else stem
+
+
+def load_clips(data: Path = DATA) -> list[Clip]:
+    """The labelled videos, in `labels.csv` order.
+
+    Raises:
+        FileNotFoundError: The data folder (and its labels.csv) is absent.
+    """
+    with (data / "labels.csv").open(newline="") as handle:
+        return [
+            Clip(
+                row["path"],
+                row["exercise"],
+                row["view"],
+                int(row["reps"]),
+                row["labels"],
+                row["label_trust"],
+            )
+            for row in csv.DictReader(handle)
+        ]
+
+
+def pose_key() -> str:
+    """A digest of what decides the landmarks: the pose code and the model manifest."""
+    digest = hashlib.sha256()
+    for path in [*sorted((ROOT / "edge" / "pose").glob("*.py")), ROOT / "models/manifest.json"]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def track_path(clip: Clip, perturb: str = "", model: str = "") -> Path:
+    """Where the cached track of a clip (as delivered by `perturb`) lives."""
+    key = hashlib.sha256(f"{clip.path}|{perturb}|{model}".encode()).hexdigest()[:16]
+    return CACHE / pose_key() / f"{key}.npz"
+
+
+def load_track(clip: Clip, perturb: str = "", model: str = "") -> dict[str, np.ndarray]:
+    """The cached landmarks of a clip (run `extract` first).
+
+    Raises:
+        FileNotFoundError: Not extracted yet.
+    """
+    path = track_path(clip, perturb, model)
+    with np.load(path) as data:
+        return {key: data[key] for key in ("t", "xy", "visibility", "world", "fps", "frame_size")}
+
+
+def perturbed_video(video: Path, perturb: str, out_dir: Path) -> Path:
+    """The video re-encoded with ffmpeg as `PERTURBATIONS[perturb]` says."""
+    out = out_dir / f"{video.stem}.{perturb}.mp4"
+    command = ["ffmpeg", "-v", "error", "-y", "-i", str(video), "-an", "-c:v", "libx264"]
+    command += ["-preset", "veryfast", *PERTURBATIONS[perturb], "-pix_fmt", "yuv420p", str(out)]
+    subprocess.run(command, check=True)
+    return out
+
+
+def extract_one(job: tuple[Clip, str, str]) -> str:
+    """Runs the pose stage over one clip (perturbed if asked) and caches its track."""
+    from edge.config import PoseConfig
+    from edge.pose import PoseEstimator
+    from edge.replay import replay
+
+    clip, perturb, model = job
+    out = track_path(clip, perturb, model)
+    if out.exists():
+        return f"cached  {clip.name} {perturb}"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    config = PoseConfig(landmark_model=model) if model else PoseConfig()
+    with tempfile.TemporaryDirectory() as tmp:
+        video = DATA / clip.path
+        if perturb:
+            video = perturbed_video(video, perturb, Path(tmp))
+        result = replay(video, PoseEstimator(config))
+        partial = out.with_suffix(".part.npz")
+        result.track.save(partial)
+        partial.rename(out)
+    return f"done    {clip.name} {perturb} ({result.frames} frames, {result.seconds:.0f} s)"
+
+
+def extract(clips: Iterable[Clip], perturbs: list[str], jobs: int, model: str = "") -> None:
+    """Extracts every (clip, perturbation) track not cached yet."""
+    work = [(c, p, model) for p in perturbs for c in clips]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for line in pool.map(extract_one, work):
+            print(line, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: `extract`."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("extract", help="cache the landmarks of every labelled clip")
+    ex.add_argument("--jobs", type=int, default=2)
+    ex.add_argument(
+        "--perturb",
+        nargs="*",
+        default=[""],
+        help=f"'' (as it is) and/or {', '.join(PERTURBATIONS)}; 'all' for every one",
+    )
+    ex.add_argument("--model", default="", help="landmark model name (default: the config's)")
+    args = parser.parse_args(argv)
+    if not (DATA / "labels.csv").exists():
+        print(f"no labelled data at {DATA}", file=sys.stderr)
+        return 2
+    perturbs = ["", *PERTURBATIONS] if args.perturb == ["all"] else args.perturb
+    extract(load_clips(), perturbs, args.jobs, args.model)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
