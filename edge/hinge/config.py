@@ -171,44 +171,33 @@ class ExerciseConfig(_Section):
         "above the ankles; the bell passes between the thighs, a lifted load goes lower)",
     )
     deadlift_min_knee_flexion_deg: float = Field(
-        70.0,
-        description="Knees bent this far at the bottom (180 - knee angle), load hanging: a "
-        "deadlift; a Romanian deadlift keeps soft knees (15-60 deg). A set that starts at "
-        "the bottom with the load resting is a deadlift whatever the knees",
+        50.0,
+        description="Knees bent this far at the bottom (180 - knee angle, median of the bottom "
+        "frames), load hanging: a deadlift; a Romanian deadlift keeps soft knees (about "
+        "15-45 deg). A set that starts at the bottom with the load resting is a deadlift "
+        "whatever the knees",
     )
 
 
 class FaultConfig(_Section):
     """Fault thresholds (HINGE.md proxies); severity ramps from threshold to threshold+span."""
 
-    knee_min_deg: dict[str, float] = Field(
+    hip_knee_ratio: dict[str, float] = Field(
         default_factory=lambda: {
-            "rdl": 130.0,
-            "good_morning": 140.0,
-            "single_leg_rdl": 130.0,
-            "swing": 120.0,
-            "deadlift": 140.0,
+            "rdl": 1.6,
+            "good_morning": 1.4,
+            "single_leg_rdl": 1.6,
+            "swing": 1.1,
+            "deadlift": 1.25,
         },
-        description="knee_dominant: judged only when the knees bend below this, per exercise",
+        description="knee_dominant: hip flexion / knee flexion at the bottom (3-D, medians of "
+        "the bottom frames) below this, per exercise. A hinge folds the hips well ahead of the "
+        "knees; a squat bends both about equally (ratio near 1). A deadlift from the floor "
+        "and a swing bend the knees most and still read 1.3 or more when done well; an RDL, "
+        "a good morning and a single-leg RDL keep soft knees and read 2 or more. A fault is "
+        "reported from severity min_severity on, i.e. a little below the ratio: the margin "
+        "band that keeps a rep at the line from flipping",
     )
-    hip_knee_ratio: float = Field(
-        1.25,
-        gt=0,
-        description="knee_dominant: hip flexion / knee flexion below this (a hinge folds the "
-        "hips well ahead of the knees)",
-    )
-    knee_deep_deg: dict[str, float] = Field(
-        default_factory=lambda: {
-            "rdl": 125.0,
-            "good_morning": 135.0,
-            "single_leg_rdl": 125.0,
-            "swing": 115.0,
-            "deadlift": 75.0,
-        },
-        description="knee_dominant: or min knee angle below this, whatever the hips (a lift "
-        "from the floor bends the knees most)",
-    )
-    knee_span_deg: float = Field(25.0, gt=0, description="knee_dominant: full severity span")
     spine_margin_norm: float = Field(
         0.04, gt=0, description="spine_flexion: spine deviation over standing, torso lengths"
     )

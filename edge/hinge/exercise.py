@@ -25,12 +25,11 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from edge.hinge.config import ExerciseConfig
+from edge.hinge.faults import bottom_frames, flexion_at_bottom
 from edge.hinge.reps import RepBoundary
 from edge.hinge.window import RepWindow, nan_reduce
 
-_BOTTOM_SHARE = 0.7  # frames deeper than this share of the rep's depth are "the bottom"
 _TOP_SHARE = 0.35  # frames shallower than this share are "near the top"
-_STRAIGHT = 180.0
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,8 @@ class RepFeatures:
         arm_down: Cosine of the arm's angle from hanging at the bottom (1 hanging).
         arm_up_top: Lowest `arm_down` near the top (0 arms horizontal, < 0 raised).
         hands_above_ankles: Wrists above the ankles at the bottom, leg lengths.
-        hip_flexion: Deepest hip flexion (180 - hip angle), 3-D where available.
-        knee_flexion: Deepest knee flexion, likewise.
+        hip_flexion: Hip flexion (180 - hip angle) at the bottom, 3-D where available.
+        knee_flexion: Knee flexion at the bottom, likewise.
         leg_split: Difference of the two hips' 3-D angles at the bottom, degrees.
         foot_lift: One ankle above the other at the bottom, leg lengths (2-D fallback).
         from_floor: 1 if the rep began at the bottom.
@@ -64,26 +63,21 @@ class RepFeatures:
 def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
     """Measures one rep's exercise features."""
     depth = w["depth"]
-    deepest = nan_reduce(np.nanmax, depth)
     shallowest = nan_reduce(np.nanmin, depth)
-    span = deepest - shallowest
-    bottom = depth >= shallowest + _BOTTOM_SHARE * span
-    top = depth <= shallowest + _TOP_SHARE * span
+    top = depth <= shallowest + _TOP_SHARE * (nan_reduce(np.nanmax, depth) - shallowest)
+    bottom = bottom_frames(w)
 
     def at_bottom(name: str, func=np.nanmedian) -> float:
         return nan_reduce(func, w[name][bottom])
 
-    hip = at_bottom("hip3d_deg", np.nanmin)
-    knee = at_bottom("knee3d_deg", np.nanmin)
-    if math.isnan(hip) or math.isnan(knee):  # no 3-D landmarks: the picture's angles
-        hip, knee = nan_reduce(np.nanmin, w["hip_deg"]), nan_reduce(np.nanmin, w["knee_deg"])
+    hip_flexion, knee_flexion = flexion_at_bottom(w)
     return RepFeatures(
         wrist_shoulder=at_bottom("wrist_sh_norm"),
         arm_down=at_bottom("arm_down"),
         arm_up_top=nan_reduce(np.nanmin, w["arm_down"][top]),
         hands_above_ankles=at_bottom("wrist_ankle_norm"),
-        hip_flexion=_STRAIGHT - hip,
-        knee_flexion=_STRAIGHT - knee,
+        hip_flexion=hip_flexion,
+        knee_flexion=knee_flexion,
         leg_split=at_bottom("split3d_deg"),
         foot_lift=at_bottom("foot_lift_norm"),
         from_floor=float(rep.from_floor),

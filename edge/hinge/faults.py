@@ -16,6 +16,7 @@ from edge.hinge.reps import RepBoundary
 from edge.hinge.window import LOCKOUT_WINDOW_S, Baseline, RepWindow, nan_reduce
 
 _EARLY_FRACTION = 0.4  # "early in the descent / lift": until this share of the depth
+BOTTOM_SHARE = 0.7  # frames deeper than this share of a rep's depth range are its bottom
 
 
 def _ramp(excess: float, span: float) -> float:
@@ -25,23 +26,46 @@ def _ramp(excess: float, span: float) -> float:
     return float(min(1.0, max(0.0, excess / span)))
 
 
-def knee_dominant(w: RepWindow, base: Baseline, exercise: str, c: FaultConfig) -> float:
-    """Squatting the hinge: knee flexion keeping pace with hip flexion, or very deep knees.
+def bottom_frames(w: RepWindow) -> np.ndarray:
+    """Which of a rep's frames are at its bottom (deeper than 70% of its depth range).
 
-    The flexion ratio judges every hinge alike: a deadlift from the floor bends the knees
-    more than an RDL, but its hips still fold well ahead of its knees.
+    Judging the bottom by the median of these frames, rather than by the most extreme
+    frame of the whole rep, keeps one misread frame (a leg swapped for the other on the
+    way up) from deciding a verdict.
     """
-    min_knee = nan_reduce(np.nanmin, w["knee_deg"])
-    if not min_knee < c.knee_min_deg.get(exercise, 140.0):
-        return 0.0
-    standing_knee = base.knee_deg if base.knee_deg > 150 else 175.0
-    standing_hip = base.hip_deg if base.hip_deg > 150 else 175.0
-    hip_flex = standing_hip - nan_reduce(np.nanmin, w["hip_deg"])
-    knee_flex = standing_knee - min_knee
+    depth = w["depth"]
+    deepest = nan_reduce(np.nanmax, depth)
+    shallowest = nan_reduce(np.nanmin, depth)
+    return depth >= shallowest + BOTTOM_SHARE * (deepest - shallowest)
+
+
+def flexion_at_bottom(w: RepWindow) -> tuple[float, float]:
+    """Hip and knee flexion (180 - angle) at the bottom: 3-D where measured, else 2-D.
+
+    The hip is the more folded one (the stance leg of a single-leg RDL; both alike in
+    two-legged lifts), the knee the mean of both in 3-D, the near one in the picture.
+    """
+    bottom = bottom_frames(w)
+    split = np.nan_to_num(w["split3d_deg"][bottom])  # one side unseen: no split known
+    hip = nan_reduce(np.nanmedian, w["hip3d_deg"][bottom] - 0.5 * split)
+    knee = nan_reduce(np.nanmedian, w["knee3d_deg"][bottom])
+    if math.isnan(hip) or math.isnan(knee):
+        hip = nan_reduce(np.nanmedian, w["hip_fold_deg"][bottom])
+        knee = nan_reduce(np.nanmedian, w["knee_deg"][bottom])
+    return 180.0 - hip, 180.0 - knee
+
+
+def knee_dominant(w: RepWindow, exercise: str, c: FaultConfig) -> float:
+    """Squatting the hinge: knee flexion keeping pace with hip flexion at the bottom.
+
+    A ratio of flexions, measured in the pose model's 3-D landmarks: the same for every
+    body and from every camera (two cameras on one set agree), where picture angles
+    foreshorten differently from each. Severity 1 at two thirds of the exercise's ratio.
+    """
+    hip_flex, knee_flex = flexion_at_bottom(w)
+    threshold = c.hip_knee_ratio.get(exercise, 1.2)
     ratio = hip_flex / max(knee_flex, 1.0)
-    by_ratio = _ramp(c.hip_knee_ratio - ratio, c.hip_knee_ratio / 3)
-    by_depth = _ramp(c.knee_deep_deg.get(exercise, 75.0) - min_knee, c.knee_span_deg)
-    return max(by_ratio, by_depth)
+    return _ramp(threshold - ratio, threshold / 3)
 
 
 def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig) -> float:

@@ -32,7 +32,7 @@ def angle_faults(
 ) -> dict[str, float]:
     """Severity of every angle-based fault on a rep (top-start or from the floor)."""
     return {
-        "knee_dominant": faults.knee_dominant(w, base, exercise, c),
+        "knee_dominant": faults.knee_dominant(w, exercise, c),
         "spine_flexion": faults.spine_flexion(w, base, c),
         "head_extension": faults.head_extension(w, base, c),
         "chest_first": faults.chest_first(w, rep, c),

@@ -76,6 +76,8 @@ class FrameSignals:
         knee3d_deg: Knee angle hip-knee-ankle in 3-D, likewise.
         split3d_deg: Difference of the two 3-D hip angles: near 0 in a two-legged hinge,
             large when one leg stays in line with the torso (a single-leg RDL).
+        hip_fold_deg: The more folded of the two sides' picture hip angles (the stance
+            leg's in a single-leg RDL, where the near side may be the free leg).
         width_norm: Mean of shoulder and hip width over torso length (the view cue).
         wrist_up_norm: Wrists above the hips, in torso lengths.
         wrist_sh_norm: Wrist-to-shoulder distance, in torso lengths (small: load at the
@@ -106,6 +108,7 @@ class FrameSignals:
     hip3d_deg: float = NAN
     knee3d_deg: float = NAN
     split3d_deg: float = NAN
+    hip_fold_deg: float = NAN
     width_norm: float = NAN
     wrist_up_norm: float = NAN
     wrist_sh_norm: float = NAN
@@ -453,6 +456,12 @@ def _measure_both(s: FrameSignals, left: list, right: list) -> None:
         right[_J["hip"]],
     )
     lan, ran, lkn = left[_J["ankle"]], right[_J["ankle"]], left[_J["knee"]]
+    folded = [
+        _interior(sh, hip, knee)
+        for sh, hip, knee in ((lsh, lhip, lkn), (rsh, rhip, right[_J["knee"]]))
+        if sh and hip and knee
+    ]
+    s.hip_fold_deg = min(folded) if folded else NAN
     if lsh and rsh and lhip and rhip:
         torso = _dist(
             ((lsh[0] + rsh[0]) / 2, (lsh[1] + rsh[1]) / 2),

@@ -22,6 +22,9 @@ from edge.synth.shape import BodyShape
 _FAR_M = 0.06  # landmarks this much further than the pelvis (along the view) are "far side"
 
 
+_WORLD_NOISE_M = 0.015  # the pose model's 3-D landmarks scatter about this much, near side
+
+
 @dataclass(frozen=True)
 class CaptureSpec:
     """How the camera sees the set and how noisy the landmarks are.
@@ -56,6 +59,9 @@ class Sequence:
         xy: (T, 33, 2) float32 image pixels, NaN where dropped.
         visibility: (T, 33) float32.
         truth_xy: (T, 33, 2) float32 noiseless projections.
+        world: (T, 33, 3) float32 metres about the pelvis, as the pose model's 3-D output
+            (its axes turn with the camera; angles between its points do not), with
+            noise of that model's size, NaN where the picture's point was dropped.
         reps: When each rep happened.
         spec: The motion performed.
         capture: How it was seen.
@@ -65,6 +71,7 @@ class Sequence:
     xy: npt.NDArray[np.float32]
     visibility: npt.NDArray[np.float32]
     truth_xy: npt.NDArray[np.float32]
+    world: npt.NDArray[np.float32]
     reps: list[RepTruth]
     spec: MotionSpec
     capture: CaptureSpec
@@ -86,11 +93,18 @@ def generate(
     flat, depth = camera.project(points.reshape(-1, 3))
     truth = flat.reshape(len(times), 33, 2).astype(np.float32)
     far = depth.reshape(len(times), 33) > camera.to_camera(pelvis)[:, 2:3] + _FAR_M
+    xy = _noisy(truth, far, capture, rng)
+    sigma = np.where(far, 2 * _WORLD_NOISE_M, _WORLD_NOISE_M)[..., None]
+    # Its own generator, seeded from the set: `rng` draws the same stream as before.
+    noise = np.random.default_rng(int(np.float64(truth.sum()).view(np.uint64)))
+    world = points - pelvis[:, None, :] + noise.normal(0.0, 1.0, points.shape) * sigma
+    world[np.isnan(xy[..., 0])] = np.nan
     return Sequence(
         t=np.asarray(times),
-        xy=_noisy(truth, far, capture, rng),
+        xy=xy,
         visibility=_visibility(far, rng),
         truth_xy=truth,
+        world=world.astype(np.float32),
         reps=reps,
         spec=spec,
         capture=capture,

@@ -231,3 +231,35 @@ def test_a_rep_event_does_not_change_after_it_was_emitted():
     assert any(e["event"] == "rep_update" for e, _ in sent)
     for event, text in sent:
         assert json.dumps(event, sort_keys=True) == text, event["id"]
+
+
+# ----------------------------------------------------------------- with 3-D landmarks
+# The daemon and replay feed the pose model's 3-D (world) landmarks too: the knee-dominance
+# ratio and the exercise's knee and leg features come from them, the same from every camera.
+
+
+@pytest.mark.parametrize("exercise", ["rdl", "deadlift", "good_morning", "single_leg_rdl"])
+def test_clean_sets_with_world_raise_no_knee_fault(exercise):
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        seq = random_set(exercise, {}, rng, SIDE_VIEWS, reps=3)
+        config = HingeConfig(exercise=exercise)
+        events = score_track(seq.t, seq.xy, seq.visibility, config, world=seq.world)
+        codes = [{f["code"] for f in e["faults"]} for e in reps_of(events)]
+        assert len(codes) == 3 and not any("knee_dominant" in c for c in codes), codes
+
+
+@pytest.mark.parametrize("exercise", ["rdl", "deadlift"])
+def test_knee_dominant_verdict_is_the_same_from_every_camera(exercise):
+    """One set, seen from the side, obliquely and from the front: the same verdict."""
+    spec = MotionSpec(exercise=exercise, reps=3, faults={"knee_dominant": 0.8})
+    shape = BodyShape.sample(np.random.default_rng(3))
+    for view in ("side_left", "oblique_right", "front"):
+        seq = generate(spec, shape, CaptureSpec(view=view), np.random.default_rng(4))
+        config = HingeConfig(exercise=exercise)
+        reps = reps_of(score_track(seq.t, seq.xy, seq.visibility, config, world=seq.world))
+        assert len(reps) == 3, view
+        if view != "front":  # the front view withholds angle verdicts, saying so
+            assert all("knee_dominant" in {f["code"] for f in r["faults"]} for r in reps), view
+        else:
+            assert all("knee_dominant" in {w["code"] for w in r["withheld"]} for r in reps)

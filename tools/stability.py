@@ -1,0 +1,493 @@
+"""Verdicts that hold (issue 13): each dev clip scored as it is and as another camera gives it.
+
+    .venv/bin/python tools/devclips.py extract                    # once: the clips as they are
+    .venv/bin/python tools/devclips.py extract --perturb half crf35 trim fps15 noise --jobs 1
+    .venv/bin/python tools/stability.py [--fps 0 10] [--perturb NAME ...] [--only TEXT]
+        [--out docs/stability.md] [--json PATH]
+
+Every labelled clip of `../shared/data` is scored from its cached landmarks (see
+`tools/devclips.py`) as it is and as each perturbation delivers it (half size, a harsh
+re-encode, cut 0.2 s later, 15 fps, sensor noise), at every frame (`--fps 0`) and at the
+rate the daemon analyses (`--fps 10`); both by default. Per perturbation and rate: clips
+whose rep count is the same, reps whose fault verdict is the same, reps whose final score
+is within 5 points, and clips whose set is named the same exercise.
+
+Reps are paired by time: each rep of the perturbed run goes with the rep of the original
+whose lockout is nearest, within `PAIR_WINDOW_S`, once the perturbation's own shift is
+undone (a clip cut 0.2 s later has every time 0.2 s earlier). A rep left without a partner
+on either side is a disagreement. A rep's fault verdict is the set of its fault codes, those
+of its `rep_update` events included; its score is the last one sent (a `rep_update` revises
+it). The comparison functions are pure: they take event lists, as `score_track` returns them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from devclips import (
+    DATA,
+    PERTURBATIONS,
+    ROOT,
+    Clip,
+    load_clips,
+    load_track,
+    pose_key,
+    track_path,
+)
+
+PAIR_WINDOW_S = 0.6  # lockouts further apart than this are two different reps
+SCORE_POINTS = 5.0  # scores this close count as the same
+TARGETS = {"rep_counts_equal": 1.0, "faults_equal": 0.95, "scores_within": 0.90}
+ABOUT = {
+    "half": "half size",
+    "crf35": "harsh re-encode (CRF 35)",
+    "trim": "starts 0.2 s later",
+    "fps15": "15 fps",
+    "noise": "sensor noise",
+}
+EXTRACT = ".venv/bin/python tools/devclips.py extract"
+
+
+@dataclass(frozen=True)
+class Rep:
+    """One counted rep, as the comparison sees it."""
+
+    t_lockout_s: float
+    faults: frozenset[str]
+    score: float | None
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """Reps of two runs paired by time: indices into each run's list."""
+
+    pairs: list[tuple[int, int]]
+    only_original: list[int]
+    only_perturbed: list[int]
+
+
+@dataclass
+class ClipComparison:
+    """One clip as it is against one perturbed delivery of it."""
+
+    clip: str
+    reps: tuple[int, int]  # (original, perturbed)
+    exercise: tuple[str | None, str | None]
+    paired: int = 0
+    faults_equal: int = 0
+    scores_within: int = 0
+    unpaired: int = 0
+    differences: list[str] = field(default_factory=list)
+    flips: dict[str, int] = field(default_factory=dict)  # fault code -> paired reps it flips on
+    seen: tuple[float, float] | None = None  # share of frames with a person (orig, perturbed)
+
+    @property
+    def rep_verdicts(self) -> int:
+        """Reps with a fault verdict to agree on: pairs, and reps with no partner."""
+        return self.paired + self.unpaired
+
+    @property
+    def agrees(self) -> bool:
+        """Nothing differs: same count, exercise, faults and scores."""
+        return not self.differences and self.reps[0] == self.reps[1] and self.exercise_equal
+
+    @property
+    def exercise_equal(self) -> bool:
+        """Both runs name the same exercise (or none)."""
+        return self.exercise[0] == self.exercise[1]
+
+
+def time_offset(perturb: str) -> float:
+    """Seconds a perturbed delivery starts later than the clip (its `-ss`, else 0)."""
+    options = PERTURBATIONS.get(perturb, [])
+    return float(options[options.index("-ss") + 1]) if "-ss" in options else 0.0
+
+
+def reps_of(events: Iterable[dict[str, Any]]) -> list[Rep]:
+    """The reps of an event list, each with its `rep_update`s folded in (faults, last score)."""
+    events = list(events)
+    updates: dict[str, list[dict[str, Any]]] = {}
+    for event in events:
+        if event["event"] == "rep_update":
+            updates.setdefault(event["rep_id"], []).append(event)
+    reps = []
+    for event in (e for e in events if e["event"] == "rep"):
+        later = updates.get(event["id"], [])
+        codes = {f["code"] for e in [event, *later] for f in e["faults"]}
+        score = later[-1].get("score", event["score"]) if later else event["score"]
+        reps.append(Rep(float(event["t_lockout_s"]), frozenset(codes), score))
+    return reps
+
+
+def exercise_of(events: Iterable[dict[str, Any]]) -> str | None:
+    """The exercise of the clip's main set (the one with most reps), None without a set."""
+    sets = [e for e in events if e["event"] == "set"]
+    return max(sets, key=lambda s: s["reps"])["exercise"] if sets else None
+
+
+def pair_reps(
+    original: Sequence[Rep],
+    perturbed: Sequence[Rep],
+    offset_s: float = 0.0,
+    window_s: float = PAIR_WINDOW_S,
+) -> Pairing:
+    """Pairs reps one to one by lockout time, nearest first, within `window_s`.
+
+    Args:
+        original: The reps of the clip as it is.
+        perturbed: The reps of the perturbed delivery.
+        offset_s: How much later the perturbed delivery starts (its times are this much
+            earlier): added to its lockout times before comparing.
+        window_s: Lockouts further apart than this are not paired.
+
+    Returns:
+        The pairs (original index, perturbed index), sorted, and the reps left alone.
+    """
+    gaps = sorted(
+        (abs(a.t_lockout_s - (b.t_lockout_s + offset_s)), i, j)
+        for i, a in enumerate(original)
+        for j, b in enumerate(perturbed)
+    )
+    pairs: list[tuple[int, int]] = []
+    used_i: set[int] = set()
+    used_j: set[int] = set()
+    for gap, i, j in gaps:
+        if gap <= window_s and i not in used_i and j not in used_j:
+            pairs.append((i, j))
+            used_i.add(i)
+            used_j.add(j)
+    return Pairing(
+        sorted(pairs),
+        [i for i in range(len(original)) if i not in used_i],
+        [j for j in range(len(perturbed)) if j not in used_j],
+    )
+
+
+def scores_close(a: float | None, b: float | None, points: float = SCORE_POINTS) -> bool:
+    """Two scores within `points` of each other; no score (a squat) matches only no score."""
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= points
+
+
+def compare(
+    clip: str,
+    original: Sequence[dict[str, Any]],
+    perturbed: Sequence[dict[str, Any]],
+    offset_s: float = 0.0,
+) -> ClipComparison:
+    """Compares the events of a clip as it is with those of a perturbed delivery of it."""
+    ours, theirs = reps_of(original), reps_of(perturbed)
+    pairing = pair_reps(ours, theirs, offset_s)
+    out = ClipComparison(
+        clip, (len(ours), len(theirs)), (exercise_of(original), exercise_of(perturbed))
+    )
+    out.paired = len(pairing.pairs)
+    out.unpaired = len(pairing.only_original) + len(pairing.only_perturbed)
+    for i, j in pairing.pairs:
+        a, b = ours[i], theirs[j]
+        differs = []
+        if a.faults == b.faults:
+            out.faults_equal += 1
+        else:
+            for code in a.faults ^ b.faults:
+                out.flips[code] = out.flips.get(code, 0) + 1
+            gained = [f"+{c}" for c in sorted(b.faults - a.faults)]
+            differs.append(" ".join(gained + [f"-{c}" for c in sorted(a.faults - b.faults)]))
+        if scores_close(a.score, b.score):
+            out.scores_within += 1
+        else:
+            differs.append(f"score {_points(a.score)} -> {_points(b.score)}")
+        if differs:
+            out.differences.append(f"rep at {a.t_lockout_s:.1f} s: {', '.join(differs)}")
+    for i in pairing.only_original:
+        out.differences.append(f"rep at {ours[i].t_lockout_s:.1f} s: only as it is")
+    for j in pairing.only_perturbed:
+        out.differences.append(f"rep at {theirs[j].t_lockout_s + offset_s:.1f} s: only perturbed")
+    return out
+
+
+def _points(value: float | None) -> str:
+    return "none" if value is None else f"{value:.0f}"
+
+
+def share(part: int, whole: int) -> float | None:
+    """The share `part / whole`, None when there is nothing to count."""
+    return part / whole if whole else None
+
+
+def summarise(comparisons: Sequence[ClipComparison]) -> dict[str, Any]:
+    """One perturbation's figures over its clips, and whether they meet `TARGETS`."""
+    verdicts = sum(c.rep_verdicts for c in comparisons)
+    paired = sum(c.paired for c in comparisons)
+    figures: dict[str, Any] = {
+        "clips": len(comparisons),
+        "rep_counts_equal": sum(c.reps[0] == c.reps[1] for c in comparisons),
+        "reps": sum(c.reps[0] for c in comparisons),
+        "reps_perturbed": sum(c.reps[1] for c in comparisons),
+        "rep_verdicts": verdicts,
+        "paired": paired,
+        "faults_equal": sum(c.faults_equal for c in comparisons),
+        "scores_within": sum(c.scores_within for c in comparisons),
+        "exercise_equal": sum(c.exercise_equal for c in comparisons),
+    }
+    shares = {
+        "rep_counts_equal": share(figures["rep_counts_equal"], len(comparisons)),
+        "faults_equal": share(figures["faults_equal"], verdicts),
+        "scores_within": share(figures["scores_within"], paired),
+    }
+    figures["shares"] = shares
+    figures["meets"] = {k: v is None or v >= TARGETS[k] for k, v in shares.items()}
+    return figures
+
+
+# ----------------------------------------------------------------------- scoring
+
+
+def seen_share(track: dict[str, np.ndarray]) -> float:
+    """Share of a track's frames in which the pose stage found a person."""
+    xy = track["xy"]
+    if not len(xy):
+        return 0.0
+    return float(np.mean(~np.all(np.isnan(xy.reshape(len(xy), -1)), axis=1)))
+
+
+def score(clip: Clip, perturb: str, fps: float) -> tuple[list[dict[str, Any]], float]:
+    """The engine's events on a clip's cached track, and the share of frames with a person."""
+    from eval_real import subsample
+
+    from edge.hinge import score_track
+
+    track = subsample(load_track(clip, perturb), fps)
+    events = score_track(track["t"], track["xy"], track["visibility"], world=track["world"])
+    return events, seen_share(track)
+
+
+def missing_tracks(clips: Sequence[Clip], perturbs: Sequence[str]) -> list[str]:
+    """The deliveries ('' for as it is) with a clip whose track is not extracted yet."""
+    return [p for p in ["", *perturbs] if any(not track_path(c, p).exists() for c in clips)]
+
+
+def run(clips: Sequence[Clip], perturbs: Sequence[str], fps: float) -> dict[str, list]:
+    """Every clip against every perturbation at one rate: perturbation -> comparisons."""
+    originals = {c.path: score(c, "", fps) for c in clips}
+    out: dict[str, list[ClipComparison]] = {}
+    for perturb in perturbs:
+        out[perturb] = []
+        for clip in clips:
+            events, seen = originals[clip.path]
+            theirs, seen_theirs = score(clip, perturb, fps)
+            comparison = compare(clip.name, events, theirs, time_offset(perturb))
+            comparison.seen = (seen, seen_theirs)
+            out[perturb].append(comparison)
+    return out
+
+
+# ----------------------------------------------------------------------- report
+
+
+def _pct(part: int, whole: int) -> str:
+    value = share(part, whole)
+    return "-" if value is None else f"{value:.0%} ({part} / {whole})"
+
+
+def _mark(ok: bool) -> str:
+    return "" if ok else " ✗"
+
+
+def _seen(comparisons: Sequence[ClipComparison]) -> str:
+    pairs = [c.seen for c in comparisons if c.seen is not None]
+    if not pairs:
+        return "-"
+    return f"{np.mean([p[0] for p in pairs]):.0%} -> {np.mean([p[1] for p in pairs]):.0%}"
+
+
+def summary_table(results: dict[str, list[ClipComparison]]) -> str:
+    """Markdown: one row per perturbation, the targets first."""
+    rows = [
+        "| perturbation | rep count equal | fault verdicts equal | scores within 5 "
+        "| exercise equal | person seen |",
+        "|---|---|---|---|---|---|",
+        f"| **target** | every clip | >= {TARGETS['faults_equal']:.0%} of reps "
+        f"| >= {TARGETS['scores_within']:.0%} of paired reps | | |",
+    ]
+    for perturb, comparisons in results.items():
+        s = summarise(comparisons)
+        rows.append(
+            f"| {perturb}{f' ({ABOUT[perturb]})' if perturb in ABOUT else ''} "
+            f"| {s['rep_counts_equal']} / {s['clips']}{_mark(s['meets']['rep_counts_equal'])} "
+            f"| {_pct(s['faults_equal'], s['rep_verdicts'])}{_mark(s['meets']['faults_equal'])} "
+            f"| {_pct(s['scores_within'], s['paired'])}{_mark(s['meets']['scores_within'])} "
+            f"| {s['exercise_equal']} / {s['clips']} | {_seen(comparisons)} |"
+        )
+    return "\n".join(rows)
+
+
+def flips_table(results: dict[str, list[ClipComparison]]) -> str:
+    """Markdown: per fault code, the paired reps whose verdict on it flips, per perturbation."""
+    counts = {p: collections.Counter() for p in results}
+    for perturb, comparisons in results.items():
+        for c in comparisons:
+            counts[perturb].update(c.flips)
+    codes = sorted({code for counter in counts.values() for code in counter})
+    if not codes:
+        return "No fault flips on a paired rep."
+    rows = [f"| fault | {' | '.join(results)} |", "|---" * (len(results) + 1) + "|"]
+    rows += [f"| {code} | {' | '.join(str(counts[p][code]) for p in results)} |" for code in codes]
+    return "\n".join(rows)
+
+
+def detail_table(results: dict[str, list[ClipComparison]]) -> str:
+    """Markdown: one row per clip and perturbation where anything differs."""
+    rows = [
+        "| perturbation | clip | reps | exercise | what differs | person seen |",
+        "|---|---|---|---|---|---|",
+    ]
+    for perturb, comparisons in results.items():
+        for c in (c for c in comparisons if not c.agrees):
+            reps = f"{c.reps[0]}" if c.reps[0] == c.reps[1] else f"{c.reps[0]} -> {c.reps[1]} ✗"
+            names = [n or "-" for n in c.exercise]
+            exercise = names[0] if c.exercise_equal else f"{names[0]} -> {names[1]} ✗"
+            seen = "-" if c.seen is None else f"{c.seen[0]:.0%} -> {c.seen[1]:.0%}"
+            rows.append(
+                f"| {perturb} | {c.clip} | {reps} | {exercise} "
+                f"| {'; '.join(c.differences) or '-'} | {seen} |"
+            )
+    return "\n".join(rows) if len(rows) > 2 else "Every clip agrees on everything."
+
+
+def engine_version() -> str:
+    """The commit the engine was scored at, and whether edge/hinge had changes on top."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "edge/hinge"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{head or 'unknown'}{' + uncommitted changes under edge/hinge' if dirty else ''}"
+
+
+def report(results: dict[float, dict[str, list[ClipComparison]]], command: str, secs: float) -> str:
+    """The whole Markdown report."""
+    lines = [
+        "# Stability: verdicts that hold",
+        "",
+        f"Regenerate: `{command}` ({secs:.0f} s on this box). It re-scores cached landmarks, "
+        f"extracted once (about half an hour on two cores) by `{EXTRACT}` and "
+        f"`{EXTRACT} --perturb {' '.join(PERTURBATIONS)} --jobs 1`. Engine at "
+        f"{engine_version()}; landmarks of pose key `{pose_key()}`.",
+        "",
+        "Every labelled dev clip of `../shared/data` is scored as it is and as another camera "
+        "would deliver it (`tools/devclips.py` PERTURBATIONS, re-encoded with ffmpeg and run "
+        "through the real pose stage), and the two runs compared. Reps are paired by lockout "
+        f"time (nearest within {PAIR_WINDOW_S} s, after undoing the perturbation's own shift: "
+        "`trim` starts 0.2 s later). A rep's fault verdict is its set of fault codes "
+        "(`rep_update` faults included) and counts as equal only if the set is the same; a rep "
+        "with no partner counts as a disagreement. Scores are the final ones (after any "
+        f"`rep_update`), compared on paired reps: within {SCORE_POINTS:.0f} points counts. "
+        "The exercise is the one named for the clip's main set. Person seen: the mean share of "
+        "frames in which the pose stage found someone, as it is -> perturbed.",
+        "",
+        "Targets: rep counts equal on every clip and perturbation; fault verdicts equal on "
+        f">= {TARGETS['faults_equal']:.0%} of reps; scores within {SCORE_POINTS:.0f} points on "
+        f">= {TARGETS['scores_within']:.0%} of reps. ✗ marks a figure short of its target.",
+    ]
+    for fps, by_perturb in results.items():
+        title = "every frame" if fps <= 0 else f"{fps:g} fps (the daemon's analysis rate)"
+        lines += ["", f"## Scored at {title}", "", summary_table(by_perturb), ""]
+        lines += ["### Paired reps whose verdict on a fault flips", "", flips_table(by_perturb), ""]
+        lines += ["### Disagreements", "", detail_table(by_perturb)]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(results: dict[float, dict[str, list[ClipComparison]]]) -> dict[str, Any]:
+    """The figures and every clip's comparison, JSON-ready."""
+    runs = [
+        {
+            "fps": fps,
+            "perturb": perturb,
+            "offset_s": time_offset(perturb),
+            "summary": summarise(comparisons),
+            "clips": [asdict(c) for c in comparisons],
+        }
+        for fps, by_perturb in results.items()
+        for perturb, comparisons in by_perturb.items()
+    ]
+    window = {"pair_window_s": PAIR_WINDOW_S, "score_points": SCORE_POINTS}
+    return {"targets": TARGETS, **window, "runs": runs}
+
+
+# ----------------------------------------------------------------------- command line
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    """The command line's options."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--fps", type=float, nargs="+", default=[0.0, 10.0], help="analysed rates (0: every frame)"
+    )
+    parser.add_argument(
+        "--perturb", nargs="+", default=list(PERTURBATIONS), choices=list(PERTURBATIONS)
+    )
+    parser.add_argument("--only", default="", help="clips whose path contains this")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "stability.md")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here too")
+    return parser.parse_args(argv)
+
+
+def load(only: str, perturbs: Sequence[str]) -> list[Clip] | str:
+    """The clips to compare, or why they cannot be."""
+    if not (DATA / "labels.csv").exists():
+        return f"no labelled data at {DATA} (the dev clips live in ../shared/data)"
+    clips = [c for c in load_clips() if only in c.path]
+    if not clips:
+        return f"no labelled clip's path contains {only!r}"
+    missing = missing_tracks(clips, perturbs)
+    if missing:
+        named = [p for p in missing if p]
+        commands = ([EXTRACT] if "" in missing else []) + (
+            [f"{EXTRACT} --perturb {' '.join(named)} --jobs 1"] if named else []
+        )
+        which = ", ".join(p or "the clips as they are" for p in missing)
+        return f"landmarks not extracted for {which}; run:\n  " + "\n  ".join(commands)
+    return clips
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: writes the report (and the JSON if asked); 2 if data or tracks lack."""
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse(argv)
+    clips = load(args.only, args.perturb)
+    if isinstance(clips, str):
+        print(clips, file=sys.stderr)
+        return 2
+    start = time.monotonic()
+    results = {fps: run(clips, args.perturb, fps) for fps in args.fps}
+    secs = time.monotonic() - start
+    command = " ".join([".venv/bin/python tools/stability.py", *argv])
+    args.out.write_text(report(results, command, secs))
+    if args.json:
+        args.json.write_text(json.dumps(as_json(results), indent=1))
+    for fps, by_perturb in results.items():
+        print(f"\nfps {fps:g}\n{summary_table(by_perturb)}")
+    print(f"\nwrote {args.out} ({secs:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
