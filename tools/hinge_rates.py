@@ -32,10 +32,10 @@ def run_set(exercise: str, faults: dict[str, float], rng: np.random.Generator) -
     landmarks that recognises the exercise instead.
     """
     seq = random_set(exercise, faults, rng, SIDE_VIEWS)
-    events = score_track(seq.t, seq.xy, seq.visibility, HingeConfig(exercise=exercise))
-    guessed = [
-        e["exercise"] for e in score_track(seq.t, seq.xy, seq.visibility) if e["event"] == "rep"
-    ]
+    fixed = HingeConfig(exercise=exercise)
+    events = score_track(seq.t, seq.xy, seq.visibility, fixed, world=seq.world)
+    second = score_track(seq.t, seq.xy, seq.visibility, world=seq.world)
+    guessed = [e["exercise"] for e in second if e["event"] == "rep"]
     reps = [e for e in events if e["event"] == "rep"]
     updates = {e["rep_id"]: e for e in events if e["event"] == "rep_update"}
     codes = []

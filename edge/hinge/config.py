@@ -140,6 +140,11 @@ class ExerciseConfig(_Section):
         "the load sits at the shoulders or chest (squat, good morning); a hanging load keeps "
         "the wrists about an arm's length (1.1-1.4 torso lengths) away",
     )
+    arms_hanging_cos: float = Field(
+        0.95,
+        description="...unless the arms hang straight down (cosine from hanging above this): "
+        "a kettlebell held between deep-bent knees comes close to the shoulders too",
+    )
     arms_out_cos: float = Field(
         0.5,
         description="Arms held further forward than this at the bottom (cosine from hanging; "
@@ -199,10 +204,18 @@ class FaultConfig(_Section):
         "band that keeps a rep at the line from flipping",
     )
     spine_margin_norm: float = Field(
-        0.04, gt=0, description="spine_flexion: spine deviation over standing, torso lengths"
+        0.03,
+        gt=0,
+        description="spine_flexion: the shoulder off the ear-hip line at the bottom (upper "
+        "quartile of the bottom frames) beyond the same rep's standing value, torso lengths",
     )
     spine_span_norm: float = Field(0.10, gt=0, description="spine_flexion: full severity span")
-    head_margin_deg: float = Field(35.0, gt=0, description="head_extension: over standing")
+    head_margin_deg: float = Field(
+        25.0,
+        gt=0,
+        description="head_extension: the face turned up from the torso at the bottom (median "
+        "of the bottom frames), beyond the same rep's standing value, by more than this",
+    )
     head_span_deg: float = Field(25.0, gt=0, description="head_extension: full severity span")
     chest_first_torso_deg: float = Field(
         20.0, gt=0, description="chest_first: judged on descents tilting the torso this much"
@@ -234,8 +247,11 @@ class FaultConfig(_Section):
     hyperextension_deg: float = Field(
         10.0, gt=0, description="hyperextension: torso leaning back past vertical by this"
     )
-    partial_min_torso_deg: float = Field(
-        40.0, gt=0, description="partial_rep: a hinge whose torso inclines less than this"
+    partial_min_hip_flexion_deg: float = Field(
+        60.0,
+        gt=0,
+        description="partial_rep: a hinge whose hips fold less than this at the bottom (3-D "
+        "hip flexion; a full RDL, deadlift or swing folds 85-140 deg, a good morning 80-100)",
     )
     rushed_eccentric_s: dict[str, float] = Field(
         default_factory=lambda: {

@@ -86,7 +86,8 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
 
 def classify(f: RepFeatures, c: ExerciseConfig, floor_set: bool = False) -> str:
     """The exercise that features `f` (one rep's, or a set's medians) look like."""
-    load_high = f.wrist_shoulder < c.load_high_norm or f.arm_down < c.arms_out_cos
+    near_shoulders = f.wrist_shoulder < c.load_high_norm and f.arm_down < c.arms_hanging_cos
+    load_high = near_shoulders or f.arm_down < c.arms_out_cos
     ratio = f.hip_flexion / max(f.knee_flexion, 1.0)
     if load_high:
         return "good_morning" if ratio >= c.good_morning_hip_knee_ratio else "squat"

@@ -16,7 +16,9 @@ from edge.hinge.reps import RepBoundary
 from edge.hinge.window import LOCKOUT_WINDOW_S, Baseline, RepWindow, nan_reduce
 
 _EARLY_FRACTION = 0.4  # "early in the descent / lift": until this share of the depth
+_EXTREME_PERCENTILE = 25  # "the lowest" / "the highest" of a phase: its outer quartile
 BOTTOM_SHARE = 0.7  # frames deeper than this share of a rep's depth range are its bottom
+TOP_SHARE = 0.2  # frames shallower than this share of a rep's depth range are its top
 
 
 def _ramp(excess: float, span: float) -> float:
@@ -55,6 +57,41 @@ def flexion_at_bottom(w: RepWindow) -> tuple[float, float]:
     return 180.0 - hip, 180.0 - knee
 
 
+def _at_bottom(w: RepWindow, name: str, peak: bool = False) -> float:
+    """A signal over the rep's bottom frames: their median, or their upper quartile.
+
+    `peak` for a posture held only around the deepest moment, that a median would halve.
+    """
+    values = w[name][bottom_frames(w)]
+    if peak:
+        return _upper(values)
+    return nan_reduce(np.nanmedian, values)
+
+
+def _standing(w: RepWindow, name: str, base: Baseline) -> float:
+    """The athlete's own standing value of a signal in this rep: the median of its top frames.
+
+    The rep's own top (its start and its lockout), not an average learned over frames
+    that met a "standing still" test: how many did depends on the frame rate and the
+    tempo. The set's learned baseline stands in where the rep shows no top.
+    """
+    depth = w["depth"]
+    shallowest = nan_reduce(np.nanmin, depth)
+    top = depth <= shallowest + TOP_SHARE * (nan_reduce(np.nanmax, depth) - shallowest)
+    value = nan_reduce(np.nanmedian, w[name][top])
+    return getattr(base, name) if math.isnan(value) else value
+
+
+def _upper(values: np.ndarray) -> float:
+    """A high value that one misread frame cannot set (the upper quartile)."""
+    return nan_reduce(lambda v: np.nanpercentile(v, 100 - _EXTREME_PERCENTILE), values)
+
+
+def _lower(values: np.ndarray) -> float:
+    """A low value that one misread frame cannot set (the lower quartile)."""
+    return nan_reduce(lambda v: np.nanpercentile(v, _EXTREME_PERCENTILE), values)
+
+
 def knee_dominant(w: RepWindow, exercise: str, c: FaultConfig) -> float:
     """Squatting the hinge: knee flexion keeping pace with hip flexion at the bottom.
 
@@ -74,13 +111,13 @@ def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
     BlazePose has no spine points; this sees upper-back rounding best and lumbar rounding
     poorly, so it is reported as a severity, not a diagnosis.
     """
-    excess = nan_reduce(np.nanmax, w["spine_dev_norm"]) - base.spine_dev_norm
+    excess = _at_bottom(w, "spine_dev_norm", peak=True) - _standing(w, "spine_dev_norm", base)
     return _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
 
 
 def head_extension(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
-    """Looking up: ear-shoulder line rotated back from the torso line."""
-    excess = nan_reduce(np.nanmax, w["head_ext_deg"]) - base.head_ext_deg
+    """Looking up at the bottom: the face turned up from the torso, beyond standing."""
+    excess = _at_bottom(w, "head_ext_deg", peak=True) - _standing(w, "head_ext_deg", base)
     return _ramp(excess - c.head_margin_deg, c.head_span_deg)
 
 
@@ -121,8 +158,12 @@ def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
     return _ramp(c.chest_first_progress - travelled - c.chest_first_lag, c.chest_first_lag)
 
 
-def hips_rise_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
+def hips_rise_first(w: RepWindow, rep: RepBoundary, exercise: str, c: FaultConfig) -> float:
     """Early lift led by the legs: the hips rise much faster than the shoulders.
+
+    A deadlift's fault (HINGE.md: "lifting from the floor"): an RDL, a good morning or a
+    swing rises from a hip fold with the legs nearly straight already, where the hips'
+    and shoulders' rise say nothing about who leads.
 
     Judged from the hips' lowest point (not the depth signal's, which a torso tipping
     further forward as the hips shoot up would move later) until the hips have done half
@@ -130,7 +171,7 @@ def hips_rise_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
     """
     hips = w["hip_height_norm"]
     shoulders = w["shoulder_height_norm"]
-    if len(w) < 3 or np.all(np.isnan(hips)):
+    if exercise != "deadlift" or len(w) < 3 or np.all(np.isnan(hips)):
         return 0.0
     low = int(np.nanargmin(hips))
     rise = hips[low:] - hips[low]
@@ -150,8 +191,8 @@ def incomplete_lockout(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultC
     # The baseline cannot be trusted below 170 deg: an athlete who never locks out would
     # teach it their incomplete top.
     reference = 175.0 if math.isnan(base.hip_deg) else min(max(base.hip_deg, 170.0), 178.0)
-    by_hip = _ramp(reference - c.lockout_margin_deg - nan_reduce(np.nanmax, top["hip_deg"]), 15.0)
-    by_torso = _ramp(nan_reduce(np.nanmin, top["torso_deg"]) - c.lockout_torso_deg, 15.0)
+    by_hip = _ramp(reference - c.lockout_margin_deg - _upper(top["hip_deg"]), 15.0)
+    by_torso = _ramp(_lower(top["torso_deg"]) - c.lockout_torso_deg, 15.0)
     return max(by_hip, by_torso)
 
 
@@ -159,14 +200,18 @@ def hyperextension(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfi
     """Leaning back at lockout: torso past vertical beyond the athlete's standing lean."""
     top = w.between(rep.lockout_t_s - LOCKOUT_WINDOW_S, rep.lockout_t_s)
     standing = min(base.torso_deg, 5.0) if not math.isnan(base.torso_deg) else 0.0
-    lean_back = standing - nan_reduce(np.nanmin, top["torso_deg"])
+    lean_back = standing - _lower(top["torso_deg"])
     return _ramp(lean_back - c.hyperextension_deg, 10.0)
 
 
 def partial_rep(w: RepWindow, c: FaultConfig) -> float:
-    """Too shallow for a hinge: the torso never inclined far enough."""
-    shortfall = c.partial_min_torso_deg - nan_reduce(np.nanmax, w["torso_deg"])
-    return _ramp(shortfall, c.partial_min_torso_deg / 2)
+    """Too shallow for a hinge: the hips never folded far enough at the bottom.
+
+    Hip flexion (3-D where measured) rather than the torso's lean, which foreshortens
+    from every camera but a side one.
+    """
+    hip_flex, _ = flexion_at_bottom(w)
+    return _ramp(c.partial_min_hip_flexion_deg - hip_flex, c.partial_min_hip_flexion_deg / 2)
 
 
 def rushed_eccentric(eccentric_s: float, exercise: str, c: FaultConfig) -> float:

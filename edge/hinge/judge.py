@@ -36,7 +36,7 @@ def angle_faults(
         "spine_flexion": faults.spine_flexion(w, base, c),
         "head_extension": faults.head_extension(w, base, c),
         "chest_first": faults.chest_first(w, rep, c),
-        "hips_rise_first": faults.hips_rise_first(w, rep, c),
+        "hips_rise_first": faults.hips_rise_first(w, rep, exercise, c),
         "incomplete_lockout": faults.incomplete_lockout(w, rep, base, c),
         "hyperextension": faults.hyperextension(w, rep, base, c),
         "partial_rep": faults.partial_rep(w, c),

@@ -297,8 +297,39 @@ class SignalExtractor:
             if min(vis[hip], vis[knee], vis[ankle]) >= floor:
                 knees.append(_interior3(world[hip], world[knee], world[ankle]))
         s.hip3d_deg = sum(hips) / len(hips) if hips else NAN
+        self._head_3d(s, world, vis)
         s.split3d_deg = abs(hips[0] - hips[1]) if len(hips) == 2 else NAN
         s.knee3d_deg = sum(knees) / len(knees) if knees else NAN
+
+    def _head_3d(self, s: FrameSignals, world: list, vis: list) -> None:
+        """Head pitch in 3-D: the face (ears -> nose) against the torso's long axis.
+
+        The same from every camera, where the picture's ear-nose line foreshortens as the
+        athlete turns towards the camera. 0 face perpendicular to the torso, positive
+        turned up (looking up), as the picture's measure.
+        """
+        ears = [self._left[_J["ear"]], self._right[_J["ear"]]]
+        needed = [
+            self._nose,
+            *ears,
+            *(side[_J[j]] for side in (self._left, self._right) for j in ("shoulder", "hip")),
+        ]
+        if min(vis[i] for i in needed) < self.config.min_visibility:
+            return
+        mid = [(world[ears[0]][k] + world[ears[1]][k]) / 2 for k in range(3)]
+        face = [world[self._nose][k] - mid[k] for k in range(3)]
+        sh = [
+            (world[self._left[_J["shoulder"]]][k] + world[self._right[_J["shoulder"]]][k]) / 2
+            for k in range(3)
+        ]
+        hip = [
+            (world[self._left[_J["hip"]]][k] + world[self._right[_J["hip"]]][k]) / 2
+            for k in range(3)
+        ]
+        up = [sh[k] - hip[k] for k in range(3)]
+        angle = _interior3([face[0], face[1], face[2]], [0.0, 0.0, 0.0], up)
+        if not math.isnan(angle):
+            s.head_ext_deg = 90.0 - angle
 
     def _depth(self, t_s: float, s: FrameSignals, vis: list, near: list) -> float:
         """Shoulder drop relative to the standing shoulder-to-ankle height."""

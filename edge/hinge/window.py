@@ -73,15 +73,23 @@ class Baseline:
     spine_dev_norm: float = math.nan
     head_ext_deg: float = math.nan
     torso_len_px: float = math.nan
-    learn_rate: float = 0.1
+    time_constant_s: float = 0.3
+    last_t_s: float = math.nan
 
     def update(self, frame: FrameSignals) -> None:
-        """Learns from one frame taken at the top."""
+        """Learns from one frame taken at the top.
+
+        An average over time, not over frames: a camera analysed at 10 fps learns the same
+        baseline as one at 30.
+        """
+        gap = frame.t_s - self.last_t_s if not math.isnan(self.last_t_s) else 0.0
+        rate = 1.0 - math.exp(-min(max(gap, 0.0), self.time_constant_s) / self.time_constant_s)
+        self.last_t_s = frame.t_s
         for name in _BASELINE_FIELDS:
             value, old = getattr(frame, name), getattr(self, name)
             if math.isnan(value):
                 continue
-            setattr(self, name, value if math.isnan(old) else old + self.learn_rate * (value - old))
+            setattr(self, name, value if math.isnan(old) else old + rate * (value - old))
 
     def filled_from(self, top: RepWindow) -> Baseline:
         """This baseline, with fields never learned taken from `top` (the rep's own lockout)."""
