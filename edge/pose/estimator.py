@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from edge.config import PoseConfig
+from edge.errors import ModelError
 from edge.pose import detector, landmarks
 from edge.pose.content import ContentArea
 from edge.pose.manifest import default_models_dir, find_model, load_manifest
@@ -31,6 +32,10 @@ _LEFT_HIP, _RIGHT_HIP = 23, 24
 # recovers on a slightly larger crop, where the detector would find nobody.
 _RETRY_SCALES = (1.0, 1.15)
 _MAX_SMOOTHED_GAP_S = 0.05  # frames further apart (below 20 fps) are not smoothed: see process
+# The segmentation-capable landmark model (tools/build_models.py): the default model with
+# its person-mask head kept, run only on the frames a caller asks a mask for.
+MASK_MODEL = "blazepose_full_seg_fp32"
+MASK_ROLE = "landmark_mask"
 
 
 class PoseEstimator:
@@ -40,6 +45,10 @@ class PoseEstimator:
     ROI comes from the previous frame's auxiliary landmarks, as in MediaPipe's tracking mode.
     Unlike MediaPipe, a lost track is re-acquired on the same frame rather than the next.
 
+    With a mask model, `process_with_mask` runs it instead of the landmark model on the
+    frames a caller chooses and also returns the person mask of the crop; `process` never
+    touches it.
+
     Not thread-safe: one estimator per camera (the models may be shared via `models`).
     """
 
@@ -48,6 +57,7 @@ class PoseEstimator:
         config: PoseConfig,
         zone: Zone | None = None,
         models: tuple[OnnxModel, OnnxModel] | None = None,
+        mask_model: OnnxModel | None = None,
     ) -> None:
         """Creates an estimator.
 
@@ -55,6 +65,8 @@ class PoseEstimator:
             config: The pose section of the configuration.
             zone: Platform zone; the athlete is the person whose hips are inside it.
             models: Already loaded `(detector, landmark)` models to share between cameras.
+            mask_model: The segmentation-capable landmark model (`load_mask_model`), needed
+                only for `process_with_mask`.
 
         Raises:
             ModelError: A model is missing, altered or has the wrong interface.
@@ -62,6 +74,9 @@ class PoseEstimator:
         self.config = config
         self.zone = zone or Zone()
         self.detector_model, self.landmark_model = models or load_pose_models(config)
+        self.mask_model = mask_model
+        self._want_mask = False
+        self._mask: landmarks.CropMask | None = None
         self._anchors = detector.make_anchors()
         self._content = ContentArea()
         self._roi: Roi | None = None
@@ -104,6 +119,41 @@ class PoseEstimator:
         roi = self._acquire(bgr)
         return Poses.empty() if roi is None else self._track(bgr, roi)
 
+    def process_with_mask(
+        self, bgr: np.ndarray, t_s: float | None = None
+    ) -> tuple[Poses, landmarks.CropMask | None]:
+        """Like `process`, with the mask model in place of the landmark model, plus its mask.
+
+        The crop is chosen exactly as `process` chooses it and the mask model is the
+        landmark model with its segmentation head kept, so the landmarks are the same
+        (and tracking goes on unchanged from the next frame); the mask comes in the
+        crop's coordinates with the map back to the image. About twice the cost of a
+        landmark pass (docs/back.md): meant for a few chosen frames.
+
+        Args:
+            bgr: The frame.
+            t_s: Its time in seconds, when known (see `process`).
+
+        Returns:
+            The athlete's landmarks, and the mask of the crop they came from (None when
+            nobody qualifies).
+
+        Raises:
+            ModelError: The estimator was made without a mask model.
+        """
+        if self.mask_model is None:
+            raise ModelError(
+                f"no mask model: load one with load_mask_model ({MASK_MODEL}) and pass it "
+                "to PoseEstimator(mask_model=...)"
+            )
+        self._want_mask, self._mask = True, None
+        try:
+            poses = self.process(bgr, t_s)
+        finally:
+            self._want_mask = False
+        mask, self._mask = self._mask, None
+        return poses, (mask if len(poses) else None)
+
     def _track(self, bgr: np.ndarray, roi: Roi) -> Poses:
         """Runs the landmark model at `roi`; on success sets the next frame's ROI."""
         result = self._landmarks(bgr, roi)
@@ -124,6 +174,8 @@ class PoseEstimator:
         rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)  # 10x cheaper than a ::-1 strided astype
         tensor = rgb[None].astype(np.float32) * np.float32(1 / 255)
         t1 = time.perf_counter()
+        if self._want_mask:
+            return self._landmarks_and_mask(tensor, roi, t1 - t0)
         outputs = self.landmark_model.run(tensor)
         t2 = time.perf_counter()
         result = landmarks.decode_landmarks(outputs, roi, self.config.pose_flag_threshold)
@@ -131,6 +183,21 @@ class PoseEstimator:
         self.seconds["crop"] += t1 - t0
         self.seconds["landmark_inference"] += t2 - t1
         self.seconds["landmark_decode"] += t3 - t2
+        return result
+
+    def _landmarks_and_mask(
+        self, tensor: np.ndarray, roi: Roi, crop_s: float
+    ) -> landmarks.LandmarkResult:
+        """The mask model on a prepared crop: landmarks as usual, the mask kept aside."""
+        assert self.mask_model is not None  # process_with_mask checked it
+        t1 = time.perf_counter()
+        outputs = self.mask_model.run(tensor)
+        t2 = time.perf_counter()
+        result = landmarks.decode_landmarks(outputs, roi, self.config.pose_flag_threshold)
+        self._mask = landmarks.decode_mask(outputs, roi)
+        self.seconds["crop"] += crop_s
+        self.seconds["mask_inference"] += t2 - t1
+        self.seconds["mask_decode"] += time.perf_counter() - t2
         return result
 
     def _in_zone(self, points_px: np.ndarray, bgr: np.ndarray) -> np.ndarray:
@@ -220,3 +287,18 @@ def load_pose_models(config: PoseConfig) -> tuple[OnnxModel, OnnxModel]:
         OnnxModel(det, models_dir, config.threads, config.providers),
         OnnxModel(lmk, models_dir, config.threads, config.providers),
     )
+
+
+def load_mask_model(config: PoseConfig, name: str = MASK_MODEL) -> OnnxModel:
+    """Loads and verifies the segmentation-capable landmark model (for `process_with_mask`).
+
+    Args:
+        config: The pose section (models folder, threads, providers).
+        name: Its manifest name; the entry must have the `landmark_mask` role.
+
+    Raises:
+        ModelError: The model is missing, altered or has the wrong interface.
+    """
+    models_dir = config.models_dir or default_models_dir()
+    spec = find_model(load_manifest(models_dir), name, MASK_ROLE)
+    return OnnxModel(spec, models_dir, config.threads, config.providers)

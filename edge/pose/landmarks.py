@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from edge.pose.roi import apply_affine, crop_to_image_matrix
+from edge.pose.back import sigmoid
+from edge.pose.roi import apply_affine, crop_to_image_matrix, image_to_crop_matrix
 from edge.types import NUM_LANDMARKS, Poses, Roi
 
 INPUT_SIZE = 256
@@ -119,3 +120,48 @@ def decode_landmarks(
         roi=roi.as_array()[None],
     )
     return LandmarkResult(poses, aux, flag)
+
+
+@dataclass(frozen=True)
+class CropMask:
+    """The person mask of one landmark inference, in the crop it was computed on.
+
+    Crop coordinates: mask pixel (row r, column c) sits at (c, r), the coordinates the
+    model's landmarks come in before projection; `crop_to_image` maps them to image
+    pixels exactly as the landmarks were mapped.
+
+    Attributes:
+        logits: (256, 256) float32 segmentation logits (person > 0), row = crop y.
+        crop_to_image: (2, 3) affine map from crop coordinates to image pixels.
+        roi: The ROI the crop was cut from.
+    """
+
+    logits: npt.NDArray[np.float32]
+    crop_to_image: npt.NDArray[np.float64]
+    roi: Roi
+
+    def probability(self) -> npt.NDArray[np.float32]:
+        """(256, 256) person probability: the sigmoid of the logits."""
+        return sigmoid(self.logits)
+
+    def to_crop(self, points_xy: np.ndarray) -> npt.NDArray[np.float64]:
+        """Maps (..., 2) image pixels (e.g. `Poses.xy`) into crop coordinates."""
+        return apply_affine(image_to_crop_matrix(self.crop_to_image), points_xy)
+
+    def to_image(self, points_xy: np.ndarray) -> npt.NDArray[np.float64]:
+        """Maps (..., 2) crop coordinates (e.g. a back edge) into image pixels."""
+        return apply_affine(self.crop_to_image, points_xy)
+
+
+def decode_mask(outputs: dict[str, np.ndarray], roi: Roi) -> CropMask:
+    """Takes the mask out of the segmentation-capable model's outputs.
+
+    Args:
+        outputs: Must hold `segmentation` (1, 256, 256, 1) logits.
+        roi: The ROI the crop was cut from.
+
+    Returns:
+        The mask in crop coordinates with its crop-to-image map.
+    """
+    logits = outputs["segmentation"].reshape(INPUT_SIZE, INPUT_SIZE).astype(np.float32)
+    return CropMask(logits, crop_to_image_matrix(roi, INPUT_SIZE), roi)

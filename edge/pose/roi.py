@@ -45,6 +45,12 @@ def crop_to_image_matrix(roi: Roi, crop_size: int) -> npt.NDArray[np.float64]:
     return np.hstack([linear, offset[:, None]])
 
 
+def image_to_crop_matrix(crop_to_image: np.ndarray) -> npt.NDArray[np.float64]:
+    """Inverts a 2x3 crop -> image map (`crop_to_image_matrix`) into image -> crop."""
+    linear = np.linalg.inv(crop_to_image[:, :2])
+    return np.hstack([linear, (-linear @ crop_to_image[:, 2])[:, None]])
+
+
 def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Applies a 2x3 affine map to (..., 2) points."""
     return points @ matrix[:, :2].T + matrix[:, 2]
