@@ -37,6 +37,8 @@ GRID = {
     "single_leg_split_deg": (0.7, 1.0, 1.3),
     "swing_arm_top_cos": (0.5, 1.0, 1.5),
     "swing_hands_min_norm": (0.8, 1.0, 1.2),
+    "swing_wrists_top_norm": (0.8, 1.0, 1.2),
+    "swing_min_hip_knee_ratio": (0.9, 1.0, 1.1),
     "deadlift_min_knee_flexion_deg": (0.85, 1.0, 1.15),
 }
 _PASSES = 2

@@ -140,11 +140,6 @@ class ExerciseConfig(_Section):
         "the load sits at the shoulders or chest (squat, good morning); a hanging load keeps "
         "the wrists about an arm's length (1.1-1.4 torso lengths) away",
     )
-    arms_hanging_cos: float = Field(
-        0.95,
-        description="...unless the arms hang straight down (cosine from hanging above this): "
-        "a kettlebell held between deep-bent knees comes close to the shoulders too",
-    )
     arms_out_cos: float = Field(
         0.5,
         description="Arms held further forward than this at the bottom (cosine from hanging; "
@@ -170,10 +165,20 @@ class ExerciseConfig(_Section):
         description="Arms raised to near horizontal at the top (cosine from hanging below "
         "this): the bell floating up of a kettlebell swing...",
     )
+    swing_wrists_top_norm: float = Field(
+        0.5,
+        description="...or the hands risen this far above the hips at the top (torso "
+        "lengths; a hanging load stays below the hips)...",
+    )
     swing_hands_min_norm: float = Field(
-        0.55,
-        description="...while the hands stay above knee height at the bottom (leg lengths "
-        "above the ankles; the bell passes between the thighs, a lifted load goes lower)",
+        0.4,
+        description="...while the hands stay above mid-shin at the bottom (leg lengths above "
+        "the ankles; the bell passes between the thighs, a lifted load goes to the floor)",
+    )
+    swing_min_hip_knee_ratio: float = Field(
+        1.15,
+        description="...and the hips folding ahead of the knees (flexion ratio at the bottom): "
+        "a swing is a hinge; arms swinging up from a squat are not a swing",
     )
     deadlift_min_knee_flexion_deg: float = Field(
         50.0,

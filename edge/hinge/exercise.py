@@ -30,6 +30,7 @@ from edge.hinge.reps import RepBoundary
 from edge.hinge.window import RepWindow, nan_reduce
 
 _TOP_SHARE = 0.35  # frames shallower than this share are "near the top"
+_RAISED_PERCENTILE = 25  # "the arms' highest near the top": a quartile, not one frame
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ class RepFeatures:
         wrist_shoulder: Wrist-to-shoulder distance at the bottom, torso lengths (small:
             the load sits at the shoulders).
         arm_down: Cosine of the arm's angle from hanging at the bottom (1 hanging).
-        arm_up_top: Lowest `arm_down` near the top (0 arms horizontal, < 0 raised).
+        arm_up_top: `arm_down` near the top, its lower quartile (0 arms horizontal, < 0
+            raised).
+        arm_up_peak: Its lowest value near the top (the bell's highest moment).
+        wrists_up_top: Wrists above the hips near the top, torso lengths (upper quartile).
         hands_above_ankles: Wrists above the ankles at the bottom, leg lengths.
         hip_flexion: Hip flexion (180 - hip angle) at the bottom, 3-D where available.
         knee_flexion: Knee flexion at the bottom, likewise.
@@ -52,6 +56,8 @@ class RepFeatures:
     wrist_shoulder: float
     arm_down: float
     arm_up_top: float
+    arm_up_peak: float
+    wrists_up_top: float
     hands_above_ankles: float
     hip_flexion: float
     knee_flexion: float
@@ -74,7 +80,13 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
     return RepFeatures(
         wrist_shoulder=at_bottom("wrist_sh_norm"),
         arm_down=at_bottom("arm_down"),
-        arm_up_top=nan_reduce(np.nanmin, w["arm_down"][top]),
+        arm_up_peak=nan_reduce(np.nanmin, w["arm_down"][top]),
+        wrists_up_top=nan_reduce(
+            lambda v: np.nanpercentile(v, 100 - _RAISED_PERCENTILE), w["wrist_up_norm"][top]
+        ),
+        arm_up_top=nan_reduce(
+            lambda v: np.nanpercentile(v, _RAISED_PERCENTILE), w["arm_down"][top]
+        ),
         hands_above_ankles=at_bottom("wrist_ankle_norm"),
         hip_flexion=hip_flexion,
         knee_flexion=knee_flexion,
@@ -86,8 +98,7 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
 
 def classify(f: RepFeatures, c: ExerciseConfig, floor_set: bool = False) -> str:
     """The exercise that features `f` (one rep's, or a set's medians) look like."""
-    near_shoulders = f.wrist_shoulder < c.load_high_norm and f.arm_down < c.arms_hanging_cos
-    load_high = near_shoulders or f.arm_down < c.arms_out_cos
+    load_high = f.wrist_shoulder < c.load_high_norm or f.arm_down < c.arms_out_cos
     ratio = f.hip_flexion / max(f.knee_flexion, 1.0)
     if load_high:
         return "good_morning" if ratio >= c.good_morning_hip_knee_ratio else "squat"
@@ -96,8 +107,11 @@ def classify(f: RepFeatures, c: ExerciseConfig, floor_set: bool = False) -> str:
         math.isnan(split) and f.foot_lift >= c.single_leg_lift_norm
     ):
         return "single_leg_rdl"
-    arms_rise = f.arm_up_top <= c.swing_arm_top_cos
-    if arms_rise and f.hands_above_ankles >= c.swing_hands_min_norm:
+    # Arms raised towards horizontal, or (seen from the front, where the arm reaching
+    # towards the camera foreshortens even in 3-D) the hands risen well above the hips.
+    arms_rise = f.arm_up_top <= c.swing_arm_top_cos or f.wrists_up_top >= c.swing_wrists_top_norm
+    hinged = ratio >= c.swing_min_hip_knee_ratio
+    if arms_rise and hinged and f.hands_above_ankles >= c.swing_hands_min_norm:
         return "swing"
     floor = floor_set or f.from_floor >= 0.5
     return "deadlift" if floor or f.knee_flexion >= c.deadlift_min_knee_flexion_deg else "rdl"

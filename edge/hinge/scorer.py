@@ -211,7 +211,10 @@ class HingeScorer:
         if self._exercise.current != "swing" or not self._set or self._exercise.fixed:
             return False
         features = rep_features(self._window(rep.start_t_s, rep.lockout_t_s), rep)
-        return features.arm_up_top > self.config.classify.swing_arm_top_cos
+        c = self.config.classify
+        return features.arm_up_peak > c.swing_arm_top_cos and not (
+            features.wrists_up_top >= c.swing_wrists_top_norm
+        )
 
     def _exact_bottom(self, rep: RepBoundary, lift_off: bool = False) -> RepBoundary:
         """Times the bottom on the unsmoothed signal (the filter lags by a frame or two).

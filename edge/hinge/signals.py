@@ -27,6 +27,9 @@ _FOLD_WEIGHT = 0.5  # torso fold counts half: horizontal torso ~ shoulder drop o
 # 90 deg of flexion) reads about 0.45, as the shoulder drop of the same hinge from the side.
 _HIP_FLEX_PER_DEPTH = 200.0
 _WIDTH_SMOOTHING_S = 1.0  # time constant of the view width that weighs the 3-D depth
+_LOAD_JOINTS = ("shoulder", "hip", "knee", "wrist", "ankle")
+_STRAIGHT_DEG = 160.0  # hips and knees straighter than this (3-D): standing, "up" is learned
+_UP_LEARN_RATE = 0.05  # weight of one standing frame in the athlete's "up"
 _SQUARE_ON = 2.0  # view width over the front threshold past which the 3-D depth fades out
 _JUMP_TORSOS = 0.6  # hips moving this many torso lengths...
 _JUMP_S = 0.25  # ...within this time is a different person or a cut, not motion
@@ -127,6 +130,22 @@ def _interior(a: tuple, b: tuple, c: tuple) -> float:
     return math.degrees(abs(math.atan2(ux * vy - uy * vx, ux * vx + uy * vy)))
 
 
+def _mid3(world: list, a: int, b: int) -> list:
+    return [(world[a][k] + world[b][k]) / 2 for k in range(3)]
+
+
+def _sub3(a: list, b: list) -> list:
+    return [a[0] - b[0], a[1] - b[1], a[2] - b[2]]
+
+
+def _dot3(a: list, b: list) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _length3(a: list) -> float:
+    return math.sqrt(_dot3(a, a))
+
+
 def _interior3(a: list, b: list, c: list) -> float:
     """Angle a-b-c at b of 3-D points, degrees in [0, 180] (NaN if a segment is empty)."""
     u = (a[0] - b[0], a[1] - b[1], a[2] - b[2])
@@ -167,6 +186,7 @@ class SignalExtractor:
         self._scale_t = NAN
         self._torso_max_px = 0.0
         self._width, self._width_t = NAN, NAN
+        self._up = [0.0, -1.0, 0.0]  # the pose model's world y points down
         if not keep_anchor:
             self._anchor: tuple[float, float, float] | None = None  # mid-hip x, y, t
         self._jump: list[tuple[float, float, float]] | None = None
@@ -298,8 +318,44 @@ class SignalExtractor:
                 knees.append(_interior3(world[hip], world[knee], world[ankle]))
         s.hip3d_deg = sum(hips) / len(hips) if hips else NAN
         self._head_3d(s, world, vis)
+        self._arms_3d(s, world, vis)
         s.split3d_deg = abs(hips[0] - hips[1]) if len(hips) == 2 else NAN
         s.knee3d_deg = sum(knees) / len(knees) if knees else NAN
+
+    def _arms_3d(self, s: FrameSignals, world: list, vis: list) -> None:
+        """Where the load is, in 3-D: the wrists against the shoulders, hips and ankles.
+
+        Replaces the picture's arm measures, which foreshorten from the front (hands at the
+        chest look like hands hanging) and tilt with a camera looking up or down. "Up" is
+        the athlete's own: the ankles-to-shoulders line while standing straight, learned
+        (camera's up until then), so a pitched camera does not tilt it.
+        """
+        pairs = {j: (self._left[_J[j]], self._right[_J[j]]) for j in _LOAD_JOINTS}
+        if min(vis[i] for pair in pairs.values() for i in pair) < self.config.min_visibility:
+            return
+        sh, hip, knee, wrist, ankle = (_mid3(world, *pairs[j]) for j in _LOAD_JOINTS)
+        torso = _length3(_sub3(sh, hip))
+        leg = _length3(_sub3(hip, knee)) + _length3(_sub3(knee, ankle))
+        if torso <= 0 or leg <= 0:
+            return
+        if s.hip3d_deg >= _STRAIGHT_DEG and s.knee3d_deg >= _STRAIGHT_DEG:
+            self._learn_up(_sub3(sh, ankle))
+        up = self._up
+        arm = _sub3(wrist, sh)
+        reach = _length3(arm)
+        s.wrist_sh_norm = reach / torso
+        s.arm_down = -_dot3(arm, up) / reach if reach > 0 else NAN
+        s.wrist_up_norm = _dot3(_sub3(wrist, hip), up) / torso
+        s.wrist_ankle_norm = _dot3(_sub3(wrist, ankle), up) / leg
+
+    def _learn_up(self, body: list) -> None:
+        """Moves the athlete's "up" towards one standing frame's ankles-to-shoulders line."""
+        length = _length3(body)
+        if length <= 0:
+            return
+        mixed = [u + _UP_LEARN_RATE * (b / length - u) for u, b in zip(self._up, body, strict=True)]
+        norm = _length3(mixed)
+        self._up = [m / norm for m in mixed]
 
     def _head_3d(self, s: FrameSignals, world: list, vis: list) -> None:
         """Head pitch in 3-D: the face (ears -> nose) against the torso's long axis.
