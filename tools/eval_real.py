@@ -219,15 +219,14 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"no labelled data: {err}", file=sys.stderr)
         return 2
-    config = None
-    if args.loso:
+    outcomes = [evaluate(c, None, args.fps, args.perturb) for c in clips]
+    held = loso(clips, args.fps) if args.loso else None
+    figures = {"shipped_defaults": summary(outcomes)}
+    if held:
         from hinge_tune import tune
 
-        config = tune(clips, args.fps)
-    outcomes = [evaluate(c, config, args.fps, args.perturb) for c in clips]
-    held = loso(clips, args.fps) if args.loso else None
-    figures = {"all_data": summary(outcomes)}
-    if held:
+        tuned = tune(clips, args.fps)
+        figures["tuned_on_all_clips"] = summary([evaluate(c, tuned, args.fps) for c in clips])
         figures["leave_one_source_out"] = summary([held[o.clip] for o in outcomes])
     text = (
         table(outcomes, held)

@@ -195,9 +195,9 @@ class FaultConfig(_Section):
     hip_knee_ratio: dict[str, float] = Field(
         default_factory=lambda: {
             "rdl": 1.6,
-            "good_morning": 1.4,
+            "good_morning": 1.75,
             "single_leg_rdl": 1.6,
-            "swing": 1.1,
+            "swing": 1.3,
             "deadlift": 1.25,
         },
         description="knee_dominant: hip flexion / knee flexion at the bottom (3-D, medians of "

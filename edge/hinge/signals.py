@@ -30,6 +30,7 @@ _WIDTH_SMOOTHING_S = 1.0  # time constant of the view width that weighs the 3-D 
 _LOAD_JOINTS = ("shoulder", "hip", "knee", "wrist", "ankle")
 _STRAIGHT_DEG = 160.0  # hips and knees straighter than this (3-D): standing, "up" is learned
 _UP_LEARN_RATE = 0.05  # weight of one standing frame in the athlete's "up"
+_UPSIDE_DOWN_DEG = 120.0  # torso further from upright than this: no hinge, a misread pose
 _SQUARE_ON = 2.0  # view width over the front threshold past which the 3-D depth fades out
 _JUMP_TORSOS = 0.6  # hips moving this many torso lengths...
 _JUMP_S = 0.25  # ...within this time is a different person or a cut, not motion
@@ -254,6 +255,8 @@ class SignalExtractor:
         facing = self._update_facing(near, xy[self._nose] if nose_vis else None)
         raw = FrameSignals(t_s=t_s, side=side, jumped=jumped)
         _measure_side(raw, near, facing)
+        if abs(raw.torso_deg) > _UPSIDE_DOWN_DEG:  # head below the hips: a misfit pose
+            return FrameSignals(t_s=t_s)
         nose = xy[self._nose] if nose_vis and xy[self._nose][0] == xy[self._nose][0] else None
         ear, sh, hip = near[_J["ear"]], near[_J["shoulder"]], near[_J["hip"]]
         if nose and ear and sh and hip:

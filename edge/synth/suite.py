@@ -1,27 +1,41 @@
 """End-to-end suite on the synthetic athlete: render -> pose -> hinge -> events, scored.
 
-A suite is a deterministic list of clips spanning exercises, faults, views, bodies and
-tempos (`suite_clips`). Each clip is rendered once (cached beside its truth), run through
-the real pose pipeline and the hinge engine as a camera at that platform would run them,
-and compared with its ground truth (`run_clip`): rep counts, faults, exercise, view, and
-the pose stage's per-landmark and angle errors. `tools/synth_suite.py` renders the whole
-suite into `docs/synth-suite.md`; `tests/synth/test_suite.py` runs a small one in CI.
+A suite is a deterministic list of clips (`suite_clips`): a plan (every applicable fault
+of every hinge from the side, clean sets of every exercise from the side, obliquely and
+from the front, squats) and a grid (clean sets of every exercise, from the side,
+obliquely and from the front, each with a low, a mid-height and a high camera). Each clip
+is rendered once (cached beside its truth) and its landmarks found once by the real pose
+pipeline (cached beside the video, `landmarks_path`, keyed by the pose code, the model
+manifest, the pose settings and the video: re-scoring after a hinge-engine change needs no
+pose inference). The hinge engine then scores the landmarks twice, the exercise fixed (as
+a camera at that platform is set up) and recognised, and `run_clip` returns both next to
+the ground truth with the pose stage's per-landmark and angle errors (`pose_errors`).
+`tools/synth_suite.py` runs the whole suite into `docs/synth-suite.md`;
+`tests/synth/test_suite.py` runs a small one in CI.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, field
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from edge.hinge import FAULT_CODES, HingeConfig, HingeScorer, score_track
+from edge.config import PoseConfig
+from edge.errors import EdgeError
+from edge.hinge import FAULT_CODES, HingeConfig, score_track
 from edge.hinge.layout import JOINTS as LAYOUT_JOINTS
 from edge.hinge.layout import joint_indices
+from edge.keypoints import load_keypoints
 from edge.pose import PoseEstimator
+from edge.pose.manifest import default_models_dir, sha256_file
 from edge.replay import replay
 from edge.synth.clip import ClipCamera, render_clip, truth_path
 from edge.synth.motion import MotionSpec
@@ -29,6 +43,7 @@ from edge.synth.motion import MotionSpec
 logger = logging.getLogger(__name__)
 
 HINGES = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
+EXERCISES = (*HINGES, "squat")
 _FLOOR_ONLY = {"hips_rise_first"}  # HINGE.md: "lifting from the floor"
 NOT_FOR: dict[str, set[str]] = {
     "rdl": _FLOOR_ONLY,
@@ -46,6 +61,24 @@ VIEW_LABEL = {
     "front": "front",
 }
 """The view a rendered camera should be reported as (the events' `view` values)."""
+HEIGHTS: dict[str, tuple[float, float]] = {
+    "low": (0.4, 0.5),
+    "mid": (1.1, 1.3),
+    "high": (2.6, 2.8),
+}
+"""Camera heights of the grid (metres, drawn in this range): low on the floor or a bench
+looking up at the athlete, mid at chest height, high a corner camera looking down."""
+GRID_DISTANCE: dict[str, tuple[float, float]] = {
+    "low": (3.4, 4.0),
+    "mid": (3.3, 3.9),
+    "high": (3.6, 4.2),
+}
+"""Horizontal camera distances of the grid by height (metres). The camera aims at the
+athlete's pelvis as the set starts (`Camera.looking_at`; low for a deadlift from the
+floor); at these distances the default lens (70.8 x 43.6 deg at 16:9) keeps a 2.0 m
+athlete whole in the picture through every rep, with at least 0.13 m to spare."""
+TUNING_VIEWS = ("side", "oblique")
+"""Views the hinge engine is tuned on (with a camera at mid height)."""
 _LEFT, _RIGHT = joint_indices("blazepose33")
 JOINTS: dict[str, tuple[int, ...]] = {
     "nose": (0,),
@@ -57,12 +90,46 @@ ANGLES = ("trunk", "hip", "knee")
 
 @dataclass(frozen=True)
 class SuiteClip:
-    """One clip of a suite: what is performed, how it is filmed, and the random seed."""
+    """One clip of a suite: what is performed, how it is filmed, and the random seed.
+
+    Attributes:
+        name: Unique, stable name (also the file name of its video).
+        spec: The set performed.
+        camera: Where the camera stands and what it records.
+        seed: Draws the athlete, the gym and the noise.
+        height: The camera's height band (`HEIGHTS`); the plan's cameras (0.9-1.5 m) are mid.
+        grid: A cell of the grid (every exercise x view x camera height, clean form).
+    """
 
     name: str
     spec: MotionSpec
     camera: ClipCamera
     seed: int
+    height: str = "mid"
+    grid: bool = False
+
+    @property
+    def view_group(self) -> str:
+        """side, oblique or front."""
+        return self.camera.view.split("_")[0]
+
+    @property
+    def held_out(self) -> bool:
+        """Filmed where the engine was not tuned: a low or high camera, or from the front."""
+        return self.height != "mid" or self.view_group not in TUNING_VIEWS
+
+    @property
+    def split(self) -> str:
+        """`tuning` (side or oblique, mid height: what the engine is tuned on) or `held_out`."""
+        return "held_out" if self.held_out else "tuning"
+
+
+class _Cell(NamedTuple):
+    exercise: str
+    faults: dict[str, float]
+    view: str
+    height: str = "mid"
+    grid: bool = False
 
 
 def faults_for(exercise: str) -> list[str]:
@@ -77,61 +144,90 @@ def suite_clips(
 ) -> list[SuiteClip]:
     """The full suite of clips, the same for the same arguments.
 
-    Every applicable fault of every hinge (side views), clean sets of every exercise from
-    the side, obliquely and from the front, and squats.
+    First the plan: every applicable fault of every hinge (side views), clean sets of
+    every exercise from the side, obliquely and from the front, and squats; cameras
+    2.8-4.5 m away at 0.9-1.5 m. Then the grid: a clean set of every exercise (`EXERCISES`)
+    from the side, obliquely and from the front, each with a low, a mid and a high camera
+    (`HEIGHTS`, `GRID_DISTANCE`), named `NN-exercise-clean-view-height`.
 
-    Bodies, clothes, gyms, tempos (0.8-1.25x), depths, camera distance (2.8-4.5 m) and
-    height (0.9-1.5 m) vary with the seed.
+    Bodies, clothes, gyms, tempos (0.8-1.25x), depths, camera distance and height vary
+    with the seed. The grid draws after the plan, so the plan's clips are what they were
+    before the grid existed.
     """
     rng = np.random.default_rng(seed)
-    plan: list[tuple[str, dict[str, float], str]] = []
+    lens = ClipCamera(width_px=size[0], height_px=size[1], focal_px=900.0 * size[0] / 1280, fps=fps)
+    clips: list[SuiteClip] = []
+    for cell in (*_plan(), *_grid()):
+        clips.append(_draw(rng, cell, lens, reps, len(clips)))
+    return clips
+
+
+def _plan() -> list[_Cell]:
+    plan: list[_Cell] = []
     for i, exercise in enumerate(HINGES):
         for j, code in enumerate(faults_for(exercise)):
-            plan.append((exercise, {code: 0.8}, ("side_left", "side_right")[(i + j) % 2]))
+            plan.append(_Cell(exercise, {code: 0.8}, ("side_left", "side_right")[(i + j) % 2]))
         sides = (("side_left", "oblique_right"), ("side_right", "oblique_left"))[i % 2]
-        plan += [(exercise, {}, view) for view in (*sides, "front")]
-    plan += [("squat", {}, "side_right"), ("squat", {}, "oblique_left")]
-    clips = []
-    for exercise, faults, view in plan:
-        clip_seed = int(rng.integers(1 << 30))
-        spec = MotionSpec(
-            exercise=exercise,
-            reps=reps,
-            faults=faults,
-            speed=float(rng.uniform(0.8, 1.25)),
-            depth=float(rng.uniform(0.95, 1.05)),
-            lead_in_s=float(rng.uniform(0.8, 1.5)),
-            yaw_deg=float(rng.uniform(-8, 8)),
-            squat_style=str(rng.choice(["air", "back", "goblet"])),
-        )
-        camera = ClipCamera(
-            view=view,
-            distance_m=float(rng.uniform(2.8, 4.5)),
-            height_m=float(rng.uniform(0.9, 1.5)),
-            width_px=size[0],
-            height_px=size[1],
-            focal_px=900.0 * size[0] / 1280,
-            fps=fps,
-        )
-        fault = "-".join(faults) or "clean"
-        name = f"{len(clips):02d}-{exercise}-{fault}-{view}"
-        clips.append(SuiteClip(name, spec, camera, clip_seed))
-    return clips
+        plan += [_Cell(exercise, {}, view) for view in (*sides, "front")]
+    return [*plan, _Cell("squat", {}, "side_right"), _Cell("squat", {}, "oblique_left")]
+
+
+def _grid() -> list[_Cell]:
+    cells = []
+    for i, exercise in enumerate(EXERCISES):
+        side, oblique = (("side_left", "oblique_right"), ("side_right", "oblique_left"))[i % 2]
+        for view in (side, oblique, "front"):
+            cells += [_Cell(exercise, {}, view, height, grid=True) for height in HEIGHTS]
+    return cells
+
+
+def _draw(
+    rng: np.random.Generator, cell: _Cell, lens: ClipCamera, reps: int, number: int
+) -> SuiteClip:
+    """One clip of a cell, its random draws in the order the suite has always used."""
+    clip_seed = int(rng.integers(1 << 30))
+    spec = MotionSpec(
+        exercise=cell.exercise,
+        reps=reps,
+        faults=cell.faults,
+        speed=float(rng.uniform(0.8, 1.25)),
+        depth=float(rng.uniform(0.95, 1.05)),
+        lead_in_s=float(rng.uniform(0.8, 1.5)),
+        yaw_deg=float(rng.uniform(-8, 8)),
+        squat_style=str(rng.choice(["air", "back", "goblet"])),
+    )
+    near, far = GRID_DISTANCE[cell.height] if cell.grid else (2.8, 4.5)
+    low, high = HEIGHTS[cell.height] if cell.grid else (0.9, 1.5)
+    camera = replace(
+        lens,
+        view=cell.view,
+        distance_m=float(rng.uniform(near, far)),
+        height_m=float(rng.uniform(low, high)),
+    )
+    fault = "-".join(cell.faults) or "clean"
+    name = f"{number:02d}-{cell.exercise}-{fault}-{cell.view}"
+    name += f"-{cell.height}" if cell.grid else ""
+    return SuiteClip(name, spec, camera, clip_seed, cell.height, cell.grid)
+
+
+def is_rendered(clip: SuiteClip, folder: Path) -> bool:
+    """Whether `folder` holds the clip's video with a truth of this very clip."""
+    video = folder / f"{clip.name}.mp4"
+    truth = truth_path(video)
+    if not (video.is_file() and truth.is_file()):
+        return False
+    old = json.loads(truth.read_text(encoding="utf-8"))
+    same_motion = old.get("motion") == json.loads(json.dumps(_motion(clip.spec)))
+    return bool(
+        old.get("seed") == clip.seed and same_motion and old.get("camera") == asdict(clip.camera)
+    )
 
 
 def render_cached(clip: SuiteClip, folder: Path) -> Path:
     """Renders a clip into `folder`, or reuses the one there if its truth matches."""
     video = folder / f"{clip.name}.mp4"
-    truth = truth_path(video)
-    if video.is_file() and truth.is_file():
-        old = json.loads(truth.read_text(encoding="utf-8"))
-        same_motion = old.get("motion") == json.loads(json.dumps(_motion(clip.spec)))
-        if (
-            old.get("seed") == clip.seed
-            and same_motion
-            and old.get("camera") == asdict(clip.camera)
-        ):
-            return video
+    if is_rendered(clip, folder):
+        return video
     folder.mkdir(parents=True, exist_ok=True)
     render_clip(clip.spec, clip.camera, video, seed=clip.seed)
     return video
@@ -141,6 +237,83 @@ def _motion(spec: MotionSpec) -> dict[str, Any]:
     return {k: v for k, v in asdict(spec).items() if k != "faults"}
 
 
+# ----------------------------------------------------------------- landmark cache
+def landmarks_path(video: Path) -> Path:
+    """`OUT.mp4` -> `OUT.landmarks.npz`: its cached landmarks (a keypoints file + its key)."""
+    return video.with_name(video.stem + ".landmarks.npz")
+
+
+@functools.cache
+def _pose_code_digest(models_dir: str) -> str:
+    """sha256 of `edge/pose/*.py` and the models' manifest (which pins every model's bytes)."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parents[1] / "pose").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update((Path(models_dir) / "manifest.json").read_bytes())
+    return digest.hexdigest()
+
+
+def landmarks_key(video: Path, config: PoseConfig | None = None) -> str:
+    """What a video's landmarks depend on: the pose code, models, settings and the video.
+
+    Args:
+        video: The clip.
+        config: The pose settings (threads and workers aside); default `PoseConfig()`.
+    """
+    config = config or PoseConfig()
+    models = config.models_dir or default_models_dir()
+    settings = config.model_dump_json(exclude={"threads", "workers", "models_dir"})
+    digest = hashlib.sha256()
+    for part in (_pose_code_digest(str(models)), settings, sha256_file(video)):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def cached_landmarks(video: Path, key: str) -> dict[str, np.ndarray] | None:
+    """The landmarks cached beside a video under this key, or None (absent or stale)."""
+    path = landmarks_path(video)
+    if not path.is_file():
+        return None
+    try:
+        data = load_keypoints(path)
+    except EdgeError:
+        return None
+    return data if str(data.get("cache_key", "")) == key else None
+
+
+def has_landmarks(clip: SuiteClip, folder: Path, config: PoseConfig | None = None) -> bool:
+    """Whether the clip's video and its landmarks are cached and current in `folder`."""
+    if not is_rendered(clip, folder):
+        return False
+    video = folder / f"{clip.name}.mp4"
+    return cached_landmarks(video, landmarks_key(video, config)) is not None
+
+
+def find_landmarks(video: Path, estimator: PoseEstimator, key: str) -> dict[str, np.ndarray]:
+    """Runs the pose pipeline over a video and caches its landmarks beside it.
+
+    Returns:
+        The keypoints file's arrays, plus `pose_seconds` (the pose stage's wall time).
+    """
+    estimator.reset()
+    result = replay(video, estimator, camera_id=video.stem)
+    data = {
+        **result.track.arrays(),
+        "cache_key": np.str_(key),
+        "pose_seconds": np.float64(result.seconds),
+    }
+    path = landmarks_path(video)
+    partial = path.with_name(path.stem + f".{os.getpid()}.tmp.npz")
+    np.savez_compressed(partial, **data)
+    partial.replace(path)  # never a half-written cache, even if interrupted
+    return data
+
+
+class LandmarksMissing(EdgeError):
+    """A clip's landmarks are not cached (or stale) and no pose estimator was given."""
+
+
+# ----------------------------------------------------------------- scoring
 @dataclass
 class ClipResult:
     """What the pipeline made of one clip, next to its truth.
@@ -151,36 +324,132 @@ class ClipResult:
         reps: Rep events with the exercise fixed (as a camera at that platform is set up),
             each carrying the fault codes found (its own and its `rep_update`'s).
         guessed: Per rep, the exercise recognised in a second pass on the same landmarks.
+        recognised: The rep events of that second pass (with their `codes` likewise).
+        sets: The set events of that second pass (each names the set's exercise).
         xy: (F, 33, 2) landmarks found, NaN where no pose.
-        seconds: Wall time of pose + hinge.
+        seconds: Wall time of pose (when the landmarks were found) + hinge (both passes).
+        hinge_seconds: Wall time of the two hinge passes.
+        rendered: The clip was rendered by this call (not cached).
+        render_seconds: Wall time of that rendering (0 when cached).
+        inferred: Its landmarks were found by this call (not cached).
     """
 
     clip: SuiteClip
     truth: dict[str, Any]
     reps: list[dict[str, Any]] = field(default_factory=list)
     guessed: list[str | None] = field(default_factory=list)
+    recognised: list[dict[str, Any]] = field(default_factory=list)
+    sets: list[dict[str, Any]] = field(default_factory=list)
     xy: np.ndarray | None = None
     seconds: float = 0.0
+    hinge_seconds: float = 0.0
+    rendered: bool = False
+    render_seconds: float = 0.0
+    inferred: bool = False
 
 
-def run_clip(clip: SuiteClip, folder: Path, estimator: PoseEstimator) -> ClipResult:
-    """Renders (or reuses) a clip and runs pose + hinge over it."""
+def run_clip(clip: SuiteClip, folder: Path, estimator: PoseEstimator | None = None) -> ClipResult:
+    """Renders (or reuses) a clip, finds (or reuses) its landmarks, and scores them.
+
+    Args:
+        clip: The clip.
+        folder: Where its video, truth and landmarks are cached.
+        estimator: Finds the landmarks when none are cached for this video, pose code,
+            models and settings (its config keys the cache); None: use the cache only.
+
+    Raises:
+        LandmarksMissing: No current landmarks are cached and no estimator was given.
+    """
+    rendered = not is_rendered(clip, folder)
+    start = time.monotonic()
     video = render_cached(clip, folder)
+    render_s = time.monotonic() - start if rendered else 0.0
     truth = json.loads(truth_path(video).read_text(encoding="utf-8"))
-    estimator.reset()
-    exercise = clip.spec.exercise
-    scorer = HingeScorer(HingeConfig(exercise=exercise), session_id=clip.name)
-    result = replay(video, estimator, scorer, camera_id=clip.name)
-    arrays = result.track.arrays()
-    updates = {e["rep_id"]: e for e in result.events if e["event"] == "rep_update"}
+    key = landmarks_key(video, estimator.config if estimator is not None else None)
+    data = cached_landmarks(video, key)
+    inferred = data is None
+    if data is None:
+        if estimator is None:
+            raise LandmarksMissing(f"{video}: no current landmarks cached and no pose estimator")
+        data = find_landmarks(video, estimator, key)
+    start = time.monotonic()
+    fixed = score(data, clip.spec.exercise, clip.name)
+    free = score(data, None, clip.name)
+    hinge_s = time.monotonic() - start
+    recognised = with_codes(free)
+    return ClipResult(
+        clip,
+        truth,
+        reps=with_codes(fixed),
+        guessed=[rep["exercise"] for rep in recognised],
+        recognised=recognised,
+        sets=[e for e in free if e["event"] == "set"],
+        xy=data["xy"],
+        seconds=float(data["pose_seconds"]) + hinge_s,
+        hinge_seconds=hinge_s,
+        rendered=rendered,
+        render_seconds=render_s,
+        inferred=inferred,
+    )
+
+
+def score(
+    data: dict[str, np.ndarray], exercise: str | None, session_id: str
+) -> list[dict[str, Any]]:
+    """The hinge engine's events on cached landmarks, the exercise fixed or (None) recognised.
+
+    Frame by frame, pixels and 3-D (world) landmarks, as `edge.replay` and the daemon feed
+    it (`edge.hinge.score_track`).
+    """
+    config = HingeConfig(exercise=exercise)
+    return score_track(
+        data["t"], data["xy"], data["visibility"], config, session_id, world=data["world"]
+    )
+
+
+def with_codes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rep events, each with `codes`: its fault codes and its `rep_update`'s, sorted."""
+    updates = {e["rep_id"]: e for e in events if e["event"] == "rep_update"}
     reps = []
-    for rep in (e for e in result.events if e["event"] == "rep"):
+    for rep in (e for e in events if e["event"] == "rep"):
         codes = {f["code"] for f in rep["faults"]}
         codes |= {f["code"] for f in updates.get(rep["id"], {}).get("faults", [])}
         reps.append({**rep, "codes": sorted(codes)})
-    second = score_track(arrays["t"], arrays["xy"], arrays["visibility"])
-    guessed = [e["exercise"] for e in second if e["event"] == "rep"]
-    return ClipResult(clip, truth, reps, guessed, arrays["xy"], result.seconds)
+    return reps
+
+
+def grid_cell(result: ClipResult) -> dict[str, Any]:
+    """One grid cell's outcome, the exercise recognised: reps counted and exercise named.
+
+    The exercise named is each set's (`set` events); it is right when at least one set
+    was found and every set names the true exercise.
+    """
+    clip = result.clip
+    named = [s["exercise"] for s in result.sets]
+    truth_reps = len(result.truth["reps"])
+    return {
+        "name": clip.name,
+        "exercise": clip.spec.exercise,
+        "view": clip.camera.view,
+        "view_group": clip.view_group,
+        "height": clip.height,
+        "camera_height_m": round(clip.camera.height_m, 2),
+        "distance_m": round(clip.camera.distance_m, 2),
+        "split": clip.split,
+        "truth_reps": truth_reps,
+        "reps": len(result.recognised),
+        "named": named,
+        "reps_exact": len(result.recognised) == truth_reps,
+        "exercise_right": bool(named) and all(n == clip.spec.exercise for n in named),
+    }
+
+
+def in_frame(truth: dict[str, Any]) -> float:
+    """Share of frames with all 33 true landmarks inside the picture."""
+    xy = np.array([f["xy_px"] for f in truth["frames"]], np.float64)
+    width, height = truth["frame_size"]
+    inside = (xy[..., 0] >= 0) & (xy[..., 0] < width) & (xy[..., 1] >= 0) & (xy[..., 1] < height)
+    return float(inside.all(axis=1).mean()) if len(xy) else 0.0
 
 
 def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
