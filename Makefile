@@ -28,7 +28,7 @@ test: lint system-deps
 demo: setup
 	mkdir -p out
 	$(BIN)/hinge-edge --log-level warning synth out/demo.mp4 --exercise rdl --reps 4 \
-		--fault knee_dominant=0.8 --size 640x360 --seed 1
+		--fault head_extension=0.8 --size 640x360 --seed 1
 	$(BIN)/hinge-edge --log-level warning replay out/demo.mp4 --events out/demo.events.jsonl
 	@cat out/demo.events.jsonl
 
@@ -41,7 +41,8 @@ run: setup system-deps
 bench-daemon: setup system-deps
 	$(BIN)/python tools/bench_daemon.py
 
-# The synthetic-athlete suite end to end (56 clips; about 15 minutes the first time).
+# The synthetic-athlete suite end to end (110 clips; about an hour the first time, then
+# `.venv/bin/python tools/synth_suite.py --rescore` re-scores the cached landmarks in seconds).
 synth-suite: setup
 	$(BIN)/python tools/synth_suite.py --jobs 2
 

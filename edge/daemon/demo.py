@@ -17,12 +17,17 @@ from edge.synth.motion import MotionSpec
 logger = logging.getLogger(__name__)
 
 DEMO_SPEC = MotionSpec(
-    exercise="rdl", reps=5, faults={"knee_dominant": 0.7}, lead_in_s=1.0, tail_s=13.0
+    exercise="rdl", reps=5, faults={"head_extension": 0.8}, lead_in_s=1.0, tail_s=13.0
 )
-"""Five RDLs with bent knees, then standing long enough (13 s) for the set to end."""
+"""Five RDLs looking up (at the mirror), then standing long enough (13 s) for the set to end.
+
+Not a knee-dominant RDL any more: the renderer's knee-dominant RDL bends the knees as far
+as a deadlift while its hips still lead (hip/knee flexion ratio 1.3-1.7), and the engine
+names it a deadlift, which a demo should not have to explain.
+"""
 DEMO_CAMERA = ClipCamera(width_px=640, height_px=360, focal_px=450.0, fps=15.0)
 DEMO_SEED = 1
-DEMO_CLIP_NAME = "demo-rdl.mp4"
+DEMO_CLIP_NAME = "demo-rdl-head.mp4"
 
 
 def home() -> Path:

@@ -208,6 +208,22 @@ class FaultConfig(_Section):
         "reported from severity min_severity on, i.e. a little below the ratio: the margin "
         "band that keeps a rep at the line from flipping",
     )
+    knee_max_flexion_deg: dict[str, float] = Field(
+        default_factory=lambda: {
+            "rdl": 55.0,
+            "good_morning": 50.0,
+            "single_leg_rdl": 55.0,
+            "swing": 70.0,
+        },
+        description="knee_dominant: or the more bent knee bent further than this at the "
+        "bottom (180 - knee angle, 3-D, median of the bottom frames), whatever the hips: an "
+        "RDL, a good morning and a single-leg RDL keep soft knees (15-45 deg), a swing bends "
+        "them more (25-70 deg); a deadlift bends them most by design and is judged by the "
+        "ratio alone",
+    )
+    knee_span_deg: float = Field(
+        25.0, gt=0, description="knee_dominant: degrees past that limit to full severity"
+    )
     spine_margin_norm: float = Field(
         0.03,
         gt=0,

@@ -98,11 +98,17 @@ def knee_dominant(w: RepWindow, exercise: str, c: FaultConfig) -> float:
     A ratio of flexions, measured in the pose model's 3-D landmarks: the same for every
     body and from every camera (two cameras on one set agree), where picture angles
     foreshorten differently from each. Severity 1 at two thirds of the exercise's ratio.
+    In the hinges done on soft knees, knees bent past the exercise's limit are the fault
+    too, whatever the hips.
     """
     hip_flex, knee_flex = flexion_at_bottom(w)
     threshold = c.hip_knee_ratio.get(exercise, 1.2)
     ratio = hip_flex / max(knee_flex, 1.0)
-    return _ramp(threshold - ratio, threshold / 3)
+    by_ratio = _ramp(threshold - ratio, threshold / 3)
+    limit = c.knee_max_flexion_deg.get(exercise, math.inf)
+    bent = 180.0 - _at_bottom(w, "knee3d_bent_deg")
+    bent = knee_flex if math.isnan(bent) else bent
+    return max(by_ratio, _ramp(bent - limit, c.knee_span_deg))
 
 
 def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig) -> float:

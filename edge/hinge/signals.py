@@ -78,6 +78,8 @@ class FrameSignals:
             180 straight, mean of the two sides: the same for every camera, where the
             picture's hip angle foreshortens from the front and from above or below.
         knee3d_deg: Knee angle hip-knee-ankle in 3-D, likewise.
+        knee3d_bent_deg: The more bent of the two 3-D knee angles (the stance leg's in a
+            single-leg RDL, where the free leg's straight knee would halve a mean).
         split3d_deg: Difference of the two 3-D hip angles: near 0 in a two-legged hinge,
             large when one leg stays in line with the torso (a single-leg RDL).
         hip_fold_deg: The more folded of the two sides' picture hip angles (the stance
@@ -111,6 +113,7 @@ class FrameSignals:
     torso_len_px: float = NAN
     hip3d_deg: float = NAN
     knee3d_deg: float = NAN
+    knee3d_bent_deg: float = NAN
     split3d_deg: float = NAN
     hip_fold_deg: float = NAN
     width_norm: float = NAN
@@ -324,6 +327,7 @@ class SignalExtractor:
         self._arms_3d(s, world, vis)
         s.split3d_deg = abs(hips[0] - hips[1]) if len(hips) == 2 else NAN
         s.knee3d_deg = sum(knees) / len(knees) if knees else NAN
+        s.knee3d_bent_deg = min(knees) if knees else NAN
 
     def _arms_3d(self, s: FrameSignals, world: list, vis: list) -> None:
         """Where the load is, in 3-D: the wrists against the shoulders, hips and ankles.

@@ -59,9 +59,9 @@ class Sequence:
         xy: (T, 33, 2) float32 image pixels, NaN where dropped.
         visibility: (T, 33) float32.
         truth_xy: (T, 33, 2) float32 noiseless projections.
-        world: (T, 33, 3) float32 metres about the pelvis, as the pose model's 3-D output
-            (its axes turn with the camera; angles between its points do not), with
-            noise of that model's size, NaN where the picture's point was dropped.
+        world: (T, 33, 3) float32 metres about the pelvis in the camera's axes (x right,
+            y down), as the pose model's 3-D output, with noise of that model's size, NaN
+            where the picture's point was dropped.
         reps: When each rep happened.
         spec: The motion performed.
         capture: How it was seen.
@@ -97,7 +97,9 @@ def generate(
     sigma = np.where(far, 2 * _WORLD_NOISE_M, _WORLD_NOISE_M)[..., None]
     # Its own generator, seeded from the set: `rng` draws the same stream as before.
     noise = np.random.default_rng(int(np.float64(truth.sum()).view(np.uint64)))
-    world = points - pelvis[:, None, :] + noise.normal(0.0, 1.0, points.shape) * sigma
+    # As the pose model gives them: about the pelvis, in the camera's axes (x right, y down).
+    rel = (points - pelvis[:, None, :]).reshape(-1, 3) @ camera.rotation.T
+    world = rel.reshape(points.shape) + noise.normal(0.0, 1.0, points.shape) * sigma
     world[np.isnan(xy[..., 0])] = np.nan
     return Sequence(
         t=np.asarray(times),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.daemon.demo import DEMO_CLIP_NAME
 from tests.broker import Collector, child_env, free_port, port_accepts, skip_reason
 from tests.daemon.harness import Contract, wait_for
 
@@ -78,7 +79,7 @@ def test_run_without_config_renders_the_demo_and_starts_a_broker(tmp_path: Path)
         log.close()
     total_s = time.monotonic() - started
     print(f"demo: rendered and serving in {ready_s:.0f} s, whole test {total_s:.0f} s")
-    assert (cache / "hinge-edge" / "demo-rdl.mp4").is_file()
+    assert (cache / "hinge-edge" / DEMO_CLIP_NAME).is_file()
     assert (cache / "hinge-edge" / "spool").is_dir()
     assert not port_accepts(mqtt_port), "the local broker outlived the daemon"
     text = (tmp_path / "run.log").read_text()

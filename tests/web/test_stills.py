@@ -21,6 +21,7 @@ from edge.daemon.app import Daemon
 from edge.daemon.pipeline import CameraPipeline
 from edge.daemon.stills import BottomFrame, DeepestFrame, render_still
 from edge.hinge import HingeConfig
+from edge.hinge.config import FaultConfig
 from edge.pose import PoseEstimator
 from edge.report.draw import HIGHLIGHT_BGR
 from edge.settings import AppSettings
@@ -54,7 +55,11 @@ class Recorder:
 @pytest.fixture(scope="module")
 def pipelines(swing_clip, pose_models) -> dict[str, tuple[CameraPipeline, Recorder]]:
     """The clip through a pipeline with stills on and one with them off."""
-    hinge = HingeConfig().model_copy(update={"exercise": "swing"})
+    # The clip's swing bends its knees (knee_dominant=0.6 rendered: a hip/knee flexion
+    # ratio near 1.45); a trainer judging swings as strictly as RDLs (ratio 1.6) sees the
+    # fault, which is what the still must draw.
+    strict = {**FaultConfig().hip_knee_ratio, "swing": 1.6}
+    hinge = HingeConfig(exercise="swing", faults=FaultConfig(hip_knee_ratio=strict))
     out = {}
     for name in ("on", "off"):
         sink = Recorder()
