@@ -115,6 +115,15 @@ class ModelSpec:
     sigmoid_outputs: tuple[str, ...] = ()
 
 
+# The landmark model's outputs we keep, and the person mask that only the mask model keeps.
+_LANDMARK_OUTPUTS: dict[str, Shape] = {
+    "landmarks": (1, 195),
+    "pose_flag": (1, 1),
+    "heatmap": (1, 64, 64, 39),
+    "world_landmarks": (1, 117),
+}
+_MASK_OUTPUT: dict[str, Shape] = {"segmentation": (1, 256, 256, 1)}
+
 SPECS = (
     ModelSpec(
         name="blazepose_detector",
@@ -133,13 +142,8 @@ SPECS = (
         member="mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
         input_shape=(1, 256, 256, 3),
         input_range=(0.0, 1.0),
-        outputs={
-            "landmarks": (1, 195),
-            "pose_flag": (1, 1),
-            "heatmap": (1, 64, 64, 39),
-            "world_landmarks": (1, 117),
-        },
-        dropped={"segmentation": (1, 256, 256, 1)},
+        outputs=_LANDMARK_OUTPUTS,
+        dropped=_MASK_OUTPUT,
     ),
     # The same member again, nothing pruned: the mask costs about twice the pruned
     # model's time, so it is a second file that the pose stage runs only on demand.
@@ -150,13 +154,7 @@ SPECS = (
         member="mediapipe/modules/pose_landmark/pose_landmark_full.tflite",
         input_shape=(1, 256, 256, 3),
         input_range=(0.0, 1.0),
-        outputs={
-            "landmarks": (1, 195),
-            "pose_flag": (1, 1),
-            "heatmap": (1, 64, 64, 39),
-            "world_landmarks": (1, 117),
-            "segmentation": (1, 256, 256, 1),
-        },
+        outputs={**_LANDMARK_OUTPUTS, **_MASK_OUTPUT},
         sigmoid_outputs=("segmentation",),
     ),
 )
