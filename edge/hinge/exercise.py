@@ -10,7 +10,8 @@ that agree with it, shrunk while there are few). The questions, in order:
    or a good morning when the hips fold far ahead of the knees. Hanging from the hands
    (bar, dumbbells, kettlebell): a hinge, where a deep-knee pattern is a faulty hinge.
 2. One leg in line with the torso while the other hip folds: a single-leg RDL.
-3. Arms swinging up to chest height at the top while the hands never go below the knees:
+3. The bell floating up at the top (arms towards horizontal, or hands well above the hips)
+   while the hands stay above mid-shin at the bottom and the hips fold ahead of the knees:
    a kettlebell swing.
 4. From the floor (the set starts at the bottom, the load rests between reps), or the knees
    bent deep at the bottom: a deadlift; soft knees from the top: a Romanian deadlift.
@@ -102,7 +103,7 @@ def classify(f: RepFeatures, c: ExerciseConfig, floor_set: bool = False) -> str:
     ratio = f.hip_flexion / max(f.knee_flexion, 1.0)
     if load_high:
         return "good_morning" if ratio >= c.good_morning_hip_knee_ratio else "squat"
-    split = f.leg_split if not math.isnan(f.leg_split) else math.nan
+    split = f.leg_split
     if split >= c.single_leg_split_deg or (
         math.isnan(split) and f.foot_lift >= c.single_leg_lift_norm
     ):
