@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from edge.hinge.config import FaultConfig
 from edge.synth.clip import ClipCamera, render_clip
 from edge.synth.motion import MotionSpec
 from tests.web.browser import Browser, missing_chromium
@@ -15,6 +16,10 @@ from tests.web.daemon import DaemonProcess
 # pushed forward, so every rep has a fault, a cue and a segment to highlight.
 CLIP_CAMERA = ClipCamera(width_px=320, height_px=180, focal_px=225.0, fps=15.0)
 CLIP_SPEC = MotionSpec(exercise="swing", reps=3, faults={"knee_dominant": 0.6})
+# The clip's swing bends its knees (knee_dominant=0.6 rendered: a hip/knee flexion ratio
+# near 1.45, inside a swing's normal range); a trainer judging swings as strictly as RDLs
+# (ratio 1.6) sees the fault, which is what the pages and stills must show.
+STRICT_SWING = {**FaultConfig().hip_knee_ratio, "swing": 1.6}
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +43,10 @@ def daemon_factory(tmp_path, mosquitto):
     """Builds `DaemonProcess`es publishing to the test's mosquitto; all stopped after."""
     daemons: list[DaemonProcess] = []
 
-    def make(cameras: dict[str, dict]) -> DaemonProcess:
+    def make(cameras: dict[str, dict], extra: dict | None = None) -> DaemonProcess:
         folder = tmp_path / f"daemon-{len(daemons)}"
         folder.mkdir()
-        daemon = DaemonProcess(folder, cameras, mosquitto.port)
+        daemon = DaemonProcess(folder, cameras, mosquitto.port, extra)
         daemons.append(daemon)
         return daemon
 

@@ -20,7 +20,7 @@ from edge.report.draw import HIGHLIGHT_BGR
 from tests.broker import Collector, payload_json
 from tests.servers.streams import missing_ffmpeg, mjpeg_server
 from tests.web.browser import poll
-from tests.web.conftest import CLIP_SPEC
+from tests.web.conftest import CLIP_SPEC, STRICT_SWING
 
 pytestmark = pytest.mark.model  # the daemon loads the real pose models
 
@@ -88,7 +88,8 @@ def test_display_and_dashboard_follow_the_daemon(
         {
             "platform-1": {"source": str(clip), "exercise": "swing", "images": True},
             "platform-2": {"source": mjpeg_camera.url, "exercise": "swing", **quick},
-        }
+        },
+        {"hinge": {"faults": {"hip_knee_ratio": STRICT_SWING}}},
     )
     events = Collector(mosquitto.port, "hinge/+/rep").wait_subscribed()
     try:

@@ -25,7 +25,7 @@ from edge.hinge.config import FaultConfig
 from edge.pose import PoseEstimator
 from edge.report.draw import HIGHLIGHT_BGR
 from edge.settings import AppSettings
-from tests.web.conftest import CLIP_CAMERA, CLIP_SPEC
+from tests.web.conftest import CLIP_CAMERA, CLIP_SPEC, STRICT_SWING
 
 FRAME_S = 1 / CLIP_CAMERA.fps
 
@@ -55,11 +55,7 @@ class Recorder:
 @pytest.fixture(scope="module")
 def pipelines(swing_clip, pose_models) -> dict[str, tuple[CameraPipeline, Recorder]]:
     """The clip through a pipeline with stills on and one with them off."""
-    # The clip's swing bends its knees (knee_dominant=0.6 rendered: a hip/knee flexion
-    # ratio near 1.45); a trainer judging swings as strictly as RDLs (ratio 1.6) sees the
-    # fault, which is what the still must draw.
-    strict = {**FaultConfig().hip_knee_ratio, "swing": 1.6}
-    hinge = HingeConfig(exercise="swing", faults=FaultConfig(hip_knee_ratio=strict))
+    hinge = HingeConfig(exercise="swing", faults=FaultConfig(hip_knee_ratio=STRICT_SWING))
     out = {}
     for name in ("on", "off"):
         sink = Recorder()
