@@ -95,17 +95,12 @@ def expected(clip: Clip) -> tuple[list[str], bool]:
     return codes, good
 
 
-USE_WORLD = True
-
-
 def evaluate(
     clip: Clip, config: HingeConfig | None = None, fps: float = 0.0, perturb: str = ""
 ) -> Outcome:
     """Scores one clip's cached landmarks and compares with its labels."""
     track = subsample(load_track(clip, perturb), fps)
-    use_world = USE_WORLD
-    world = track["world"] if use_world else None
-    events = score_track(track["t"], track["xy"], track["visibility"], config, world=world)
+    events = score_track(track["t"], track["xy"], track["visibility"], config, world=track["world"])
     reps = [e for e in events if e["event"] == "rep"]
     sets = [e for e in events if e["event"] == "set"]
     faults: dict[str, int] = {}

@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from edge.hinge.config import ExerciseConfig
-from edge.hinge.faults import bottom_frames, flexion_at_bottom
+from edge.hinge.faults import at_bottom, flexion_at_bottom
 from edge.hinge.reps import RepBoundary
 from edge.hinge.window import RepWindow, nan_reduce
 
@@ -72,15 +72,11 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
     depth = w["depth"]
     shallowest = nan_reduce(np.nanmin, depth)
     top = depth <= shallowest + _TOP_SHARE * (nan_reduce(np.nanmax, depth) - shallowest)
-    bottom = bottom_frames(w)
-
-    def at_bottom(name: str, func=np.nanmedian) -> float:
-        return nan_reduce(func, w[name][bottom])
 
     hip_flexion, knee_flexion = flexion_at_bottom(w)
     return RepFeatures(
-        wrist_shoulder=at_bottom("wrist_sh_norm"),
-        arm_down=at_bottom("arm_down"),
+        wrist_shoulder=at_bottom(w, "wrist_sh_norm"),
+        arm_down=at_bottom(w, "arm_down"),
         arm_up_peak=nan_reduce(np.nanmin, w["arm_down"][top]),
         wrists_up_top=nan_reduce(
             lambda v: np.nanpercentile(v, 100 - _RAISED_PERCENTILE), w["wrist_up_norm"][top]
@@ -88,11 +84,11 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
         arm_up_top=nan_reduce(
             lambda v: np.nanpercentile(v, _RAISED_PERCENTILE), w["arm_down"][top]
         ),
-        hands_above_ankles=at_bottom("wrist_ankle_norm"),
+        hands_above_ankles=at_bottom(w, "wrist_ankle_norm"),
         hip_flexion=hip_flexion,
         knee_flexion=knee_flexion,
-        leg_split=at_bottom("split3d_deg"),
-        foot_lift=at_bottom("foot_lift_norm"),
+        leg_split=at_bottom(w, "split3d_deg"),
+        foot_lift=at_bottom(w, "foot_lift_norm"),
         from_floor=float(rep.from_floor),
     )
 

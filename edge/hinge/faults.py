@@ -57,7 +57,7 @@ def flexion_at_bottom(w: RepWindow) -> tuple[float, float]:
     return 180.0 - hip, 180.0 - knee
 
 
-def _at_bottom(w: RepWindow, name: str, peak: bool = False) -> float:
+def at_bottom(w: RepWindow, name: str, peak: bool = False) -> float:
     """A signal over the rep's bottom frames: their median, or their upper quartile.
 
     `peak` for a posture held only around the deepest moment, that a median would halve.
@@ -106,7 +106,7 @@ def knee_dominant(w: RepWindow, exercise: str, c: FaultConfig) -> float:
     ratio = hip_flex / max(knee_flex, 1.0)
     by_ratio = _ramp(threshold - ratio, threshold / 3)
     limit = c.knee_max_flexion_deg.get(exercise, math.inf)
-    bent = 180.0 - _at_bottom(w, "knee3d_bent_deg")
+    bent = 180.0 - at_bottom(w, "knee3d_bent_deg")
     bent = knee_flex if math.isnan(bent) else bent
     return max(by_ratio, _ramp(bent - limit, c.knee_span_deg))
 
@@ -117,13 +117,13 @@ def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
     BlazePose has no spine points; this sees upper-back rounding best and lumbar rounding
     poorly, so it is reported as a severity, not a diagnosis.
     """
-    excess = _at_bottom(w, "spine_dev_norm", peak=True) - _standing(w, "spine_dev_norm", base)
+    excess = at_bottom(w, "spine_dev_norm", peak=True) - _standing(w, "spine_dev_norm", base)
     return _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
 
 
 def head_extension(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
     """Looking up at the bottom: the face turned up from the torso, beyond standing."""
-    excess = _at_bottom(w, "head_ext_deg", peak=True) - _standing(w, "head_ext_deg", base)
+    excess = at_bottom(w, "head_ext_deg", peak=True) - _standing(w, "head_ext_deg", base)
     return _ramp(excess - c.head_margin_deg, c.head_span_deg)
 
 

@@ -371,26 +371,12 @@ class SignalExtractor:
         athlete turns towards the camera. 0 face perpendicular to the torso, positive
         turned up (looking up), as the picture's measure.
         """
-        ears = [self._left[_J["ear"]], self._right[_J["ear"]]]
-        needed = [
-            self._nose,
-            *ears,
-            *(side[_J[j]] for side in (self._left, self._right) for j in ("shoulder", "hip")),
-        ]
+        pairs = [(self._left[_J[j]], self._right[_J[j]]) for j in ("ear", "shoulder", "hip")]
+        needed = [self._nose, *(i for pair in pairs for i in pair)]
         if min(vis[i] for i in needed) < self.config.min_visibility:
             return
-        mid = [(world[ears[0]][k] + world[ears[1]][k]) / 2 for k in range(3)]
-        face = [world[self._nose][k] - mid[k] for k in range(3)]
-        sh = [
-            (world[self._left[_J["shoulder"]]][k] + world[self._right[_J["shoulder"]]][k]) / 2
-            for k in range(3)
-        ]
-        hip = [
-            (world[self._left[_J["hip"]]][k] + world[self._right[_J["hip"]]][k]) / 2
-            for k in range(3)
-        ]
-        up = [sh[k] - hip[k] for k in range(3)]
-        angle = _interior3([face[0], face[1], face[2]], [0.0, 0.0, 0.0], up)
+        ear, sh, hip = (_mid3(world, *pair) for pair in pairs)
+        angle = _interior3(_sub3(world[self._nose], ear), [0.0, 0.0, 0.0], _sub3(sh, hip))
         if not math.isnan(angle):
             s.head_ext_deg = 90.0 - angle
 
