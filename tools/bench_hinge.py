@@ -34,8 +34,8 @@ def hinge_us_per_frame(sets: list) -> float:
     start = time.perf_counter()
     for seq in sets:
         scorer = HingeScorer()
-        for t, xy, vis in zip(seq.t, seq.xy, seq.visibility, strict=True):
-            scorer.update(float(t), xy, vis)
+        for t, xy, vis, world in zip(seq.t, seq.xy, seq.visibility, seq.world, strict=True):
+            scorer.update(float(t), xy, vis, world)  # with 3-D landmarks, as replay and the daemon
         frames += len(seq.t)
     return (time.perf_counter() - start) / frames * 1e6
 
