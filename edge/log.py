@@ -1,7 +1,7 @@
 """Logging set-up for the command line and the daemon (library modules only get loggers).
 
-Every line passes a redaction filter: the password part of any URL's userinfo
-(`rtsp://user:pass@host` -> `rtsp://user:***@host`) and every value registered with
+Every line passes a redaction filter: the secrets of any URL (`edge.redact.redact_url`:
+`rtsp://user:***@host`, `?password=***`...) and every value registered with
 `register_secret` (the MQTT password, camera passwords) are replaced by `***`.
 """
 
@@ -14,21 +14,14 @@ import sys
 import threading
 from datetime import UTC, datetime
 
-MASK = "***"
+from edge.redact import MASK, redact_url
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 FORMATS = ("text", "json")
 
-# scheme://user:password@ - the password runs to the last "@" before a "/" or a space, so
-# an unescaped "@" inside it is masked too.
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s/@:]*:)([^\s/]*)@", re.IGNORECASE)
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _secrets_pattern: re.Pattern[str] | None = None
-
-
-def redact_url(url: str) -> str:
-    """Masks the password in every URL's userinfo (`rtsp://user:***@host/path`)."""
-    return _URL_PASSWORD.sub(rf"\g<1>{MASK}@", url)
 
 
 def registered_secrets() -> frozenset[str]:
@@ -65,7 +58,7 @@ def register_secret(value: str | None) -> None:
 
 
 def redact(text: str) -> str:
-    """Masks URL passwords and registered secrets in a piece of text."""
+    """Masks URL secrets and registered secrets in a piece of text."""
     text = redact_url(text)
     pattern = _secrets_pattern
     return pattern.sub(MASK, text) if pattern is not None else text

@@ -9,7 +9,7 @@ from edge.capture.frame import Frame
 from edge.capture.options import CaptureOptions
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureSnapshot, CaptureState, Quality
-from edge.capture.source import CaptureSource, SourceKind, parse_source, redact_url
+from edge.capture.source import CaptureSource, SourceKind, parse_source
 
 __all__ = [
     "CameraReader",
@@ -21,5 +21,4 @@ __all__ = [
     "Quality",
     "SourceKind",
     "parse_source",
-    "redact_url",
 ]

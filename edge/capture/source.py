@@ -12,7 +12,7 @@ Forms (case-insensitive schemes):
 | anything else                       | `file`   | the path                 | CAP_FFMPEG |
 
 Credentials never leave this module unmasked: `CaptureSource.display` is the redacted form
-every log line and status uses.
+(`edge.redact.redact_url`) every log line, error and status uses.
 """
 
 from __future__ import annotations
@@ -22,16 +22,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from edge.errors import SourceError
+from edge.redact import redact_url
 
-MASK = "***"
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 _USB = re.compile(r"^usb:(?P<index>.*)$", re.IGNORECASE)
-# Query parameters some cameras take credentials in (`...?user=admin&password=x`).
-_SECRET_QUERY = re.compile(
-    r"([?&;](?:password|passwd|pass|pwd|passphrase|token|key|secret|auth|api_key|apikey)=)[^&;#]*",
-    re.IGNORECASE,
-)
-_MASKED_VALUE = rf"\g<1>{MASK}"
 
 
 class SourceKind(StrEnum):
@@ -64,42 +58,11 @@ class CaptureSource:
         return self.kind is not SourceKind.FILE
 
     def scrub(self, text: str) -> str:
-        """Replaces the raw source (with its credentials) by the display form in a message."""
+        """A message with the raw source replaced by the display form, and any URL redacted."""
         raw = str(self.target)
-        return text.replace(raw, self.display) if raw != self.display else text
-
-
-def redact_url(url: str) -> str:
-    """Masks credentials in a source string.
-
-    The password of the userinfo (`rtsp://user:pass@host/x` -> `rtsp://user:***@host/x`;
-    everything up to the last `@` counts as userinfo, so a raw `@` or `/` in a password is
-    masked too) and the values of credential-like query parameters (`password`, `pwd`,
-    `token`, `key`...). Strings that are not URLs come back unchanged.
-    """
-    match = _URL.match(url)
-    if match is None:
-        return url
-    userinfo, rest = _split_userinfo(match["rest"])
-    if userinfo is not None:
-        user, colon, _ = userinfo.partition(":")
-        rest = f"{user}:{MASK}@{rest}" if colon else f"{userinfo}@{rest}"
-    return f"{match['scheme']}://" + _SECRET_QUERY.sub(_MASKED_VALUE, rest)
-
-
-def url_password(url: str) -> str | None:
-    """The password in a URL's userinfo as written (percent-escapes kept), or None."""
-    match = _URL.match(url)
-    userinfo = _split_userinfo(match["rest"])[0] if match is not None else None
-    if userinfo is None or ":" not in userinfo:
-        return None
-    return userinfo.partition(":")[2] or None
-
-
-def _split_userinfo(rest: str) -> tuple[str | None, str]:
-    """(userinfo, the rest) of what follows `scheme://`: everything up to the last `@`."""
-    at = rest.rfind("@")
-    return (rest[:at], rest[at + 1 :]) if at >= 0 else (None, rest)
+        if raw != self.display:
+            text = text.replace(raw, self.display)
+        return redact_url(text)
 
 
 def parse_source(text: str) -> CaptureSource:
@@ -119,7 +82,7 @@ def parse_source(text: str) -> CaptureSource:
         raise SourceError("empty camera source: give an rtsp:// or http:// URL, usb:N or a file")
     url = _URL.match(source)
     if url is not None:
-        return CaptureSource(_url_kind(url["scheme"]), source, redact_url(source))
+        return CaptureSource(_url_kind(url["scheme"]), source, redact_url(source, whole=True))
     usb = _USB.match(source)
     if usb is not None:
         index = usb["index"].strip()

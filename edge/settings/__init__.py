@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from edge.capture.source import url_password
 from edge.errors import ConfigError, ConfigIssue
 from edge.log import register_secret
+from edge.redact import url_secrets
 from edge.settings.issues import env_issue, unknown_env_issues, validation_issues
 from edge.settings.models import (
     CAMERA_ID_PATTERN,
@@ -114,12 +113,11 @@ def _build(state: LoadState) -> AppSettings:
 
 
 def _register_secrets(settings: AppSettings) -> None:
-    """Makes the log filter mask the MQTT password and camera passwords everywhere."""
+    """Makes the log filter mask the MQTT password and camera URL secrets everywhere."""
     if settings.mqtt.password is not None:
         register_secret(settings.mqtt.password.get_secret_value())
     for camera in settings.cameras.values():
         if source_kind(camera.source) != "stream":
             continue
-        password = url_password(camera.source)
-        register_secret(password)
-        register_secret(unquote(password) if password else None)
+        for secret in url_secrets(camera.source):
+            register_secret(secret)

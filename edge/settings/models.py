@@ -25,10 +25,11 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from edge.capture.source import SourceKind as CaptureKind
-from edge.capture.source import parse_source, redact_url
+from edge.capture.source import parse_source
 from edge.config import PoseConfig, StrictModel
 from edge.errors import SourceError
 from edge.hinge.config import Exercise, HingeConfig
+from edge.redact import redact_url
 from edge.settings.sources import CURRENT_LOAD, YamlFileSource, resolve_path
 
 ENV_PREFIX = "HINGE_EDGE_"
@@ -220,7 +221,7 @@ class CameraConfig(StrictModel):
 
     def __repr_args__(self) -> Any:
         for name, value in super().__repr_args__():
-            yield name, redact_url(value) if name == "source" else value
+            yield name, redact_url(value, whole=True) if name == "source" else value
 
 
 def _polygon_area(points: Polygon) -> float:

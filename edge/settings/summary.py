@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from edge.log import redact
+from edge.redact import redact_url
 from edge.settings.models import ENV_PREFIX, AppSettings, CameraConfig, MqttConfig, source_kind
 
 
@@ -49,7 +49,7 @@ def _camera(camera: CameraConfig) -> str:
     else:
         zone = " ".join(f"({x:g},{y:g})" for x, y in camera.zone)
     parts = [
-        f"{redact(camera.source)} ({kind})",
+        f"{redact_url(camera.source, whole=True)} ({kind})",
         f"zone {zone}",
         f"{camera.analysis_fps:g} fps",
         f"exercise {camera.exercise or 'recognised'}",
@@ -79,7 +79,6 @@ def _warnings(settings: AppSettings) -> list[str]:
         kind = source_kind(camera.source)
         if kind == "file" or camera.source.startswith("/dev/"):
             if not Path(camera.source).exists():
-                warnings.append(
-                    f"warning: cameras.{cid}.source: no such {kind} (yet): {redact(camera.source)}"
-                )
+                shown = redact_url(camera.source, whole=True)
+                warnings.append(f"warning: cameras.{cid}.source: no such {kind} (yet): {shown}")
     return warnings

@@ -18,8 +18,9 @@ from edge.capture.options import CaptureOptions
 from edge.capture.pacing import Backoff, RestartBudget
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureState, Quality, rate_quality
-from edge.capture.source import SourceKind, parse_source, redact_url
+from edge.capture.source import SourceKind, parse_source
 from edge.errors import ConfigError, SourceError
+from edge.redact import redact_url
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from edge.errors import ConfigError
-from edge.log import redact, redact_url, register_secret, setup_logging
+from edge.log import redact, register_secret, setup_logging
+from edge.redact import redact_url
 from edge.settings import load_settings, summarize
 
 MQTT_PW = "mqtt-Pw-7731"
