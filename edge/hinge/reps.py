@@ -25,6 +25,7 @@ _SETTLE_FRAMES = 2  # frames without further rise that mark lockout reached
 _SETTLE_EPS = 0.002  # depth change below this is "no further rise"
 _SETTLE_LEAN_DEG = 0.3  # torso change below this is "no further lean"
 _SETTLE_MAX_S = 1.2  # lockout is declared at most this long after reaching the top level
+_STALL_LEAN_DEG = 25.0  # a torso further forward than this is not at the top yet
 
 
 class Phase(StrEnum):
@@ -196,6 +197,11 @@ class RepSegmenter:
                 return None
         self._settled += 1
         if self._settled < _SETTLE_FRAMES and depth <= self._lockout_level(up):
+            return None
+        # A stall on the way up (a wobble, a balance check on one leg) is not the top: with
+        # the torso still well forward, wait for the rise to go on, unless it heads down again.
+        stalled = lean > _STALL_LEAN_DEG and depth > up and depth <= self._lock_depth + _TURN_BACK
+        if stalled and t_s - self._lock_start_t < _SETTLE_MAX_S:
             return None
         return self._finish(self._lock_t)
 
