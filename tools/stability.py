@@ -12,9 +12,11 @@ rate the daemon analyses (`--fps 10`); both by default. Per perturbation and rat
 whose rep count is the same, reps whose fault verdict is the same, reps whose final score
 is within 5 points, and clips whose set is named the same exercise.
 
-Reps are paired by time: each rep of the perturbed run goes with the rep of the original
-whose lockout is nearest, within `PAIR_WINDOW_S`, once the perturbation's own shift is
-undone (a clip cut 0.2 s later has every time 0.2 s earlier). A rep left without a partner
+Reps are paired by time, once the perturbation's own shift is undone (a clip cut 0.2 s
+later has every time 0.2 s earlier): two reps are the same rep when their lockouts lie
+within `PAIR_WINDOW_S` or their spans (start to lockout) overlap by at least
+`PAIR_OVERLAP` (intersection over union: a slow lift's lockout is a gentle asymptote whose
+moment can move by a second); nearest lockouts pair first, one to one. A rep left without a partner
 on either side is a disagreement. A rep's fault verdict is the set of its fault codes, those
 of its `rep_update` events included; its score is the last one sent (a `rep_update` revises
 it). The comparison functions are pure: they take event lists, as `score_track` returns them.
@@ -47,7 +49,8 @@ from devclips import (
     track_path,
 )
 
-PAIR_WINDOW_S = 0.6  # lockouts further apart than this are two different reps
+PAIR_WINDOW_S = 0.6  # lockouts this close are the same rep...
+PAIR_OVERLAP = 0.5  # ...and so are spans overlapping this much (intersection over union)
 SCORE_POINTS = 5.0  # scores this close count as the same
 TARGETS = {"rep_counts_equal": 1.0, "faults_equal": 0.95, "scores_within": 0.90}
 ABOUT = {
@@ -67,6 +70,7 @@ class Rep:
     t_lockout_s: float
     faults: frozenset[str]
     score: float | None
+    t_start_s: float | None = None  # None: known by its lockout only
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,15 @@ def reps_of(events: Iterable[dict[str, Any]]) -> list[Rep]:
         later = updates.get(event["id"], [])
         codes = {f["code"] for e in [event, *later] for f in e["faults"]}
         score = later[-1].get("score", event["score"]) if later else event["score"]
-        reps.append(Rep(float(event["t_lockout_s"]), frozenset(codes), score))
+        start = event.get("t_start_s")
+        reps.append(
+            Rep(
+                float(event["t_lockout_s"]),
+                frozenset(codes),
+                score,
+                None if start is None else float(start),
+            )
+        )
     return reps
 
 
@@ -142,15 +154,20 @@ def pair_reps(
     perturbed: Sequence[Rep],
     offset_s: float = 0.0,
     window_s: float = PAIR_WINDOW_S,
+    overlap: float = PAIR_OVERLAP,
 ) -> Pairing:
-    """Pairs reps one to one by lockout time, nearest first, within `window_s`.
+    """Pairs reps one to one by time, nearest lockouts first.
+
+    Two reps can pair when their lockouts lie within `window_s`, or when both spans are
+    known and overlap by at least `overlap` (intersection over union).
 
     Args:
         original: The reps of the clip as it is.
         perturbed: The reps of the perturbed delivery.
         offset_s: How much later the perturbed delivery starts (its times are this much
             earlier): added to its lockout times before comparing.
-        window_s: Lockouts further apart than this are not paired.
+        window_s: Lockouts this close pair.
+        overlap: Spans overlapping this much pair, however far apart their lockouts.
 
     Returns:
         The pairs (original index, perturbed index), sorted, and the reps left alone.
@@ -164,7 +181,8 @@ def pair_reps(
     used_i: set[int] = set()
     used_j: set[int] = set()
     for gap, i, j in gaps:
-        if gap <= window_s and i not in used_i and j not in used_j:
+        same = gap <= window_s or span_overlap(original[i], perturbed[j], offset_s) >= overlap
+        if same and i not in used_i and j not in used_j:
             pairs.append((i, j))
             used_i.add(i)
             used_j.add(j)
@@ -173,6 +191,16 @@ def pair_reps(
         [i for i in range(len(original)) if i not in used_i],
         [j for j in range(len(perturbed)) if j not in used_j],
     )
+
+
+def span_overlap(a: Rep, b: Rep, offset_s: float = 0.0) -> float:
+    """Intersection over union of two reps' spans (start to lockout); 0 if one is unknown."""
+    if a.t_start_s is None or b.t_start_s is None:
+        return 0.0
+    b0, b1 = b.t_start_s + offset_s, b.t_lockout_s + offset_s
+    inter = min(a.t_lockout_s, b1) - max(a.t_start_s, b0)
+    union = max(a.t_lockout_s, b1) - min(a.t_start_s, b0)
+    return max(inter, 0.0) / union if union > 0 else 0.0
 
 
 def scores_close(a: float | None, b: float | None, points: float = SCORE_POINTS) -> bool:

@@ -178,3 +178,14 @@ def test_compare_undoes_the_trim_shift_and_reports_on_the_original_clock() -> No
     c = stability.compare("clip", original, trimmed, stability.time_offset("trim"))
     assert (c.paired, c.faults_equal, c.unpaired) == (1, 1, 1)
     assert c.differences == ["rep at 8.0 s: only perturbed"]
+
+
+def test_a_slow_lockout_pairs_by_its_span() -> None:
+    # the same slow rep: lockouts 1.1 s apart, spans 0-5.35 s and 0.5-4.25 s
+    original = [stability.Rep(5.35, frozenset(), 90.0, 0.0)]
+    perturbed = [stability.Rep(4.25, frozenset(), 90.0, 0.5)]
+    assert stability.span_overlap(original[0], perturbed[0]) == pytest.approx(3.75 / 5.35)
+    assert stability.pair_reps(original, perturbed).pairs == [(0, 0)]
+    # two reps in a row overlap little: not the same rep
+    after = [stability.Rep(9.0, frozenset(), 90.0, 4.0)]
+    assert stability.pair_reps(original, after).pairs == []
