@@ -140,6 +140,13 @@ class ExerciseConfig(_Section):
         "the load sits at the shoulders or chest (squat, good morning); a hanging load keeps "
         "the wrists about an arm's length (1.1-1.4 torso lengths) away",
     )
+    load_high_elbow_deg: float = Field(
+        135.0,
+        description="...but only with the elbows bent more than this (3-D elbow angle, "
+        "degrees): holding a load up bends them (goblet about 85, bar on the back 100-120), "
+        "a hanging load keeps them straight (150-180); arms this straight are a misread "
+        "wrist, the load still hanging",
+    )
     arms_out_cos: float = Field(
         0.5,
         description="Arms held further forward than this at the bottom (cosine from hanging; "

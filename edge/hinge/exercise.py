@@ -6,8 +6,9 @@ exercise comes from the median of its reps' features, revised as each rep adds e
 never from one frame; `exercise_confidence` says how sure the guess is (the share of reps
 that agree with it, shrunk while there are few). The questions, in order:
 
-1. Where is the load? Held at the shoulders or chest, or arms held out in front: a squat,
-   or a good morning when the hips fold far ahead of the knees. Hanging from the hands
+1. Where is the load? Held at the shoulders or chest (wrists near the shoulders, elbows
+   bent), or arms held out in front: a squat, or a good morning when the hips fold far
+   ahead of the knees. Hanging from the hands
    (bar, dumbbells, kettlebell): a hinge, where a deep-knee pattern is a faulty hinge.
 2. One leg in line with the torso while the other hip folds: a single-leg RDL.
 3. The bell floating up at the top (arms towards horizontal, or hands well above the hips)
@@ -42,6 +43,7 @@ class RepFeatures:
         wrist_shoulder: Wrist-to-shoulder distance at the bottom, torso lengths (small:
             the load sits at the shoulders).
         arm_down: Cosine of the arm's angle from hanging at the bottom (1 hanging).
+        elbow: 3-D elbow angle at the bottom, degrees (straight arms: a hanging load).
         arm_up_top: `arm_down` near the top, its lower quartile (0 arms horizontal, < 0
             raised).
         arm_up_peak: Its lowest value near the top (the bell's highest moment).
@@ -56,6 +58,7 @@ class RepFeatures:
 
     wrist_shoulder: float
     arm_down: float
+    elbow: float
     arm_up_top: float
     arm_up_peak: float
     wrists_up_top: float
@@ -77,6 +80,7 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
     return RepFeatures(
         wrist_shoulder=at_bottom(w, "wrist_sh_norm"),
         arm_down=at_bottom(w, "arm_down"),
+        elbow=at_bottom(w, "elbow3d_deg"),
         arm_up_peak=nan_reduce(np.nanmin, w["arm_down"][top]),
         wrists_up_top=nan_reduce(
             lambda v: np.nanpercentile(v, 100 - _RAISED_PERCENTILE), w["wrist_up_norm"][top]
@@ -95,7 +99,10 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
 
 def classify(f: RepFeatures, c: ExerciseConfig, floor_set: bool = False) -> str:
     """The exercise that features `f` (one rep's, or a set's medians) look like."""
-    load_high = f.wrist_shoulder < c.load_high_norm or f.arm_down < c.arms_out_cos
+    # Wrists near the shoulders hold the load up only with the elbows bent: straight arms
+    # there are a misread wrist (a low-resolution picture), the load still hanging.
+    at_shoulders = f.wrist_shoulder < c.load_high_norm and not f.elbow >= c.load_high_elbow_deg
+    load_high = at_shoulders or f.arm_down < c.arms_out_cos
     ratio = f.hip_flexion / max(f.knee_flexion, 1.0)
     if load_high:
         return "good_morning" if ratio >= c.good_morning_hip_knee_ratio else "squat"

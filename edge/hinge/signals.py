@@ -90,6 +90,9 @@ class FrameSignals:
             shoulders, as in a squat or good morning).
         arm_down: Cosine of the arm's angle from hanging straight down (1 hanging, 0 held
             out horizontally).
+        elbow3d_deg: Elbow angle shoulder-elbow-wrist in 3-D, mean of the two sides (about
+            150-180 with the arms straight, a hanging load; bent when the hands hold the
+            load up at the chest or a bar on the back).
         wrist_ankle_norm: Wrists above the ankles, in leg lengths.
         foot_lift_norm: Height difference of the two ankles, in leg lengths.
         visibility: Mean visibility of the landmarks the angles used.
@@ -120,6 +123,7 @@ class FrameSignals:
     wrist_up_norm: float = NAN
     wrist_sh_norm: float = NAN
     arm_down: float = NAN
+    elbow3d_deg: float = NAN
     wrist_ankle_norm: float = NAN
     foot_lift_norm: float = NAN
     depth_raw: float = NAN
@@ -174,6 +178,7 @@ class SignalExtractor:
         self.config = config
         self.view = view or ViewConfig()
         self._left, self._right = joint_indices(layout)
+        self._elbows = (self._left[_J["elbow"]], self._right[_J["elbow"]])
         self._nose = NOSE[layout]
         self._filters = {
             name: OneEuro(config.min_cutoff_hz, config.beta, config.derivative_cutoff_hz)
@@ -338,6 +343,7 @@ class SignalExtractor:
         (camera's up until then), so a pitched camera does not tilt it.
         """
         pairs = {j: (self._left[_J[j]], self._right[_J[j]]) for j in _LOAD_JOINTS}
+        self._elbows_3d(s, world, vis, pairs)
         if min(vis[i] for pair in pairs.values() for i in pair) < self.config.min_visibility:
             return
         sh, hip, knee, wrist, ankle = (_mid3(world, *pairs[j]) for j in _LOAD_JOINTS)
@@ -354,6 +360,16 @@ class SignalExtractor:
         s.arm_down = -_dot3(arm, up) / reach if reach > 0 else NAN
         s.wrist_up_norm = _dot3(_sub3(wrist, hip), up) / torso
         s.wrist_ankle_norm = _dot3(_sub3(wrist, ankle), up) / leg
+
+    def _elbows_3d(self, s: FrameSignals, world: list, vis: list, pairs: dict) -> None:
+        """The 3-D elbow angle, mean of the arms seen (the near one alone from the side)."""
+        elbows = [
+            _interior3(world[sh], world[el], world[wr])
+            for sh, el, wr in zip(pairs["shoulder"], self._elbows, pairs["wrist"], strict=True)
+            if el is not None and min(vis[sh], vis[el], vis[wr]) >= self.config.min_visibility
+        ]
+        elbows = [a for a in elbows if not math.isnan(a)]
+        s.elbow3d_deg = sum(elbows) / len(elbows) if elbows else NAN
 
     def _learn_up(self, body: list) -> None:
         """Moves the athlete's "up" towards one standing frame's ankles-to-shoulders line."""
