@@ -27,6 +27,7 @@ _LOCKED_S = 0.1  # the frames this close to lockout show the athlete's top posit
 _MIN_TORSO_SWING = 15.0  # deg: a side-view rep tilts the torso at least this much...
 _MIN_KNEE_SWING = 30.0  # ...or bends the knees this much
 _MAX_LOCKOUT_TORSO = 40.0  # deg: at lockout the torso is near upright, whatever the lifter
+_LOWERED_S = 0.2  # the bar rests at the bottom this long before the lowering is judged
 
 
 class HingeScorer:
@@ -366,9 +367,12 @@ class HingeScorer:
         ):
             return None
         bottom = float(window["t_s"][int(np.nanargmax(depth))])
+        if self._last_seen_t - bottom < _LOWERED_S:
+            return None  # still going down when the stream ended: no lowering to judge
         up, _ = self._reps.thresholds
         tops = window["t_s"][(depth <= up) & (window["t_s"] <= bottom)]
-        return (float(tops[-1]) if tops.size else float(window["t_s"][0])), bottom
+        top = float(tops[-1]) if tops.size else float(window["t_s"][0])
+        return (top, bottom) if bottom > top else None  # deepest at the top: no way down
 
 
 def _majority_side(window: RepWindow) -> int:

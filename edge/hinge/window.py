@@ -22,6 +22,7 @@ _BASELINE_FIELDS = (
 )
 LOCKOUT_WINDOW_S = 0.5  # the end of the rise judged as "the top" of a rep
 _TEMPO_LOW, _TEMPO_HIGH = 0.1, 0.9  # a phase is timed between these shares of the depth
+_TEMPO_SMOOTH_S = 0.1  # the depth's running mean for timing phases spans about this
 _PAUSE_FRACTION = 0.1  # within this fraction of the rep's depth counts as pausing at bottom
 
 
@@ -125,11 +126,29 @@ def rep_metrics(window: RepWindow, rep: RepBoundary, base: Baseline) -> dict[str
 
 
 def _crossing(t: np.ndarray, depth: np.ndarray, level: float, last: bool) -> float:
-    """First (or last) time the depth is on the far side of `level` (NaN if never)."""
+    """First time the depth reaches `level` (or the last time it is still short of it).
+
+    Interpolated between the frames on either side, so a phase's time does not move by
+    a whole frame (66 ms at 15 fps) with the frame rate or the frames' phase.
+    """
     hits = np.flatnonzero(depth >= level) if not last else np.flatnonzero(depth <= level)
     if not hits.size:
         return math.nan
-    return float(t[hits[-1] if last else hits[0]])
+    k = int(hits[-1] if last else hits[0])
+    j = k + 1 if last else k - 1  # the neighbouring frame on the other side of `level`
+    if not 0 <= j < len(t) or depth[j] == depth[k]:
+        return float(t[k])
+    share = (level - depth[k]) / (depth[j] - depth[k])
+    return float(t[k] + min(max(share, 0.0), 1.0) * (t[j] - t[k]))
+
+
+def _running_mean(t: np.ndarray, raw: np.ndarray) -> np.ndarray:
+    """A running mean over about `_TEMPO_SMOOTH_S` (an odd number of frames, 1 at 10 fps)."""
+    dt = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+    frames = max(1, int(_TEMPO_SMOOTH_S / dt) | 1) if dt > 0 else 1
+    frames = min(frames, (len(raw) - 1) | 1)  # "same" mode: never longer than the signal
+    filled = np.nan_to_num(raw, nan=np.nanmean(raw))
+    return np.convolve(filled, np.ones(frames) / frames, mode="same")
 
 
 def phase_durations(window: RepWindow, rep: RepBoundary) -> tuple[float, float]:
@@ -142,8 +161,8 @@ def phase_durations(window: RepWindow, rep: RepBoundary) -> tuple[float, float]:
     t, raw = window["t_s"], window["depth_raw"]
     if not len(window) or np.all(np.isnan(raw)):
         return math.nan, math.nan
-    # A 3-frame running mean: steadier than raw landmarks, without the filter's lag.
-    depth = np.convolve(np.nan_to_num(raw, nan=np.nanmean(raw)), np.ones(3) / 3, mode="same")
+    # A short running mean: steadier than raw landmarks, without the filter's lag.
+    depth = _running_mean(t, raw)
     b = int(np.argmin(np.abs(t - rep.bottom_t_s)))
     deepest = nan_reduce(np.nanmax, depth)
     eccentric = math.nan
@@ -160,10 +179,10 @@ def phase_durations(window: RepWindow, rep: RepBoundary) -> tuple[float, float]:
     arrived = np.flatnonzero(after <= lo)
     concentric = math.nan
     if arrived.size:
-        end = b + arrived[0]
-        leaving = np.flatnonzero(depth[:end] >= hi)  # last moment still deep
-        if leaving.size:
-            concentric = float(t[end] - t[leaving[-1]])
+        end = b + int(arrived[0]) + 1
+        # From the last moment still deep to the first back near the top.
+        rise_t, rise = t[b:end], -depth[b:end]
+        concentric = _crossing(rise_t, rise, -lo, False) - _crossing(rise_t, rise, -hi, True)
     return eccentric, concentric
 
 
