@@ -346,7 +346,7 @@ def _run_daemon(args: argparse.Namespace) -> int:
     setup_logging(settings.log.level, settings.log.format)
     daemon = Daemon(settings)
     for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: daemon.stop_event.set())
+        signal.signal(signum, lambda *_: daemon.request_stop())
     daemon.run()
     return 0
 

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 _RECENT_REPS = 50
 _STOP_FLUSH_S = 5.0
+_SIGNAL_CHECK_S = 0.5
 
 
 def new_run_id() -> str:
@@ -84,6 +85,7 @@ class Daemon:
         self.started_mono = time.monotonic()
         self.hub = Hub()
         self.stop_event = threading.Event()
+        self._stop_requested = False  # set by signal handlers (`request_stop`), no lock
         self._broker = LocalBroker(settings.mqtt.port) if settings.mqtt.host is None else None
         self._spool: Spool | None = None
         self.publisher: Publisher | None = None
@@ -172,10 +174,23 @@ class Daemon:
         self._reps[camera_id] = deque(maxlen=_RECENT_REPS)
 
     def run(self) -> None:
-        """Starts, runs until `stop_event` is set (SIGTERM / SIGINT), then stops."""
+        """Starts, runs until `request_stop()` (SIGTERM / SIGINT) or `stop_event`, then stops."""
         self.start()
-        self.stop_event.wait()
+        # Polled: a signal the kernel hands to another thread (a camera's, a pose worker's)
+        # only flags it for the main thread, whose Python handler runs once it wakes; in an
+        # untimed wait it would sleep through SIGTERM and Ctrl-C.
+        while not self._stop_requested and not self.stop_event.wait(_SIGNAL_CHECK_S):
+            pass
         self.stop()
+
+    def request_stop(self) -> None:
+        """Asks `run()` to stop; the one call a signal handler may make.
+
+        It takes no lock. `stop_event.set()` does, and a second signal (Ctrl-C in a
+        terminal, then the SIGTERM of a script around the daemon) ran its handler inside
+        the first one's `set()`, which then waited forever on the lock its own thread held.
+        """
+        self._stop_requested = True
 
     def stop(self) -> None:
         """Stops every part that runs, in reverse order; safe to call more than once."""

@@ -1,5 +1,8 @@
 """The daemon's own bookkeeping, without cameras or a broker."""
 
+import signal
+import threading
+import time
 from collections import deque
 
 from edge.daemon.app import Daemon
@@ -35,3 +38,26 @@ def test_a_rep_update_is_applied_to_the_rep_history(tmp_path):
     assert [f["code"] for f in kept["faults"]] == ["rushed_eccentric"]
     assert kept["metrics"] == {"depth_norm": 0.4, "eccentric_s": 0.3, "pause_s": 0.1}
     assert rep["metrics"]["eccentric_s"] is None  # what was emitted stays as it was
+
+
+def test_run_stops_on_a_signal_that_another_thread_received(tmp_path, monkeypatch):
+    """The kernel hands a process's signal to any of its threads; `run()` still stops."""
+    daemon = Daemon(default_settings(tmp_path / "clip.mp4", tmp_path / "spool"))
+    monkeypatch.setattr(daemon, "start", lambda: None)
+    stopped = []
+    monkeypatch.setattr(daemon, "stop", lambda: stopped.append(time.monotonic()))
+
+    def camera_thread() -> None:
+        time.sleep(0.2)
+        signal.pthread_kill(threading.get_ident(), signal.SIGUSR1)
+        time.sleep(5.0)
+        daemon.stop_event.set()  # the test's own way out, were the signal slept through
+
+    previous = signal.signal(signal.SIGUSR1, lambda *_: daemon.request_stop())
+    try:
+        threading.Thread(target=camera_thread, daemon=True).start()
+        started = time.monotonic()
+        daemon.run()
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert len(stopped) == 1 and stopped[0] - started < 2.0
