@@ -34,7 +34,7 @@ from edge.hinge.events import SCHEMA_VERSION
 from edge.pose import PoseEstimator, load_pose_models
 from edge.publish import MqttOptions, Publisher, Spool, TlsOptions
 from edge.publish.payloads import iso_now
-from edge.settings import AppSettings
+from edge.settings import ENV_PREFIX, AppSettings
 from edge.zone import Zone
 
 logger = logging.getLogger(__name__)
@@ -146,7 +146,8 @@ class Daemon:
         except OSError as err:
             raise EdgeError(
                 f"cannot serve the status page on {host}:{port} ({err.strerror or err}): "
-                f"set web.port to a free port, or stop what listens on web.port {port}"
+                f"set web.port to a free port, or stop what listens on web.port {port} "
+                f"(without a config file: {ENV_PREFIX}WEB__PORT={port + 1})"
             ) from err
 
     def _add_camera(self, camera_id: str, models: tuple) -> None:

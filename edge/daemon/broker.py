@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from edge.errors import EdgeError
+from edge.settings import ENV_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ class LocalBroker:
         if _accepts(self.port):
             raise EdgeError(
                 f"cannot start a local broker: port {self.port} on {HOST} is taken (another "
-                "broker?). Set mqtt.host: 127.0.0.1 to use it, or mqtt.port to another port"
+                "broker?). Set mqtt.host: 127.0.0.1 to use it, or mqtt.port to another port "
+                f"(without a config file: {ENV_PREFIX}MQTT__HOST=127.0.0.1, or "
+                f"{ENV_PREFIX}MQTT__PORT={self.port + 1})"
             )
         folder = Path(tempfile.mkdtemp(prefix="hinge-edge-broker-"))
         try:
