@@ -33,7 +33,9 @@ demo: setup
 	@cat out/demo.events.jsonl
 
 # The daemon on its embedded default (a rendered camera, a local broker), printing the rep
-# events as they arrive over MQTT; dashboard on http://localhost:8080/. Ctrl-C stops it.
+# and set events as they arrive over MQTT; dashboard on http://localhost:8080/. Ctrl-C stops
+# it, the open set's event printed last. A port taken: HINGE_EDGE_MQTT__PORT=1884 make run
+# (HINGE_EDGE_WEB__PORT for the dashboard's).
 run: setup system-deps
 	bash tools/run_demo.sh
 

@@ -1,9 +1,11 @@
 """The daemon's own status and lifetime: the last will on SIGKILL, `online` again on
-restart, `stopped` on SIGTERM; a local broker that goes with the daemon."""
+restart, `stopped` on SIGTERM; a local broker that goes with the daemon, after the last
+set event went through it."""
 
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import sqlite3
 
@@ -70,6 +72,34 @@ def test_local_broker_goes_with_a_killed_daemon(swing_clip, daemons, subscribers
     assert next_status(sub)["status"] == "online"
     assert daemon.terminate() == 0, daemon.log()
     assert not port_accepts(port)
+
+
+def test_ctrl_c_mid_set_delivers_the_set_through_the_local_broker(swing_clip, daemons, subscribers):
+    """`make run`'s case: the printer listens on the daemon's own broker, which goes with
+    the daemon; the set that Ctrl-C closes must reach it first."""
+    if (reason := skip_reason()) is not None:
+        pytest.skip(reason)
+    port = free_port()
+    daemon = daemons({CAMERA: swing_camera(swing_clip.path)}, port, mqtt={"host": None}).start()
+    sub = subscribers(port, ["hinge/+/rep", "hinge/+/set"], clean_session=True)
+    sub.wait_for(lambda m: m.topic.endswith("/rep"), 15.0)  # a set is open now
+    daemon.proc.send_signal(signal.SIGINT)
+    assert daemon.proc.wait(20) == 0, daemon.log()
+    sub.collect(lambda: bool(payloads(sub.messages, "/set")), 5.0)
+    (final,) = payloads(sub.messages, "/set")
+    assert sorted(final["rep_ids"]) == sorted(rep_ids(sub.messages))
+    assert not port_accepts(port), "the local broker outlived the daemon"
+    assert "Traceback" not in daemon.log()
+
+
+def test_local_broker_refuses_a_taken_port_naming_the_environment_variable():
+    with socket.socket() as taken:  # listening: another broker, as far as anyone can tell
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # `hinge-edge run` without a config file has no mqtt.port to edit: the variable.
+        with pytest.raises(EdgeError, match=rf"is taken .*HINGE_EDGE_MQTT__PORT={port + 1}"):
+            LocalBroker(port).start()
 
 
 def test_local_broker_that_cannot_start_says_why():

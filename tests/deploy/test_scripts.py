@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = [ROOT / "tools" / "arm64_proof.sh", ROOT / "deploy" / "mosquitto" / "make-passwd.sh"]
+SCRIPTS = [
+    ROOT / "tools" / "arm64_proof.sh",
+    ROOT / "tools" / "run_demo.sh",
+    ROOT / "deploy" / "mosquitto" / "make-passwd.sh",
+]
 
 
 @pytest.mark.skipif(
