@@ -1,4 +1,8 @@
-"""Shared fixtures: the shipped models and the optional real footage."""
+"""Shared fixtures (the shipped models, the optional real footage, brokers); the tiers.
+
+Tests are marked `model`, `server`, `browser`, `data` and `slow` after what they use
+(tests/tiers.py); `make check` runs the fast tier, `make test` everything.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,15 @@ from edge.config import PoseConfig
 from edge.log import forget_secrets, registered_secrets
 from edge.pose import load_pose_models
 from edge.pose.manifest import default_models_dir
+from tests.tiers import mark_tiers
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test with the tiers of what it uses (tests/tiers.py)."""
+    mark_tiers(items)
 
 
 @pytest.fixture(autouse=True)

@@ -37,6 +37,7 @@ def _drain(reader: CameraReader, seconds: float, until_ended: bool = False) -> l
     return frames
 
 
+@pytest.mark.slow
 def test_file_plays_at_its_own_rate_then_ends(clip, state_log):
     reader = CameraReader("file-a", str(clip), CaptureOptions(loop=False), state_log)
     reader.start()
@@ -64,6 +65,7 @@ def test_file_plays_at_its_own_rate_then_ends(clip, state_log):
     assert snap.reconnects == 0 and snap.stalls == 0 and snap.corrupt_frames == 0
 
 
+@pytest.mark.slow
 def test_loop_restarts_the_file_with_a_new_epoch(short_clip, state_log):
     reader = CameraReader("file-b", str(short_clip), CaptureOptions(loop=True), state_log)
     reader.start()
@@ -81,6 +83,7 @@ def test_loop_restarts_the_file_with_a_new_epoch(short_clip, state_log):
     assert state_log.states() == [CaptureState.ONLINE, CaptureState.STOPPED]
 
 
+@pytest.mark.slow
 def test_slow_consumer_counts_skipped_frames(clip):
     reader = CameraReader("file-c", str(clip), CaptureOptions(loop=True))
     reader.start()
@@ -139,6 +142,7 @@ def test_garbage_named_mp4_is_offline_with_a_clear_error(tmp_path):
     assert snap.frames_read == 0 and snap.last_frame_age_s is None
 
 
+@pytest.mark.slow
 def test_file_corrupt_in_the_middle_plays_what_decodes_then_ends(tmp_path, clip):
     data = bytearray(clip.read_bytes())
     middle = len(data) // 3

@@ -13,6 +13,7 @@ from edge.hinge.events import clean
 from edge.synth.motion import MotionSpec
 from edge.synth.sequence import SIDE_VIEWS, CaptureSpec, generate, random_set
 from edge.synth.shape import BodyShape
+from tests.tiers import fast_first
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
@@ -46,7 +47,7 @@ def _events():
     return events
 
 
-@pytest.mark.parametrize("wall_time", [None, 1.7e9])
+@pytest.mark.parametrize("wall_time", fast_first([None, 1.7e9]))
 def test_every_event_matches_its_schema(wall_time):
     events = [stamp(e, "platform-1", wall_time) for e in _events()]
     assert {e["event"] for e in events} == {"rep", "rep_update", "set"}
@@ -54,6 +55,7 @@ def test_every_event_matches_its_schema(wall_time):
         VALIDATORS[event["event"]].validate(json.loads(to_json(event)))
 
 
+@pytest.mark.slow
 def test_ids_are_unique_across_sets_of_a_session():
     spec = MotionSpec(exercise="rdl", reps=2, tail_s=14.0)
     one = generate(spec, BodyShape(), CaptureSpec(), np.random.default_rng(1))

@@ -12,6 +12,7 @@ from edge.hinge import FAULT_CODES, HingeConfig, HingeScorer, score_track
 from edge.synth.motion import MotionSpec
 from edge.synth.sequence import SIDE_VIEWS, CaptureSpec, generate, random_set
 from edge.synth.shape import BodyShape
+from tests.tiers import fast_first
 
 HINGES = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
 # BlazePose -> COCO-17 (nose, eyes, ears, shoulders, elbows, wrists, hips, knees, ankles)
@@ -23,7 +24,9 @@ def reps_of(events):
 
 
 # Derandomized: the same 40 examples every run, so CI is reproducible; widen locally with
-# HYPOTHESIS_SEED-free runs of tools/hinge_rates.py, which draws hundreds of sets.
+# HYPOTHESIS_SEED-free runs of tools/hinge_rates.py, which draws hundreds of sets. Full tier
+# only (half a minute); the fast tier counts the fixed sets of the tests below.
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,
@@ -45,7 +48,7 @@ def test_reps_are_counted_exactly(exercise, start, seed):
     assert len(reps_of(score_track(seq.t, seq.xy, seq.visibility))) == len(seq.reps)
 
 
-@pytest.mark.parametrize("exercise", HINGES)
+@pytest.mark.parametrize("exercise", fast_first(HINGES))
 def test_rep_boundaries_match_the_truth(exercise):
     seq = random_set(exercise, {}, np.random.default_rng(7), SIDE_VIEWS, reps=4)
     reps = reps_of(score_track(seq.t, seq.xy, seq.visibility))
@@ -76,7 +79,7 @@ FAULT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("code", "exercise"), FAULT_CASES)
+@pytest.mark.parametrize(("code", "exercise"), fast_first(FAULT_CASES))
 def test_injected_fault_is_found(code, exercise):
     rng = np.random.default_rng(11)
     hits = total = 0
@@ -93,7 +96,7 @@ def test_injected_fault_is_found(code, exercise):
     assert total >= 9 and hits >= 0.7 * total
 
 
-@pytest.mark.parametrize("exercise", HINGES)
+@pytest.mark.parametrize("exercise", fast_first(HINGES))
 def test_clean_sets_raise_no_fault(exercise):
     rng = np.random.default_rng(5)
     for _ in range(3):
@@ -108,7 +111,7 @@ def test_partial_reps_are_not_counted():
     assert reps_of(score_track(seq.t, seq.xy, seq.visibility)) == []
 
 
-@pytest.mark.parametrize("exercise", ("rdl", "deadlift", "swing"))
+@pytest.mark.parametrize("exercise", fast_first(("rdl", "deadlift", "swing")))
 def test_front_view_counts_reps_and_withholds_angle_verdicts(exercise):
     spec = MotionSpec(exercise=exercise, reps=4, faults={"knee_dominant": 0.9})
     seq = generate(spec, BodyShape(), CaptureSpec(view="front"), np.random.default_rng(0))
@@ -127,12 +130,14 @@ def test_standing_still_with_jitter_makes_no_rep():
     assert reps_of(score_track(seq.t, seq.xy, seq.visibility)) == []
 
 
+@pytest.mark.slow
 def test_a_long_pause_at_the_bottom_is_still_one_rep_each():
     spec = MotionSpec(exercise="rdl", reps=3, tempo=(1.5, 3.0, 1.0, 1.0))
     seq = generate(spec, BodyShape(), CaptureSpec(), np.random.default_rng(0))
     assert len(reps_of(score_track(seq.t, seq.xy, seq.visibility))) == 3
 
 
+@pytest.mark.slow
 def test_stepping_out_of_view_mid_set_makes_no_phantom_rep():
     seq = random_set("rdl", {}, np.random.default_rng(4), SIDE_VIEWS, reps=4)
     xy = seq.xy.copy()
@@ -163,6 +168,7 @@ def test_walking_across_the_frame_makes_no_rep():
     assert reps_of(score_track(t, xy, vis)) == []
 
 
+@pytest.mark.slow
 def test_set_summary_follows_the_last_rep_after_idle_time():
     spec = MotionSpec(exercise="rdl", reps=3, tail_s=15.0)
     seq = generate(spec, BodyShape(), CaptureSpec(), np.random.default_rng(0))
@@ -201,6 +207,7 @@ def test_floor_start_lowering_completes_the_rep_in_a_follow_up():
     assert all(u["metrics"]["eccentric_s"] > 0 for u in updates)
 
 
+@pytest.mark.slow
 def test_coco17_landmarks_count_the_same_reps():
     seq = random_set("rdl", {}, np.random.default_rng(9), SIDE_VIEWS, reps=3)
     coco = seq.xy[:, COCO_FROM_BLAZEPOSE]
@@ -238,6 +245,7 @@ def test_a_rep_event_does_not_change_after_it_was_emitted():
 # ratio and the exercise's knee and leg features come from them, the same from every camera.
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exercise", ["rdl", "deadlift", "good_morning", "single_leg_rdl"])
 def test_clean_sets_with_world_raise_no_knee_fault(exercise):
     rng = np.random.default_rng(11)
@@ -249,6 +257,7 @@ def test_clean_sets_with_world_raise_no_knee_fault(exercise):
         assert len(codes) == 3 and not any("knee_dominant" in c for c in codes), codes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("exercise", ["rdl", "deadlift"])
 def test_knee_dominant_verdict_is_the_same_from_every_camera(exercise):
     """One set, seen from the side, obliquely and from the front: the same verdict."""

@@ -60,6 +60,7 @@ def test_planted_feet_are_flat_on_the_floor(shape, posture):
         assert sk.foot_axes[i][1, 1] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(shape=shapes, posture=postures)
 def test_segment_lengths_do_not_depend_on_posture(shape, posture):

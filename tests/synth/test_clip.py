@@ -13,6 +13,7 @@ from edge.synth.motion import MotionSpec
 SMALL = ClipCamera(width_px=192, height_px=108, focal_px=135.0, fps=10.0)
 
 
+@pytest.mark.slow
 def test_clip_and_truth_are_written_and_agree(tmp_path):
     out = tmp_path / "set.mp4"
     spec = MotionSpec(
@@ -30,6 +31,7 @@ def test_clip_and_truth_are_written_and_agree(tmp_path):
     assert json.loads(truth_path(out).read_text()) == truth
 
 
+@pytest.mark.slow
 def test_same_seed_same_truth_bytes(tmp_path):
     spec = MotionSpec(exercise="swing", reps=1, lead_in_s=0.3, tail_s=0.3)
     render_clip(spec, SMALL, tmp_path / "a.mp4", seed=7)

@@ -16,6 +16,7 @@ from edge.synth.renderer import render_people
 from edge.synth.scene import Scene, Sensor
 from edge.synth.shape import BodyShape
 from edge.synth.walk import step_length_m, walking_skeleton
+from tests.tiers import fast_first
 
 SHAPE = BodyShape()
 SMALL = Lens(320, 180, 225.0)
@@ -122,7 +123,7 @@ def test_bad_extras_are_refused(make, message):
         make()
 
 
-@pytest.mark.parametrize("view", ["side_left", "front", "oblique_right"])
+@pytest.mark.parametrize("view", fast_first(["side_left", "front", "oblique_right"]))
 def test_placements_drawn_from_the_seed_never_collide(view):
     for seed, load in itertools.product(range(8), ("barbell", "kettlebell")):
         stage = _stage(view=view, load=load, exercise="swing" if load == "kettlebell" else "rdl")

@@ -11,6 +11,7 @@ from edge.synth.clip import ClipCamera, render_clip, truth_path
 from edge.synth.crowd import Extras, PasserBy, SecondAthlete
 from edge.synth.motion import MotionSpec
 
+pytestmark = pytest.mark.slow  # every test renders clips (seconds each)
 SMALL = ClipCamera(width_px=192, height_px=108, focal_px=135.0, fps=5.0)
 TINY = ClipCamera(width_px=96, height_px=54, focal_px=67.5, fps=5.0)
 RDL = MotionSpec(exercise="rdl", reps=1, lead_in_s=0.3, tail_s=0.3)

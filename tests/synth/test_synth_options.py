@@ -43,6 +43,7 @@ def _run(tmp_path, *args):
     return json.loads(truth_path(out).read_text())
 
 
+@pytest.mark.slow
 def test_fov_sets_the_focal_length_and_a_wider_lens_shows_a_smaller_athlete(tmp_path):
     standard = _run(tmp_path)
     assert standard["camera"]["focal_px"] == 67.5  # 900 px at 1280 wide, scaled
@@ -58,6 +59,7 @@ def test_fov_sets_the_focal_length_and_a_wider_lens_shows_a_smaller_athlete(tmp_
     assert height_px(wide) < height_px(standard) < height_px(tele)
 
 
+@pytest.mark.slow
 def test_passers_by_and_a_second_athlete_are_in_the_truth(tmp_path, capsys):
     truth = _run(tmp_path, "--passers-by", "2", "--second-athlete", "--seed", "5")
     kinds = [o["kind"] for o in truth["others"]]
