@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -53,9 +54,9 @@ class KeypointTrack:
                 shape = value.shape[1:]
                 self.rows[key].append(np.full(shape, _EMPTY_FILL.get(key, np.nan), np.float32))
 
-    def arrays(self) -> dict[str, np.ndarray]:
-        """Returns every key of the file format as arrays."""
-        out: dict[str, np.ndarray] = {
+    def arrays(self) -> dict[str, Any]:
+        """Returns every key of the file format: arrays, NumPy scalars for fps and the names."""
+        out: dict[str, Any] = {
             key: np.asarray(np.stack(rows) if rows else _empty(key), np.float32)
             for key, rows in self.rows.items()
         }

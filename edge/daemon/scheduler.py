@@ -14,6 +14,7 @@ import threading
 import time
 
 from edge.capture import CameraReader
+from edge.capture.frame import Frame
 from edge.daemon.pipeline import CameraPipeline
 
 logger = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ class Scheduler:
         """Every worker thread is running (for the health endpoint)."""
         return bool(self._threads) and all(t.is_alive() for t in self._threads)
 
-    def _next(self) -> tuple[CameraPipeline, object] | None:
+    def _next(self) -> tuple[CameraPipeline, Frame] | None:
         """The most overdue camera with a new frame, locked for the caller; or None."""
         now = time.monotonic()
         with self._pick:

@@ -107,12 +107,13 @@ class WebServer:
         Raises:
             OSError: The address cannot be bound (in use, or not allowed).
         """
-        handler = type("Handler", (_Handler,), {"backend": backend, "hub": hub})
+        self.stopping = threading.Event()
+        handler = type(
+            "Handler", (_Handler,), {"backend": backend, "hub": hub, "stopping": self.stopping}
+        )
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="web", daemon=True)
-        self.stopping = threading.Event()
-        handler.stopping = self.stopping
 
     @property
     def port(self) -> int:

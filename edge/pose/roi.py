@@ -56,14 +56,14 @@ def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     return points @ matrix[:, :2].T + matrix[:, 2]
 
 
-def crop_roi(image: np.ndarray, roi: Roi, crop_size: int) -> npt.NDArray[np.uint8]:
+def crop_roi(image: np.ndarray, roi: Roi, crop_size: int) -> np.ndarray:
     """Cuts the rotated ROI out of an image as a `crop_size` square.
 
     Pixels outside the frame repeat the border (MediaPipe's ImageToTensor default), which
     keeps a half-visible athlete looking like a person rather than a cut-out.
 
     Returns:
-        (crop_size, crop_size, 3) uint8, in the image's channel order.
+        (crop_size, crop_size, 3) of the image's dtype (uint8 for a frame) and channel order.
     """
     m = crop_to_image_matrix(roi, crop_size)
     # Sample as MediaPipe's ImageToTensorCalculator does (OpenCV warps the ROI's corners onto

@@ -117,7 +117,7 @@ class OpenCvSink:
     def __init__(self, path: Path, fps: float, size: tuple[int, int]) -> None:
         """Opens `path` for writing at `fps` frames per second, `size` = (width, height)."""
         self.path = path
-        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"VP80"), fps, size)
+        self._writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"VP80"), fps, size)
         if not self._writer.isOpened():
             raise ReportError(f"cannot write a video to {path} (folder not writable?)")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,6 @@ class YamlFileSource(YamlConfigSettingsSource):
             return dict(self._state.data or {})
         return super()._read_files(*args, **kwargs)
 
-    def _read_file(self, file_path: Path) -> dict[str, Any]:
-        data, self._state.lines = load_yaml(Path(file_path))
+    def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
+        data, self._state.lines = load_yaml(Path(str(file_path)))  # always a file path here
         return data

@@ -41,7 +41,7 @@ def summarize(settings: AppSettings, path: Path | None = None) -> list[str]:
 
 
 def _camera(camera: CameraConfig) -> str:
-    kind = source_kind(camera.source)
+    kind: str = source_kind(camera.source)
     if camera.loop:
         kind += ", looped"
     if camera.zone is None:
