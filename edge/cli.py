@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -206,6 +207,7 @@ def _add_replay(replay: argparse.ArgumentParser) -> None:
 
 
 def _run_replay(args: argparse.Namespace) -> int:
+    from edge.capture.video import probe_video
     from edge.events import to_json
     from edge.hinge import HingeConfig, HingeScorer
     from edge.pose import PoseEstimator
@@ -216,6 +218,7 @@ def _run_replay(args: argparse.Namespace) -> int:
         raise EdgeError(
             "replay needs an output: --keypoints OUT.npz, --events OUT.jsonl and/or --report DIR"
         )
+    probe_video(args.video)  # before the models load: a wrong path is told at once
     overrides = {"threads": args.threads, "models_dir": args.models_dir}
     if args.model:
         overrides["landmark_model"] = args.model
@@ -351,9 +354,24 @@ def _run_daemon(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiet_opencv() -> None:
+    """Keeps OpenCV's and FFmpeg's own stderr lines out of the output.
+
+    A file that is not a video gets "[ WARN:0@0.2] global cap.cpp:212 open VIDEOIO(FFMPEG):
+    ... can't be used to capture by name" and "[mov,mp4,...] moov atom not found" before
+    our error, which says it better (the daemon's camera errors too). Both levels are read
+    once, at the first capture opened: this runs before any. Variables the user set win
+    (for debugging OpenCV itself).
+    """
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the process exit code."""
     args = _build_parser().parse_args(argv)
+    if args.log_level != "debug":
+        _quiet_opencv()
     setup_logging(args.log_level)
     try:
         if args.command == "replay":

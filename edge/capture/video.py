@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,14 +41,31 @@ class VideoInfo:
     height: int
 
 
+def check_video_path(path: Path) -> None:
+    """Checks that `path` is a readable file, before anything is asked of OpenCV.
+
+    Raises:
+        SourceError: It does not exist, is a directory (or another non-file), or cannot
+            be read; the message says which.
+    """
+    if not path.exists():
+        raise SourceError(f"video file {path} does not exist")
+    if path.is_dir():
+        raise SourceError(f"{path} is a directory, not a video file")
+    if not path.is_file():
+        raise SourceError(f"{path} is not a regular file: give a video file")
+    if not os.access(path, os.R_OK):
+        raise SourceError(f"video file {path} is not readable: check its permissions")
+
+
 def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
     """Opens a video file.
 
     Raises:
-        SourceError: The file does not exist or no frame can be decoded from it.
+        SourceError: The path is no readable file (`check_video_path`) or OpenCV cannot
+            open it as a video.
     """
-    if not path.is_file():
-        raise SourceError(f"video file {path} does not exist")
+    check_video_path(path)
     capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
     if not capture.isOpened():
         raise SourceError(f"cannot open {path} as a video (not a video, or an unknown codec)")
@@ -59,6 +77,22 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
         height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
     )
     return capture, info
+
+
+def probe_video(path: Path) -> VideoInfo:
+    """Opens a video file and decodes its first frame, then closes it (a cheap check).
+
+    Raises:
+        SourceError: The path is no readable file, not a video, or no frame decodes.
+    """
+    capture, info = open_video(path)
+    try:
+        ok, _ = capture.read()
+    finally:
+        capture.release()
+    if not ok:
+        raise SourceError(f"no frame could be decoded from {path}")
+    return info
 
 
 def iter_video(path: Path, max_frames: int | None = None) -> Iterator[VideoFrame]:
