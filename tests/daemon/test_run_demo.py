@@ -25,6 +25,7 @@ from tests.daemon.harness import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tools" / "run_demo.sh"
+pytestmark = pytest.mark.server  # the daemon as a process, with a mosquitto of its own
 
 
 @pytest.fixture
