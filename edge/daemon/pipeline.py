@@ -23,7 +23,7 @@ from edge.daemon.stills import BottomFrame, DeepestFrame
 from edge.events import iso
 from edge.hinge import HingeConfig, HingeScorer
 from edge.hinge.events import SCHEMA_VERSION
-from edge.pose import PoseEstimator
+from edge.pose import PoseStage
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class CameraPipeline:
         self,
         camera_id: str,
         analysis_fps: float,
-        estimator: PoseEstimator,
+        estimator: PoseStage,
         hinge: HingeConfig,
         session_id: str,
         sink: EventSink,
@@ -84,7 +84,7 @@ class CameraPipeline:
         Args:
             camera_id: The camera's id (topic level and event prefix).
             analysis_fps: Analyse at most this many frames per second.
-            estimator: This camera's pose tracker (models shared).
+            estimator: This camera's pose tracker (models shared; a `PoseStage`).
             hinge: The scorer's configuration for this camera.
             session_id: Prefix of event ids, unique per camera and daemon run.
             sink: Receives events and state changes.

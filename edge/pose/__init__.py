@@ -1,5 +1,5 @@
 """The pose stage: BlazePose GHUM (detector + full landmark model) on onnxruntime."""
 
-from edge.pose.estimator import PoseEstimator, load_mask_model, load_pose_models
+from edge.pose.estimator import PoseEstimator, PoseStage, load_mask_model, load_pose_models
 
-__all__ = ["PoseEstimator", "load_mask_model", "load_pose_models"]
+__all__ = ["PoseEstimator", "PoseStage", "load_mask_model", "load_pose_models"]

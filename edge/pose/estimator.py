@@ -6,6 +6,7 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import replace
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -36,6 +37,21 @@ _MAX_SMOOTHED_GAP_S = 0.05  # frames further apart (below 20 fps) are not smooth
 # its person-mask head kept, run only on the frames a caller asks a mask for.
 MASK_MODEL = "blazepose_full_seg_fp32"
 MASK_ROLE = "landmark_mask"
+
+
+class PoseStage(Protocol):
+    """What a camera pipeline needs of its pose stage.
+
+    `PoseEstimator`, or in tests `edge.pose.scripted.ScriptedPoseEstimator`.
+    """
+
+    def process(self, bgr: np.ndarray, t_s: float | None = None) -> Poses:
+        """The athlete's landmarks in one frame (empty when nobody qualifies)."""
+        ...
+
+    def reset(self) -> None:
+        """Forgets the tracked athlete (a new stream)."""
+        ...
 
 
 class PoseEstimator:
