@@ -2,7 +2,9 @@
 
 The clip is rendered once per session (about 10 s of CPU): 4 kettlebell swings at
 320x180, 15 fps, 8.4 s, after 1 s standing and before 1.5 s standing. Cameras fix the
-exercise (`swing`), so the count is deterministic: 4 reps per play of the clip.
+exercise (`swing`), so the count is deterministic: 4 reps per play of the clip. The
+daemons' pose stage replays the clip's true landmarks (no model loads: these tests are
+about what comes after pose; tests/daemon/test_demo.py runs the real models).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from edge.synth.clip import ClipCamera, render_clip
 from edge.synth.motion import MotionSpec
 from tests.broker import Collector
 from tests.daemon.harness import DaemonProcess
+from tests.scripted import truth_keypoints
 
 SWING = MotionSpec(exercise="swing", reps=4, lead_in_s=1.0, tail_s=1.5)
 SWING_CAMERA = ClipCamera(width_px=320, height_px=180, focal_px=225.0, fps=15.0)
@@ -24,11 +27,12 @@ SWING_CAMERA = ClipCamera(width_px=320, height_px=180, focal_px=225.0, fps=15.0)
 
 @dataclass(frozen=True)
 class Clip:
-    """A rendered clip and its truth."""
+    """A rendered clip, its truth, and its true landmarks as a keypoints file."""
 
     path: Path
     reps: int
     frames: int
+    keypoints: Path
 
 
 @pytest.fixture(scope="session")
@@ -37,16 +41,22 @@ def swing_clip(tmp_path_factory: pytest.TempPathFactory) -> Clip:
     path = tmp_path_factory.mktemp("daemon-clips") / "swing.mp4"
     truth = render_clip(SWING, SWING_CAMERA, path, seed=1)
     reps = truth["reps"] if isinstance(truth["reps"], int) else len(truth["reps"])
-    return Clip(path, reps, len(truth["frames"]))
+    keypoints = truth_keypoints(path, truth, path.with_suffix(".npz"))
+    return Clip(path, reps, len(truth["frames"]), keypoints)
 
 
 @pytest.fixture
-def daemons(tmp_path: Path) -> Iterator:
-    """Makes `DaemonProcess`es in the test's folder; every one still running is killed after."""
+def daemons(tmp_path: Path, swing_clip: Clip) -> Iterator:
+    """Makes `DaemonProcess`es in the test's folder; every one still running is killed after.
+
+    Their pose stage replays the swing clip's true landmarks, found by picture (frames of
+    other clips or pictures get the nearest of its frames).
+    """
     made: list[DaemonProcess] = []
+    script = (swing_clip.keypoints, swing_clip.path)
 
     def make(cameras: dict, mqtt_port: int, name: str = "daemon", **sections) -> DaemonProcess:
-        daemon = DaemonProcess(tmp_path / name, cameras, mqtt_port, **sections)
+        daemon = DaemonProcess(tmp_path / name, cameras, mqtt_port, script, **sections)
         made.append(daemon)
         return daemon
 

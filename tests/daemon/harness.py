@@ -1,5 +1,7 @@
 """Drives the real daemon: `python -m edge run --config FILE` in a child process.
 
+With a `pose_script` its pose stage replays recorded landmarks instead of running the
+models (`python -m tests.scripted`): for tests about everything after pose.
 `DaemonProcess` writes a config (JSON text, which is YAML too) into its own folder, starts
 the daemon with its stderr in `daemon.log`, and offers what a test needs: the web routes
 (/healthz, /api/state, /metrics), SIGKILL and SIGTERM. `Contract` checks every MQTT
@@ -50,7 +52,12 @@ class DaemonProcess:
     """One daemon in a child process; start it again after a kill with `start()`."""
 
     def __init__(
-        self, workdir: Path, cameras: dict[str, dict[str, Any]], mqtt_port: int, **sections: Any
+        self,
+        workdir: Path,
+        cameras: dict[str, dict[str, Any]],
+        mqtt_port: int,
+        pose_script: tuple[Path, Path] | None = None,
+        **sections: Any,
     ) -> None:
         """Writes `workdir/config.yaml`; nothing runs before `start()`.
 
@@ -58,8 +65,11 @@ class DaemonProcess:
             workdir: Folder of the config, the spool and the logs.
             cameras: The `cameras` section.
             mqtt_port: Broker port on 127.0.0.1.
+            pose_script: (keypoints file, the clip it describes): every camera's pose stage
+                replays it (`tests/scripted.py`); None runs the real models.
             **sections: More top-level keys; a `mqtt` dict is merged into the defaults.
         """
+        self.pose_script = pose_script
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.web_port = free_port()
@@ -88,9 +98,12 @@ class DaemonProcess:
     def start(self, timeout_s: float = 30.0) -> DaemonProcess:
         """Starts the daemon and waits until its web side answers."""
         self.starts += 1
+        command = ["-m", "edge", "run", "--config", str(self.config_path)]
+        if self.pose_script is not None:
+            command[:2] = ["-m", "tests.scripted", *map(str, self.pose_script)]
         with (self.workdir / f"daemon-{self.starts}.log").open("wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "edge", "run", "--config", str(self.config_path)],
+                [sys.executable, *command],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

@@ -43,6 +43,8 @@ def web_answers(proc: subprocess.Popen, port: int) -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.model  # the demo's own pose stage, end to end
+@pytest.mark.server  # a local mosquitto, the daemon as a process
 def test_run_without_config_renders_the_demo_and_starts_a_broker(tmp_path: Path):
     if (reason := skip_reason()) is not None:
         pytest.skip(reason)

@@ -16,6 +16,7 @@ from tests.report.pages import parse_page
 
 pytestmark = [
     pytest.mark.model,  # the report comes from a real replay
+    pytest.mark.browser,
     pytest.mark.skipif(
         CHROMIUM is None, reason="needs Debian's chromium (apt-get install chromium)"
     ),

@@ -9,6 +9,7 @@ import pytest
 from edge.hinge.config import FaultConfig
 from edge.synth.clip import ClipCamera, render_clip
 from edge.synth.motion import MotionSpec
+from tests.scripted import truth_keypoints
 from tests.web.browser import Browser, missing_chromium
 from tests.web.daemon import DaemonProcess
 
@@ -29,6 +30,13 @@ def swing_clip(tmp_path_factory) -> tuple[Path, dict]:
     return clip, render_clip(CLIP_SPEC, CLIP_CAMERA, clip, seed=1)
 
 
+@pytest.fixture(scope="session")
+def swing_keypoints(swing_clip) -> Path:
+    """The clip's true landmarks as a keypoints file (for a scripted pose stage)."""
+    clip, truth = swing_clip
+    return truth_keypoints(clip, truth, clip.with_suffix(".npz"))
+
+
 @pytest.fixture
 def browser(tmp_path):
     """Headless Debian Chromium over the DevTools pipe; skips where it is not installed."""
@@ -39,14 +47,19 @@ def browser(tmp_path):
 
 
 @pytest.fixture
-def daemon_factory(tmp_path, mosquitto):
-    """Builds `DaemonProcess`es publishing to the test's mosquitto; all stopped after."""
+def daemon_factory(tmp_path, mosquitto, swing_clip, swing_keypoints):
+    """Builds `DaemonProcess`es publishing to the test's mosquitto; all stopped after.
+
+    Their pose stage replays the swing clip's true landmarks, found by picture: the page
+    tests are about what the daemon shows, not about pose (no model loads).
+    """
     daemons: list[DaemonProcess] = []
+    script = (swing_keypoints, swing_clip[0])
 
     def make(cameras: dict[str, dict], extra: dict | None = None) -> DaemonProcess:
         folder = tmp_path / f"daemon-{len(daemons)}"
         folder.mkdir()
-        daemon = DaemonProcess(folder, cameras, mosquitto.port, extra)
+        daemon = DaemonProcess(folder, cameras, mosquitto.port, extra, script)
         daemons.append(daemon)
         return daemon
 

@@ -22,10 +22,12 @@ class DaemonProcess(_Daemon):
         cameras: dict[str, dict[str, Any]],
         mqtt_port: int,
         extra: dict[str, Any] | None = None,
+        pose_script: tuple[Path, Path] | None = None,
     ) -> None:
-        """Writes the config; `extra` replaces top-level sections (`{"pose": {...}}`)."""
+        """Writes the config; `extra` replaces top-level sections (`{"pose": {...}}`);
+        `pose_script` (keypoints, clip) replaces the models (`tests/scripted.py`)."""
         sections = {"pose": {"workers": 1}, "stats_interval_s": 30} | (extra or {})
-        super().__init__(folder, cameras, mqtt_port, **sections)
+        super().__init__(folder, cameras, mqtt_port, pose_script, **sections)
         self.base = f"http://127.0.0.1:{self.web_port}"
 
     def start(self, timeout_s: float = 60.0) -> DaemonProcess:

@@ -8,10 +8,6 @@ connection and open a new one.
 
 from __future__ import annotations
 
-import pytest
-
-pytestmark = pytest.mark.model  # the daemon loads the real pose models
-
 # The daemon pings after 5 s of silence; the page calls the data stale after 2.5 pings
 # (12.5 s) and reconnects after 5 (25 s).
 STALE_WITHIN_S = 20.0

@@ -1,10 +1,11 @@
 """The display and the dashboard, in headless Chromium, follow the real daemon live.
 
-The daemon runs as a process on a rendered clip (three swings, knees forward) with a real
-mosquitto; `platform-1` plays the file once with pictures on, `platform-2` is an MJPEG
-camera (ffmpeg) with pictures off that the test kills. Assertions are on what a person
-sees (`innerText` of shown elements, pictures that loaded), checked against the rep
-events an MQTT subscriber received from the same run.
+The daemon runs as a process on a rendered clip (three swings, knees forward; its pose
+stage replays the clip's true landmarks) with a real mosquitto; `platform-1` plays the
+file once with pictures on, `platform-2` is an MJPEG camera (ffmpeg) with pictures off
+that the test kills. Assertions are on what a person sees (`innerText` of shown elements,
+pictures that loaded), checked against the rep events an MQTT subscriber received from
+the same run.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from tests.broker import Collector, payload_json
 from tests.servers.streams import missing_ffmpeg, mjpeg_server
 from tests.web.browser import poll
 from tests.web.conftest import CLIP_SPEC, STRICT_SWING
-
-pytestmark = pytest.mark.model  # the daemon loads the real pose models
 
 REPS = CLIP_SPEC.reps
 LIVE_S = 30.0  # the clip lasts 7 s; room for a slow shared CI box

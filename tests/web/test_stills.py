@@ -1,7 +1,8 @@
 """Stills: the deepest frame of each rep, kept only for cameras with `images: true`.
 
-The clip's frames go through two real camera pipelines (real pose models, real scorer),
-one with stills on and one with them off, into a sink that records what it is handed.
+The clip's frames go through two real camera pipelines (the scorer real, the pose stage
+replaying the clip's true landmarks: no model loads), one with stills on and one with
+them off, into a sink that records what it is handed.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import pytest
 
 from edge.capture.frame import Frame
 from edge.capture.video import iter_video
-from edge.config import PoseConfig
+from edge.daemon import app
 from edge.daemon.app import Daemon
 from edge.daemon.pipeline import CameraPipeline
 from edge.daemon.stills import BottomFrame, DeepestFrame, render_still
 from edge.hinge import HingeConfig
 from edge.hinge.config import FaultConfig
-from edge.pose import PoseEstimator
+from edge.pose.scripted import ScriptedPoseEstimator
 from edge.report.draw import HIGHLIGHT_BGR
 from edge.settings import AppSettings
 from tests.web.conftest import CLIP_CAMERA, CLIP_SPEC, STRICT_SWING
@@ -53,13 +54,13 @@ class Recorder:
 
 
 @pytest.fixture(scope="module")
-def pipelines(swing_clip, pose_models) -> dict[str, tuple[CameraPipeline, Recorder]]:
+def pipelines(swing_clip, swing_keypoints) -> dict[str, tuple[CameraPipeline, Recorder]]:
     """The clip through a pipeline with stills on and one with them off."""
     hinge = HingeConfig(exercise="swing", faults=FaultConfig(hip_knee_ratio=STRICT_SWING))
     out = {}
     for name in ("on", "off"):
         sink = Recorder()
-        estimator = PoseEstimator(PoseConfig(), models=pose_models)
+        estimator = ScriptedPoseEstimator.from_file(swing_keypoints, swing_clip[0])
         pipeline = CameraPipeline(name, CLIP_CAMERA.fps, estimator, hinge, f"{name}-t", sink)
         if name == "on":
             pipeline.enable_stills()
@@ -129,7 +130,11 @@ def test_deepest_frame_keeps_the_deepest_and_forgets_on_take():
     assert keeper.take() is None and not keeper.holding
 
 
-def test_the_daemon_keeps_stills_only_for_cameras_with_images(tmp_path, pose_models, pipelines):
+def test_the_daemon_keeps_stills_only_for_cameras_with_images(
+    tmp_path, swing_keypoints, pipelines, monkeypatch
+):
+    scripted = ScriptedPoseEstimator.from_file(swing_keypoints)  # no model loads
+    monkeypatch.setattr(app, "PoseEstimator", lambda config, zone, models: scripted)
     settings = AppSettings(
         cameras={
             "on": {"source": "rtsp://127.0.0.1:1/cam", "images": True},
@@ -140,7 +145,7 @@ def test_the_daemon_keeps_stills_only_for_cameras_with_images(tmp_path, pose_mod
     )
     daemon = Daemon(settings)  # not started: no camera opened, no broker needed
     for camera_id in settings.cameras:
-        daemon._add_camera(camera_id, pose_models)
+        daemon._add_camera(camera_id, ())
     assert daemon._cameras["on"][1].stills_enabled
     assert not daemon._cameras["off"][1].stills_enabled
     rep, bottom = pipelines["on"][1].stills()[-1]
