@@ -86,6 +86,7 @@ def test_a_set_goes_through_the_pipeline_as_the_contract_says():
     ids = rep_ids(sink.messages)
     assert len(ids) == len(seq.reps) == final["reps"] and set(ids.values()) == {1}
     assert sorted(ids) == sorted(final["rep_ids"]) and final["exercise"] == "rdl"
+    assert [r["faults"] for r in payloads(sink.messages, "/rep")] == [[]] * len(seq.reps)
     states = payloads(sink.messages, "/state")
     assert [s["reps_in_set"] for s in states][-1] == len(seq.reps)
     assert {s["phase"] for s in states} >= {"top", "descending", "ascending", "locking"}

@@ -13,7 +13,6 @@ from edge.hinge.events import clean
 from edge.synth.motion import MotionSpec
 from edge.synth.sequence import SIDE_VIEWS, CaptureSpec, generate, random_set
 from edge.synth.shape import BodyShape
-from tests.tiers import fast_first
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 
@@ -47,7 +46,8 @@ def _events():
     return events
 
 
-@pytest.mark.parametrize("wall_time", fast_first([None, 1.7e9]))
+@pytest.mark.slow  # the fast tier: tests/daemon/test_pipeline.py checks one set's events
+@pytest.mark.parametrize("wall_time", [None, 1.7e9])
 def test_every_event_matches_its_schema(wall_time):
     events = [stamp(e, "platform-1", wall_time) for e in _events()]
     assert {e["event"] for e in events} == {"rep", "rep_update", "set"}

@@ -96,7 +96,8 @@ def test_injected_fault_is_found(code, exercise):
     assert total >= 9 and hits >= 0.7 * total
 
 
-@pytest.mark.parametrize("exercise", fast_first(HINGES))
+@pytest.mark.slow  # the fast tier: tests/daemon/test_pipeline.py's clean set
+@pytest.mark.parametrize("exercise", HINGES)
 def test_clean_sets_raise_no_fault(exercise):
     rng = np.random.default_rng(5)
     for _ in range(3):
