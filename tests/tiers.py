@@ -62,8 +62,9 @@ def _helper_tiers(values: Iterable[object]) -> set[str]:
 def fast_first(cases: Sequence[Any], fast: int = 1) -> list[Any]:
     """`parametrize` values: the first `fast` cases in both tiers, the others `slow`.
 
-    For tests whose every case takes seconds: the fast tier tries one, the full tier all
-    (ids are unchanged).
+    For tests whose every case takes about a second: the fast tier tries one, the full
+    tier all (ids are unchanged). A tuple case is one value per argument name, as in
+    `parametrize` itself (so a single argument taking tuples cannot use this).
     """
     return [
         case if i < fast else pytest.param(*_values(case), marks=pytest.mark.slow)
