@@ -173,10 +173,12 @@ def hips_rise_first(w: RepWindow, rep: RepBoundary, exercise: str, c: FaultConfi
 
     Judged from the hips' lowest point (not the depth signal's, which a torso tipping
     further forward as the hips shoot up would move later) until the hips have done half
-    their rise.
+    their rise. Heights along the athlete's up in the pose model's 3-D landmarks where
+    seen (the picture's foreshorten from a front-oblique or a low camera).
     """
-    hips = w["hip_height_norm"]
-    shoulders = w["shoulder_height_norm"]
+    hips, shoulders = w["hip_height3d_norm"], w["shoulder_height3d_norm"]
+    if np.mean(np.isnan(hips)) > 0.5:  # 3-D mostly unseen: the picture's heights
+        hips, shoulders = w["hip_height_norm"], w["shoulder_height_norm"]
     if exercise != "deadlift" or len(w) < 3 or np.all(np.isnan(hips)):
         return 0.0
     low = int(np.nanargmin(hips))

@@ -49,6 +49,8 @@ SMOOTHED = (
     "torso_len_px",
     "hip3d_deg",
     "knee3d_deg",
+    "hip_height3d_norm",
+    "shoulder_height3d_norm",
 )
 
 
@@ -82,6 +84,10 @@ class FrameSignals:
             single-leg RDL, where the free leg's straight knee would halve a mean).
         split3d_deg: Difference of the two 3-D hip angles: near 0 in a two-legged hinge,
             large when one leg stays in line with the torso (a single-leg RDL).
+        hip_height3d_norm: Hip above the ankle along the athlete's up in 3-D, in leg
+            lengths (the picture's `hip_height_norm` foreshortens from a front-oblique or a
+            low camera).
+        shoulder_height3d_norm: Shoulder above the ankle likewise.
         hip_fold_deg: The more folded of the two sides' picture hip angles (the stance
             leg's in a single-leg RDL, where the near side may be the free leg).
         width_norm: Mean of shoulder and hip width over torso length (the view cue).
@@ -118,6 +124,8 @@ class FrameSignals:
     knee3d_deg: float = NAN
     knee3d_bent_deg: float = NAN
     split3d_deg: float = NAN
+    hip_height3d_norm: float = NAN
+    shoulder_height3d_norm: float = NAN
     hip_fold_deg: float = NAN
     width_norm: float = NAN
     wrist_up_norm: float = NAN
@@ -319,7 +327,7 @@ class SignalExtractor:
 
     def _measure_3d(self, s: FrameSignals, world: list, vis: list) -> None:
         """Hip and knee angles in the pose model's 3-D landmarks, both sides averaged."""
-        hips, knees = [], []
+        hips, knees, heights = [], [], []
         floor = self.config.min_visibility
         for side in (self._left, self._right):
             sh, hip, knee, ankle = (side[_J[j]] for j in ("shoulder", "hip", "knee", "ankle"))
@@ -327,9 +335,14 @@ class SignalExtractor:
                 hips.append(_interior3(world[sh], world[hip], world[knee]))
             if min(vis[hip], vis[knee], vis[ankle]) >= floor:
                 knees.append(_interior3(world[hip], world[knee], world[ankle]))
+            if min(vis[sh], vis[hip], vis[knee], vis[ankle]) >= floor:
+                heights.append(self._heights(world[sh], world[hip], world[knee], world[ankle]))
         s.hip3d_deg = sum(hips) / len(hips) if hips else NAN
         self._head_3d(s, world, vis)
         self._arms_3d(s, world, vis)
+        if heights:
+            s.hip_height3d_norm = sum(h for h, _ in heights) / len(heights)
+            s.shoulder_height3d_norm = sum(h for _, h in heights) / len(heights)
         s.split3d_deg = abs(hips[0] - hips[1]) if len(hips) == 2 else NAN
         s.knee3d_deg = sum(knees) / len(knees) if knees else NAN
         s.knee3d_bent_deg = min(knees) if knees else NAN
@@ -360,6 +373,13 @@ class SignalExtractor:
         s.arm_down = -_dot3(arm, up) / reach if reach > 0 else NAN
         s.wrist_up_norm = _dot3(_sub3(wrist, hip), up) / torso
         s.wrist_ankle_norm = _dot3(_sub3(wrist, ankle), up) / leg
+
+    def _heights(self, sh: list, hip: list, knee: list, ankle: list) -> tuple[float, float]:
+        """Hip and shoulder above the ankle along the athlete's up, in 3-D leg lengths."""
+        leg = _length3(_sub3(hip, knee)) + _length3(_sub3(knee, ankle))
+        if leg <= 0:
+            return NAN, NAN
+        return _dot3(_sub3(hip, ankle), self._up) / leg, _dot3(_sub3(sh, ankle), self._up) / leg
 
     def _elbows_3d(self, s: FrameSignals, world: list, vis: list, pairs: dict) -> None:
         """The 3-D elbow angle, mean of the arms seen (the near one alone from the side)."""
