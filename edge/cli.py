@@ -208,7 +208,7 @@ def _add_replay(replay: argparse.ArgumentParser) -> None:
 
 def _run_replay(args: argparse.Namespace) -> int:
     from edge.capture.video import probe_video
-    from edge.events import to_json
+    from edge.contract import RepEvent
     from edge.hinge import HingeConfig, HingeScorer
     from edge.pose import PoseEstimator
     from edge.replay import replay
@@ -239,9 +239,9 @@ def _run_replay(args: argparse.Namespace) -> int:
     if args.keypoints is not None:
         result.track.save(args.keypoints)
     if args.events is not None:
-        lines = [to_json(event) + "\n" for event in result.events]
+        lines = [event.to_json() + "\n" for event in result.events]
         args.events.write_text("".join(lines), encoding="utf-8")
-    reps = sum(1 for e in result.events if e["event"] == "rep")
+    reps = sum(1 for e in result.events if isinstance(e, RepEvent))
     fps = result.frames / max(result.seconds, 1e-9)
     print(
         f"{args.video.name}: {result.frames} frames, pose on {result.frames_with_pose}, "

@@ -7,10 +7,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from edge.capture.video import VideoFrame, iter_video, open_video
-from edge.events import stamp
+from edge.contract import AnyEvent
 from edge.hinge import HingeScorer
 from edge.keypoints import KeypointTrack
 from edge.pose import PoseEstimator
@@ -19,7 +18,7 @@ from edge.types import Poses
 
 logger = logging.getLogger(__name__)
 
-FrameCallback = Callable[[VideoFrame, Poses, list[dict[str, Any]]], None]
+FrameCallback = Callable[[VideoFrame, Poses, list[AnyEvent]], None]
 """Called after each frame with the frame, its poses and the events it completed."""
 
 
@@ -28,7 +27,7 @@ class ReplayResult:
     """Everything one replay produced."""
 
     track: KeypointTrack
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[AnyEvent] = field(default_factory=list)  # stamped with the camera
     frames_with_pose: int = 0
     detector_runs: int = 0
     seconds: float = 0.0
@@ -77,7 +76,7 @@ def replay(
         poses = estimator.process(frame.image, frame.t_s)
         result.frames_with_pose += bool(len(poses))
         result.track.append(t_s, poses)
-        events: list[dict[str, Any]] = []
+        events: list[AnyEvent] = []
         if scorer is not None:
             seen = len(poses) > 0
             events = scorer.update(
@@ -86,13 +85,13 @@ def replay(
                 poses.visibility[0] if seen else None,
                 poses.world[0] if seen else None,
             )
-            events = [stamp(e, camera, None) for e in events]
+            events = [e.stamped(camera, None) for e in events]
             result.events += events
         if on_frame is not None:
             on_frame(frame, poses, events)
         progress.tick(frame.index + 1)
     if scorer is not None:
-        result.events += [stamp(e, camera, None) for e in scorer.close(t_s)]
+        result.events += [e.stamped(camera, None) for e in scorer.close(t_s)]
     result.detector_runs = estimator.detector_runs
     result.seconds = time.monotonic() - start
     return result

@@ -267,9 +267,9 @@ def test_reader_daemon_payloads_and_logs_show_no_secret(config, capfd, restore_l
         texts = [
             json.dumps(snap.as_dict()),
             *published,  # the status payloads, as the pages get them (and MQTT, same builder)
-            json.dumps(daemon._status_payload("all", snap)),
+            daemon._camera_status("all", snap).to_json(),
             json.dumps(daemon.snapshot()),
-            json.dumps(daemon.publish_stats()),
+            daemon.publish_stats().to_json(),
             json.dumps(daemon.health()),
             daemon.metrics().decode(),
         ]

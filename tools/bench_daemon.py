@@ -31,6 +31,7 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
+from edge.contract import CameraStatus, RepEvent, parse_event  # noqa: E402
 from edge.daemon.app import rss_mb  # noqa: E402
 from tests.broker import Mosquitto  # noqa: E402 - the tests' real-broker harness
 
@@ -51,7 +52,7 @@ class Receiver:
     def __init__(self, port: int) -> None:
         self.latencies: list[float] = []
         self.ids: set[str] = set()
-        self.status: dict[str, dict] = {}
+        self.status: dict[str, CameraStatus] = {}
         self._lock = threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench")
         self.client.on_message = self._message
@@ -61,15 +62,16 @@ class Receiver:
 
     def _message(self, client, userdata, msg) -> None:
         received = time.time()
-        payload = json.loads(msg.payload)
         with self._lock:
-            if msg.topic.endswith("/rep") and payload.get("event") == "rep":
-                if payload["id"] not in self.ids:
-                    self.ids.add(payload["id"])
-                    frame = datetime.fromisoformat(payload["frame_ts"]).timestamp()
+            if msg.topic.endswith("/rep"):
+                event = parse_event(msg.payload)
+                if isinstance(event, RepEvent) and event.id not in self.ids:
+                    self.ids.add(event.id)
+                    frame = datetime.fromisoformat(str(event.frame_ts)).timestamp()
                     self.latencies.append(received - frame)
-            elif msg.topic.endswith("/status") and "camera" in payload:
-                self.status[payload["camera"]] = payload
+            elif msg.topic.endswith("/status") and msg.topic.count("/") == 2:  # a camera's
+                status = CameraStatus.from_json(msg.payload)
+                self.status[status.camera] = status
 
     def reset(self) -> None:
         """Forgets the latencies seen so far (end of the warm-up)."""
@@ -124,14 +126,14 @@ def run(cameras: int, seconds: float, fps: float) -> dict:
         try:
             time.sleep(_WARMUP_S)
             receiver.reset()
-            before = {c: dict(s) for c, s in receiver.status.items()}
+            before = dict(receiver.status)
             cpu0, t0 = _proc_cpu_s(daemon.pid), time.monotonic()
             rss = []
             while time.monotonic() - t0 < seconds:
                 time.sleep(1.0)
                 rss.append(rss_mb(daemon.pid))
             cpu = (_proc_cpu_s(daemon.pid) - cpu0) / (time.monotonic() - t0)
-            after = {c: dict(s) for c, s in receiver.status.items()}
+            after = dict(receiver.status)
         finally:
             daemon.terminate()
             daemon.wait(30)
@@ -141,9 +143,9 @@ def run(cameras: int, seconds: float, fps: float) -> dict:
 
 
 def _summary(cameras, fps, cpu, rss, latencies, before, after, seconds) -> dict:  # noqa: PLR0913
-    analysed = [after[c]["fps_analysed"] for c in after]
+    analysed = [after[c].fps_analysed for c in after]
     skipped = [
-        after[c]["frames_skipped"] - before.get(c, {}).get("frames_skipped", 0) for c in after
+        after[c].frames_skipped - (before[c].frames_skipped if c in before else 0) for c in after
     ]
     slots = fps * seconds * cameras
     lat = np.array(latencies) * 1000.0

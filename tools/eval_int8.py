@@ -57,6 +57,7 @@ from quantize_pose import FP32_NAME, INT8_NAME, merge_entry, read_manifest, sha2
 
 from edge.capture.video import iter_video  # noqa: E402
 from edge.config import PoseConfig  # noqa: E402
+from edge.contract import RepEvent  # noqa: E402
 from edge.hinge import score_track  # noqa: E402
 from edge.pose import PoseEstimator, load_pose_models  # noqa: E402
 from edge.pose.landmarks import INPUT_SIZE, decode_landmarks  # noqa: E402
@@ -278,7 +279,7 @@ def rep_decisions(result: ClipResult) -> dict[str, list[list[str]]]:
     for key, track in result.tracks.items():
         events = score_track(t, np.stack(track["xy"]), np.stack(track["visibility"]))
         decisions[key] = [
-            sorted(f["code"] for f in e.get("faults", [])) for e in events if e["event"] == "rep"
+            sorted(f.code for f in e.faults) for e in events if isinstance(e, RepEvent)
         ]
     return decisions
 

@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from devclips import Clip, load_clips, load_track
 from eval_real import EXERCISE_OF_LABEL, subsample
 
+from edge.contract import SetEvent
 from edge.hinge import HingeConfig, HingeScorer
 from edge.hinge.config import ExerciseConfig
 from edge.hinge.exercise import RepFeatures, classify, median_features
@@ -65,7 +66,7 @@ def set_evidence(clip: Clip, fps: float) -> tuple[tuple[RepFeatures, ...], bool]
 
 def _keep_largest(best, scorer: HingeScorer, events: list) -> tuple | None:
     for event in events:
-        if event["event"] == "set":
+        if isinstance(event, SetEvent):
             reps, floor = scorer.exercise_evidence
             if best is None or len(reps) > len(best[0]):
                 best = (tuple(reps), floor)

@@ -529,7 +529,7 @@ def _figures(results: list[tuple[ClipResult, dict]], timing: dict, summaries: di
                 "guessed": r.guessed,
                 "recognised_reps": len(r.recognised),
                 "recognised_codes": [rep["codes"] for rep in r.recognised],
-                "sets": [s["exercise"] for s in r.sets],
+                "sets": [s.exercise for s in r.sets],
             }
             for r, _ in results
         ],

@@ -8,7 +8,6 @@ and the spool flushed within a timeout (what is left is delivered at the next st
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import resource
@@ -22,6 +21,20 @@ from typing import Any
 
 from edge import __version__
 from edge.capture import CameraReader, CaptureOptions, CaptureSnapshot
+from edge.contract import (
+    SCHEMA_VERSION,
+    AnyEvent,
+    CameraState,
+    CameraStats,
+    CameraStatus,
+    MqttStats,
+    RepEvent,
+    RepUpdate,
+    SetEvent,
+    SpoolStats,
+    Stats,
+    now_iso,
+)
 from edge.daemon.broker import HOST, LocalBroker
 from edge.daemon.metrics import Metrics
 from edge.daemon.pipeline import CameraPipeline
@@ -29,11 +42,8 @@ from edge.daemon.scheduler import Scheduler
 from edge.daemon.stills import BottomFrame, render_still
 from edge.daemon.web import Hub, WebServer
 from edge.errors import EdgeError
-from edge.events import iso, stamp, to_json
-from edge.hinge.events import SCHEMA_VERSION
 from edge.pose import PoseEstimator, load_pose_models
 from edge.publish import MqttOptions, Publisher, Spool, TlsOptions
-from edge.publish.payloads import iso_now
 from edge.settings import ENV_PREFIX, AppSettings
 from edge.zone import Zone
 
@@ -90,8 +100,8 @@ class Daemon:
         self._spool: Spool | None = None
         self.publisher: Publisher | None = None
         self._cameras: dict[str, tuple[CameraReader, CameraPipeline]] = {}
-        self._states: dict[str, dict[str, Any]] = {}
-        self._reps: dict[str, deque] = {}
+        self._states: dict[str, CameraState] = {}
+        self._reps: dict[str, deque[RepEvent]] = {}
         self._stills: dict[str, bytes] = {}
         self._scheduler: Scheduler | None = None
         self.web: WebServer | None = None
@@ -219,43 +229,37 @@ class Daemon:
         logger.info("hinge-edge stopped (run %s)", self.run_id)
 
     # ------------------------------------------------------------- sink
-    def on_event(self, camera_id: str, event: dict[str, Any], frame_ts_wall: float) -> None:
+    def on_event(self, camera_id: str, event: AnyEvent, frame_ts_wall: float) -> None:
         """Stamps an event, spools and publishes it, and shows it on the page."""
-        message = {**stamp(event, camera_id, time.time()), "frame_ts": iso(frame_ts_wall)}
+        message = event.stamped(camera_id, time.time(), frame_ts_wall)
         if self.publisher is not None:
             topics = self.publisher.topics
-            topic = topics.set(camera_id) if event["event"] == "set" else topics.rep(camera_id)
-            self.publisher.publish_event(message["id"], topic, to_json(message))
-        self.hub.publish(event["event"], message)
-        if event["event"] == "rep":
+            topic = topics.set(camera_id) if isinstance(event, SetEvent) else topics.rep(camera_id)
+            self.publisher.publish_event(message.id, topic, message.to_json())
+        self.hub.publish(message.kind, message)
+        if isinstance(message, RepEvent):
             self._reps[camera_id].append(message)
-            faults = ", ".join(f["code"] for f in event["faults"]) or "none"
             logger.info(
                 "%s: rep %d (%s) score %s, faults %s: %s",
                 camera_id,
-                event["rep"],
-                event["exercise"],
-                event["score"],
-                faults,
-                event["cue"],
+                message.rep,
+                message.exercise,
+                message.score,
+                ", ".join(f.code for f in message.faults) or "none",
+                message.cue,
             )
-        elif event["event"] == "rep_update":
+        elif isinstance(message, RepUpdate):
             self._apply_update(camera_id, message)
-        elif event["event"] == "set":
-            logger.info("%s: set %s ended, %d reps", camera_id, event["set_id"], event["reps"])
+        else:
+            logger.info("%s: set %s ended, %d reps", camera_id, message.set_id, message.reps)
 
-    def _apply_update(self, camera_id: str, update: dict[str, Any]) -> None:
+    def _apply_update(self, camera_id: str, update: RepUpdate) -> None:
         """Keeps the rep history of /api/state as a consumer applying updates would."""
         for i, rep in enumerate(self._reps[camera_id]):
-            if rep["id"] == update["rep_id"]:
-                self._reps[camera_id][i] = {
-                    **rep,
-                    "score": update["score"],
-                    "faults": rep["faults"] + update["faults"],
-                    "metrics": {**rep["metrics"], **update["metrics"]},
-                }
+            if rep.id == update.rep_id:
+                self._reps[camera_id][i] = rep.revised(update)
 
-    def on_still(self, camera_id: str, rep: dict[str, Any], bottom: BottomFrame) -> None:
+    def on_still(self, camera_id: str, rep: RepEvent, bottom: BottomFrame) -> None:
         """Draws the rep's still and keeps it (the newest only) for /api/still/<camera>."""
         cam = self.settings.cameras.get(camera_id)
         if cam is None or not cam.images:
@@ -263,47 +267,47 @@ class Daemon:
         try:
             self._stills[camera_id] = render_still(bottom, rep)
         except Exception:  # a picture must never cost the rep event that follows
-            logger.exception("camera %s: the still of rep %s failed", camera_id, rep.get("rep"))
+            logger.exception("camera %s: the still of rep %s failed", camera_id, rep.rep)
 
-    def on_state(self, camera_id: str, state: dict[str, Any]) -> None:
+    def on_state(self, camera_id: str, state: CameraState) -> None:
         """Publishes a camera's changed live state (retained)."""
         with self._lock:
             self._states[camera_id] = state
         if self.publisher is not None:
-            self.publisher.publish_retained(self.publisher.topics.state(camera_id), to_json(state))
+            topic = self.publisher.topics.state(camera_id)
+            self.publisher.publish_retained(topic, state.to_json())
         self.hub.publish("state", state)
 
     def _on_capture_state(self, camera_id: str, snap: CaptureSnapshot) -> None:
         logger.info("camera %s: %s (%s)", camera_id, snap.state, snap.last_error or "no error")
         self._publish_status(camera_id, snap)
 
-    def _publish_status(self, camera_id: str, snap: CaptureSnapshot) -> dict[str, Any]:
-        status = self._status_payload(camera_id, snap)
+    def _publish_status(self, camera_id: str, snap: CaptureSnapshot) -> CameraStatus:
+        status = self._camera_status(camera_id, snap)
         if self.publisher is not None:
             topic = self.publisher.topics.camera_status(camera_id)
-            self.publisher.publish_retained(topic, to_json(status))
+            self.publisher.publish_retained(topic, status.to_json())
         self.hub.publish("status", status)
         return status
 
-    def _status_payload(self, camera_id: str, snap: CaptureSnapshot) -> dict[str, Any]:
+    def _camera_status(self, camera_id: str, snap: CaptureSnapshot) -> CameraStatus:
         pipeline = self._cameras[camera_id][1] if camera_id in self._cameras else None
         now = time.monotonic()
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "camera": camera_id,
-            "state": str(snap.state),
-            "quality": str(snap.quality),
-            "fps_in": round(snap.fps_in, 2),
-            "fps_analysed": round(pipeline.counters.fps(now), 2) if pipeline else 0.0,
-            "frames_skipped": pipeline.counters.skipped if pipeline else 0,
-            "reconnects": snap.reconnects,
-            "stalls": snap.stalls,
-            "last_frame_age_s": (
+        return CameraStatus(
+            camera=camera_id,
+            state=snap.state.value,
+            quality=snap.quality.value,
+            fps_in=round(snap.fps_in, 2),
+            fps_analysed=round(pipeline.counters.fps(now), 2) if pipeline else 0.0,
+            frames_skipped=pipeline.counters.skipped if pipeline else 0,
+            reconnects=snap.reconnects,
+            stalls=snap.stalls,
+            last_frame_age_s=(
                 round(snap.last_frame_age_s, 2) if snap.last_frame_age_s is not None else None
             ),
-            "last_error": snap.last_error,
-            "ts": iso_now(),
-        }
+            last_error=snap.last_error,
+            ts=now_iso(),
+        )
 
     # ------------------------------------------------------------- web backend
     def snapshot(self) -> dict[str, Any]:
@@ -313,25 +317,25 @@ class Daemon:
             with self._lock:
                 state = self._states.get(camera_id)
             cameras[camera_id] = {
-                "status": self._status_payload(camera_id, reader.snapshot()),
-                "state": state,
+                "status": self._camera_status(camera_id, reader.snapshot()).to_dict(),
+                "state": state.to_dict() if state is not None else None,
                 "counters": {
                     "reps": pipeline.counters.reps,
                     "sets": pipeline.counters.sets,
                     "analysed": pipeline.counters.analysed,
                 },
-                "reps": list(self._reps.get(camera_id, ())),
+                "reps": [rep.to_dict() for rep in self._reps.get(camera_id, ())],
                 "images": self.settings.cameras[camera_id].images,
             }
         mqtt = self.publisher.stats() if self.publisher is not None else _NO_MQTT
-        return {
+        return {  # /api/state: the page's document (no schema of its own), not an MQTT message
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
             "version": __version__,
             "uptime_s": round(time.monotonic() - self.started_mono, 1),
             "cameras": cameras,
             "mqtt": mqtt,
-            "ts": iso_now(),
+            "ts": now_iso(),
         }
 
     def health(self) -> tuple[bool, dict[str, Any]]:
@@ -369,29 +373,31 @@ class Daemon:
             except Exception:  # stats must never take the daemon down
                 logger.exception("stats failed")
 
-    def publish_stats(self) -> dict[str, Any]:
+    def publish_stats(self) -> Stats:
         """Refreshes every camera's retained status and publishes `<prefix>/stats`."""
         cameras = {}
         for camera_id, (reader, _) in list(self._cameras.items()):
             status = self._publish_status(camera_id, reader.snapshot())
-            cameras[camera_id] = {
-                k: status[k]
-                for k in ("fps_in", "fps_analysed", "frames_skipped", "reconnects", "state")
-            }
+            cameras[camera_id] = CameraStats(
+                status.fps_in,
+                status.fps_analysed,
+                status.frames_skipped,
+                status.reconnects,
+                status.state,
+            )
         mqtt = self.publisher.stats() if self.publisher is not None else _NO_MQTT
-        stats = {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": self.run_id,
-            "uptime_s": round(time.monotonic() - self.started_mono, 1),
-            "cpu_percent": round(self._cpu_percent(), 1),
-            "rss_mb": round(rss_mb(), 1),
-            "cameras": cameras,
-            "spool": {"pending": mqtt["pending"], "dropped": mqtt["dropped"]},
-            "mqtt": {k: mqtt[k] for k in ("connected", "reconnects", "published")},
-            "ts": iso_now(),
-        }
+        stats = Stats(
+            run_id=self.run_id,
+            uptime_s=round(time.monotonic() - self.started_mono, 1),
+            cpu_percent=round(self._cpu_percent(), 1),
+            rss_mb=round(rss_mb(), 1),
+            cameras=cameras,
+            spool=SpoolStats(mqtt["pending"], mqtt["dropped"]),
+            mqtt=MqttStats(mqtt["connected"], mqtt["reconnects"], mqtt["published"]),
+            ts=now_iso(),
+        )
         if self.publisher is not None:
-            self.publisher.publish_now(self.publisher.topics.stats, json.dumps(stats))
+            self.publisher.publish_now(self.publisher.topics.stats, stats.to_json())
         return stats
 
     def _cpu_percent(self) -> float:

@@ -13,16 +13,15 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 
 from edge.capture.frame import Frame
+from edge.contract import AnyEvent, CameraState, LastRep, RepEvent, SetEvent, iso
 from edge.daemon.stills import BottomFrame, DeepestFrame
-from edge.events import iso
 from edge.hinge import HingeConfig, HingeScorer
-from edge.hinge.events import SCHEMA_VERSION
 from edge.pose import PoseStage
 
 logger = logging.getLogger(__name__)
@@ -40,13 +39,13 @@ _PHASES = {"bottom": "floor", "unknown": "top"}
 class EventSink(Protocol):
     """Where a pipeline's output goes (the daemon: MQTT, the web page, the log)."""
 
-    def on_event(self, camera_id: str, event: dict[str, Any], frame_ts_wall: float) -> None:
-        """A rep, rep_update or set event (the engine's payload, not yet stamped)."""
+    def on_event(self, camera_id: str, event: AnyEvent, frame_ts_wall: float) -> None:
+        """A rep, rep_update or set event (the engine's, not yet stamped)."""
 
-    def on_state(self, camera_id: str, state: dict[str, Any]) -> None:
+    def on_state(self, camera_id: str, state: CameraState) -> None:
         """The camera's live state changed (the `<prefix>/<camera>/state` payload)."""
 
-    def on_still(self, camera_id: str, rep: dict[str, Any], bottom: BottomFrame) -> None:
+    def on_still(self, camera_id: str, rep: RepEvent, bottom: BottomFrame) -> None:
         """A rep's deepest frame, just before its rep event (cameras with stills only)."""
 
 
@@ -103,8 +102,8 @@ class CameraPipeline:
         self._last_frame_mono = math.nan
         self._last_pose_t = -math.inf
         self._last_t = 0.0
-        self._last_rep: dict[str, Any] | None = None
-        self._state: dict[str, Any] = {}
+        self._last_rep: LastRep | None = None
+        self._state: CameraState | None = None
         self._deepest: DeepestFrame | None = None  # stills are off unless switched on
 
     def enable_stills(self) -> None:
@@ -185,43 +184,43 @@ class CameraPipeline:
             t_s = max(time.monotonic() - self._origin, self._last_t)
             self._emit(self._scorer.close(t_s), time.time())
 
-    def _emit(self, events: list[dict[str, Any]], ts_wall: float) -> None:
+    def _emit(self, events: list[AnyEvent], ts_wall: float) -> None:
         for event in events:
-            if event["event"] == "rep":
+            if isinstance(event, RepEvent):
                 self.counters.reps += 1
-                self._last_rep = {"rep": event["rep"], "score": event["score"], "cue": event["cue"]}
+                self._last_rep = LastRep(event.rep, event.score, event.cue)
                 self._hand_still(event)
-            elif event["event"] == "set":
+            elif isinstance(event, SetEvent):
                 self.counters.sets += 1
                 if self._deepest is not None:
                     self._deepest.clear()
             self._sink.on_event(self.camera_id, event, ts_wall)
 
-    def _hand_still(self, rep: dict[str, Any]) -> None:
+    def _hand_still(self, rep: RepEvent) -> None:
         """Gives the rep's deepest frame to the sink before the rep event (stills on only)."""
         bottom = self._deepest.take() if self._deepest is not None else None
         if bottom is not None:
             self._sink.on_still(self.camera_id, rep, bottom)
 
     # ----------------------------------------------------------- live state
-    def state(self) -> dict[str, Any]:
-        """The `<prefix>/<camera>/state` payload without its timestamp."""
+    def state(self, ts_wall: float) -> CameraState:
+        """The `<prefix>/<camera>/state` payload, as of wall-clock time `ts_wall`."""
         live = self._scorer.state
         present = self._last_t - self._last_pose_t <= PRESENT_S
         set_no = live["set"]
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "camera": self.camera_id,
-            "athlete_present": present,
-            "phase": _PHASES.get(live["phase"], live["phase"]) if present else "absent",
-            "exercise": live["exercise"],
-            "set_id": f"{self._scorer.session_id}-{set_no}" if set_no is not None else None,
-            "reps_in_set": live["reps"],
-            "last_rep": self._last_rep if set_no is not None else None,
-        }
+        return CameraState(
+            camera=self.camera_id,
+            athlete_present=present,
+            phase=_PHASES.get(live["phase"], live["phase"]) if present else "absent",
+            exercise=live["exercise"],
+            set_id=f"{self._scorer.session_id}-{set_no}" if set_no is not None else None,
+            reps_in_set=live["reps"],
+            last_rep=self._last_rep if set_no is not None else None,
+            ts=iso(ts_wall),
+        )
 
     def _publish_state(self, ts_wall: float) -> None:
-        state = self.state()
-        if state != self._state:
-            self._state = state
-            self._sink.on_state(self.camera_id, {**state, "ts": iso(ts_wall)})
+        state = self.state(ts_wall)
+        if self._state is None or replace(state, ts=self._state.ts) != self._state:
+            self._state = state  # published on a change of anything but the time
+            self._sink.on_state(self.camera_id, state)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 
+from edge.contract import RepEvent
 from edge.errors import StillError
 from edge.report.draw import LOCKOUT_FAULTS, draw_caption, draw_skeleton, segments_for
 
@@ -71,7 +71,7 @@ class DeepestFrame:
         return self._best is not None
 
 
-def render_still(bottom: BottomFrame, rep: dict[str, Any]) -> bytes:
+def render_still(bottom: BottomFrame, rep: RepEvent) -> bytes:
     """The PNG of a rep's bottom: skeleton, the segments its faults point at in red.
 
     Lockout faults (seen at the top) are not highlighted on the bottom picture.
@@ -87,10 +87,10 @@ def render_still(bottom: BottomFrame, rep: dict[str, Any]) -> bytes:
         StillError: OpenCV could not encode the picture.
     """
     image, xy = _scaled(bottom.image, bottom.xy)
-    codes = [f["code"] for f in rep.get("faults", []) if f["code"] not in LOCKOUT_FAULTS]
+    codes = [f.code for f in rep.faults if f.code not in LOCKOUT_FAULTS]
     draw_skeleton(image, xy, bottom.visibility, segments_for(codes))
-    score = rep.get("score")
-    head = f"rep {rep.get('rep', '?')} bottom" + ("" if score is None else f", score {score:g}")
+    score = rep.score
+    head = f"rep {rep.rep} bottom" + ("" if score is None else f", score {score:g}")
     draw_caption(image, [head, *codes], [(255, 255, 255)] + [_FAULT_BGR] * len(codes))
     ok, png = cv2.imencode(".png", image)
     if not ok:

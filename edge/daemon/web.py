@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from typing import Any, Protocol
 
+from edge.contract import Payload
+
 logger = logging.getLogger(__name__)
 
 PING_S = 5.0
@@ -67,13 +69,13 @@ class Hub:
         self._lock = threading.Lock()
         self._clients: list[queue.Queue] = []
 
-    def publish(self, kind: str, payload: dict[str, Any]) -> None:
-        """Sends one message to every client."""
+    def publish(self, kind: str, payload: Payload) -> None:
+        """Sends one message to every client, as an SSE event named `kind`."""
         with self._lock:
             clients = list(self._clients)
         if not clients:  # nobody watching: no serialising on the pose workers' path
             return
-        text = f"event: {kind}\ndata: {json.dumps(payload, separators=(',', ':'))}\n\n"
+        text = f"event: {kind}\ndata: {payload.to_json()}\n\n"
         for q in clients:
             try:
                 q.put_nowait(text)

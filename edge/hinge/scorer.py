@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from edge.contract import AnyEvent, LoweringMetrics, RepEvent, RepMetrics, RepUpdate
 from edge.hinge import faults
 from edge.hinge.config import HingeConfig
-from edge.hinge.events import SCHEMA_VERSION, clean, fault_list, set_summary, withheld_list
+from edge.hinge.events import fault_list, set_summary, withheld_list
 from edge.hinge.exercise import ExerciseVote, RepFeatures, rep_features
 from edge.hinge.judge import angle_faults, confidence, judge
 from edge.hinge.layout import Layout, layout_for
@@ -59,7 +60,7 @@ class HingeScorer:
         self._baseline = Baseline()
         self._frames: list[FrameSignals] = []
         self._set_no = 0
-        self._set: list[dict[str, Any]] = []
+        self._set: list[RepEvent] = []  # as revised by their lowering (rep_update)
         self._set_start_t = math.nan
         self._floor_mode = False
         self._floor_depth = 0.0
@@ -75,7 +76,7 @@ class HingeScorer:
         xy: np.ndarray | None,
         visibility: np.ndarray | None,
         world: np.ndarray | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[AnyEvent]:
         """Feeds one frame.
 
         Args:
@@ -88,7 +89,7 @@ class HingeScorer:
         Returns:
             Events completed on this frame (usually none): `rep`, `rep_update`, `set`.
         """
-        events: list[dict[str, Any]] = []
+        events: list[AnyEvent] = []
         depth = lean = math.nan
         self._last_frame = None
         if xy is not None and visibility is not None:
@@ -116,7 +117,7 @@ class HingeScorer:
             self._frames = [f for f in self._frames if f.t_s >= t_s - _KEEP_AT_TOP_S]
         return events
 
-    def close(self, t_s: float) -> list[dict[str, Any]]:
+    def close(self, t_s: float) -> list[AnyEvent]:
         """Ends the stream: a rep caught finishing its rise counts; the set is summarised."""
         boundary = self._reps.finish()
         events = self._on_rep(boundary) if boundary is not None else []
@@ -155,8 +156,8 @@ class HingeScorer:
             self._baseline.update(frame)  # standing tall and still: the athlete's baseline
 
     # ----------------------------------------------------------------- reps
-    def _on_rep(self, rep: RepBoundary) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
+    def _on_rep(self, rep: RepBoundary) -> list[AnyEvent]:
+        events: list[AnyEvent] = []
         rep = self._exact_bottom(rep, lift_off=rep.from_floor)
         if not self._plausible(rep) or self._parked(rep):
             return events
@@ -251,7 +252,7 @@ class HingeScorer:
         self._floor_depth = rep.depth
         self._set_start_t = rep.bottom_t_s if rep.from_floor else rep.start_t_s
 
-    def _rep_event(self, window: RepWindow, rep: RepBoundary) -> dict[str, Any]:
+    def _rep_event(self, window: RepWindow, rep: RepBoundary) -> RepEvent:
         top = window.between(rep.lockout_t_s - _LOCKED_S, rep.lockout_t_s)
         base = self._baseline.filled_from(top)
         metrics = rep_metrics(window, rep, base)
@@ -264,71 +265,69 @@ class HingeScorer:
             )
         verdict = judge(severities, exercise, view, self.config.faults)
         number = len(self._set) + 1
-        payload = clean(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "event": "rep",
-                "id": f"{self.session_id}-{self._set_no}-{number}",
-                "set_id": f"{self.session_id}-{self._set_no}",
-                "rep": number,
-                "exercise": exercise,
-                "exercise_source": self._exercise.source,
-                "exercise_confidence": 1.0 if self._exercise.fixed else self._exercise.confidence,
-                "score": verdict.score,
-                "cue": verdict.cue,
-                "view": view,
-                "confidence": confidence(window, view),
-                "faults": fault_list(verdict.faults, self.config.faults.cues),
-                "withheld": withheld_list(verdict.withheld),
-                "metrics": metrics,
-                "from_floor": rep.from_floor,
-                "t_start_s": rep.start_t_s,
-                "t_bottom_s": rep.bottom_t_s,
-                "t_lockout_s": rep.lockout_t_s,
-            }
+        payload = RepEvent(
+            id=f"{self.session_id}-{self._set_no}-{number}",
+            set_id=f"{self.session_id}-{self._set_no}",
+            rep=number,
+            exercise=exercise,
+            exercise_source=self._exercise.source,
+            exercise_confidence=1.0 if self._exercise.fixed else self._exercise.confidence,
+            score=verdict.score,
+            cue=verdict.cue,
+            view=view,
+            confidence=confidence(window, view),
+            faults=fault_list(verdict.faults, self.config.faults.cues),
+            withheld=withheld_list(verdict.withheld),
+            metrics=RepMetrics(**metrics),
+            from_floor=rep.from_floor,
+            t_start_s=rep.start_t_s,
+            t_bottom_s=rep.bottom_t_s,
+            t_lockout_s=rep.lockout_t_s,
         )
-        # The set keeps its own copy: a later rep_update revises it (score, faults, tempo)
-        # for the set summary, never the event already sent.
-        self._set.append({**payload, "metrics": dict(payload["metrics"])})
+        # A later rep_update revises the set's record of it (score, faults, tempo) for the
+        # set summary, never the event already sent (events are frozen).
+        self._set.append(payload)
         return payload
 
-    def _lowering(self, t_top: float, t_bottom: float) -> dict[str, Any]:
+    def _lowering(self, t_top: float, t_bottom: float) -> RepUpdate:
         """The follow-up of a rep from the floor: its way down, once it is over."""
         previous = self._set[-1]
         window = self._window(t_top, t_bottom)
         eccentric = t_bottom - t_top
-        boundary = RepBoundary(t_top, t_bottom, t_bottom, False, previous["metrics"]["depth_norm"])
-        severity = faults.rushed_eccentric(eccentric, previous["exercise"], self.config.faults)
+        boundary = RepBoundary(t_top, t_bottom, t_bottom, False, previous.metrics.depth_norm)
+        severity = faults.rushed_eccentric(eccentric, previous.exercise, self.config.faults)
         fresh = judge(
             {"rushed_eccentric": severity},
-            previous["exercise"],
-            previous["view"],
+            previous.exercise,
+            previous.view,
             self.config.faults,
         )
         added = fault_list(fresh.faults, self.config.faults.cues)
-        lost = sum(self.config.faults.weights.get(f["code"], 0) * f["severity"] for f in added)
-        if previous["score"] is not None:
-            previous["score"] = round(max(0.0, previous["score"] - lost), 1)
-        previous["faults"] = previous["faults"] + added
-        previous["metrics"]["eccentric_s"] = round(eccentric, 3)
-        return clean(
-            {
-                "schema_version": SCHEMA_VERSION,
-                "event": "rep_update",
-                "id": f"{previous['id']}-lowering",
-                "rep_id": previous["id"],
-                "set_id": previous["set_id"],
-                "rep": previous["rep"],
-                "score": previous["score"],
-                "faults": added,
-                "metrics": {"eccentric_s": eccentric, "pause_s": pause_seconds(window, boundary)},
-                "t_start_s": t_top,
-                "t_bottom_s": t_bottom,
-            }
+        weights = self.config.faults.weights
+        lost = sum(weights.get(code, 0) * sev for code, sev in fresh.faults.items())
+        score = previous.score
+        if score is not None:
+            score = round(max(0.0, score - lost), 1)
+        self._set[-1] = replace(
+            previous,
+            score=score,
+            faults=previous.faults + added,
+            metrics=replace(previous.metrics, eccentric_s=round(eccentric, 3)),
+        )
+        return RepUpdate(
+            id=f"{previous.id}-lowering",
+            rep_id=previous.id,
+            set_id=previous.set_id,
+            rep=previous.rep,
+            score=score,
+            faults=added,
+            metrics=LoweringMetrics(eccentric, pause_seconds(window, boundary)),
+            t_start_s=t_top,
+            t_bottom_s=t_bottom,
         )
 
     # ----------------------------------------------------------------- sets
-    def _check_set_end(self, t_s: float) -> list[dict[str, Any]]:
+    def _check_set_end(self, t_s: float) -> list[AnyEvent]:
         if not self._set:
             return []
         sets = self.config.sets
@@ -339,18 +338,19 @@ class HingeScorer:
             return self._end_set(t_s, "idle")
         return []
 
-    def _end_set(self, t_s: float, reason: str) -> list[dict[str, Any]]:
-        events = []
+    def _end_set(self, t_s: float, reason: str) -> list[AnyEvent]:
+        events: list[AnyEvent] = []
         lowered = self._final_lowering()
         if lowered is not None:
             events.append(self._lowering(*lowered))
-        summary = set_summary(
-            f"{self.session_id}-{self._set_no}",
-            self._set,
-            reason,
-            (self._set_start_t, min(t_s, self._last_seen_t)),
+        events.append(
+            set_summary(
+                f"{self.session_id}-{self._set_no}",
+                self._set,
+                reason,
+                (self._set_start_t, min(t_s, self._last_seen_t)),
+            )
         )
-        events.append(summary)
         self._set = []
         return events
 
@@ -387,14 +387,14 @@ def score_track(
     config: HingeConfig | None = None,
     session_id: str = "replay",
     world: np.ndarray | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AnyEvent]:
     """Scores a whole recorded track: (F,) times, (F, K, 2) pixels, (F, K) visibility.
 
     `world`, if given, holds (F, K, 3) 3-D landmarks. Frames whose landmarks are all NaN
     count as "nobody seen". Returns every event.
     """
     scorer = HingeScorer(config, session_id, layout_for(xy.shape[1]))
-    events: list[dict[str, Any]] = []
+    events: list[AnyEvent] = []
     for i in range(len(t)):
         seen = not np.all(np.isnan(xy[i]))
         events += scorer.update(

@@ -25,11 +25,11 @@ from functools import partial
 from typing import Any
 
 from edge import __version__
+from edge.contract import DaemonStatus, StatusName, now_iso
 from edge.errors import SpoolError
 from edge.publish.link import LinkState, create_client
 from edge.publish.options import MqttOptions, Topics
 from edge.publish.outbox import ACK, CONNECT, DISCONNECT, WAKE, Outbox
-from edge.publish.payloads import DaemonStatus, status_payload
 from edge.publish.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,8 @@ class Publisher:
         self._spool = spool
         self._run_id, self._version = run_id, version
         self._link = LinkState(options)
-        will = status_payload("offline", run_id, version, since=None)
+        # The broker sends the will at a time the daemon cannot know: `since` is null.
+        will = DaemonStatus("offline", run_id, version, since=None).to_json()
         self._client = create_client(options, self.topics.status, will)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
@@ -70,8 +71,9 @@ class Publisher:
         )
         self._started = False
 
-    def _status(self, status: DaemonStatus) -> str:
-        return status_payload(status, self._run_id, self._version)
+    def _status(self, status: StatusName) -> str:
+        """The `<prefix>/status` payload of a status that begins now."""
+        return DaemonStatus(status, self._run_id, self._version, since=now_iso()).to_json()
 
     def start(self) -> None:
         """Connects in the background (retrying forever) and starts the outbox thread."""

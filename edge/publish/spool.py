@@ -38,7 +38,8 @@ logger = logging.getLogger(__name__)
 
 FullPolicy = Literal["drop_oldest", "reject_new"]
 SPOOL_FILE = "outbox.sqlite3"
-_SCHEMA_VERSION = 1
+_FILE_FORMAT = 1
+"""The spool file's own format (SQLite `user_version`), not the payloads' schema version."""
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: the send order
@@ -143,10 +144,10 @@ class Spool:
             db.execute(_SCHEMA)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
-                db.execute(f"PRAGMA user_version={_SCHEMA_VERSION}")
-            elif version != _SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version={_FILE_FORMAT}")
+            elif version != _FILE_FORMAT:
                 raise _UnusableError(
-                    f"spool format {version}, this hinge-edge reads {_SCHEMA_VERSION}"
+                    f"spool format {version}, this hinge-edge reads {_FILE_FORMAT}"
                 )
         except BaseException:
             db.close()

@@ -8,14 +8,14 @@ pose model did.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from edge.capture.video import iter_video, open_video
+from edge.contract import AnyEvent, RepEvent, RepUpdate, SetEvent
 from edge.errors import ReportError
 from edge.report.draw import draw_caption, draw_skeleton, segments_for
 from edge.report.progress import Progress
@@ -82,16 +82,14 @@ def plan_keyframes(trace: Trace, rows: list[RepRow]) -> list[KeyFrame]:
 class _Overlay:
     """What the annotated video shows on each frame: reps counted so far, last verdict."""
 
-    def __init__(self, trace: Trace, rows: list[RepRow], events: list[dict[str, Any]]) -> None:
+    def __init__(self, trace: Trace, rows: list[RepRow], events: list[AnyEvent]) -> None:
         self._trace = trace
         by_id = {row.id: row for row in rows}
-        timed = [
-            (trace.emitted_at.get(e["id"], len(trace) - 1), n, e) for n, e in enumerate(events)
-        ]
+        timed = [(trace.emitted_at.get(e.id, len(trace) - 1), n, e) for n, e in enumerate(events)]
         self._queue = sorted(timed, key=lambda item: item[:2])
         self._rows = by_id
         self._reps = 0
-        self._last: dict[str, Any] | None = None
+        self._last: RepEvent | None = None  # with the score of any update
         self._last_index = -1
         self._set_line = ""
 
@@ -99,14 +97,14 @@ class _Overlay:
         """Takes in the events emitted up to frame `index`."""
         while self._queue and self._queue[0][0] <= index:
             at, _, event = self._queue.pop(0)
-            if event["event"] == "rep":
+            if isinstance(event, RepEvent):
                 self._reps += 1
-                self._last, self._last_index, self._set_line = dict(event), at, ""
-            elif event["event"] == "rep_update" and self._last is not None:
-                self._last.update(score=event.get("score"))
-            elif event["event"] == "set":
-                mean = event.get("mean_score")
-                self._set_line = f"set over: {event['reps']} reps" + (
+                self._last, self._last_index, self._set_line = event, at, ""
+            elif isinstance(event, RepUpdate) and self._last is not None:
+                self._last = replace(self._last, score=event.score)
+            elif isinstance(event, SetEvent):
+                mean = event.mean_score
+                self._set_line = f"set over: {event.reps} reps" + (
                     "" if mean is None else f", mean {mean:g}"
                 )
 
@@ -115,10 +113,10 @@ class _Overlay:
         head = f"reps {self._reps}   t {self._trace.t_s[index]:.2f} s   {self._trace.phase[index]}"
         if self._last is None:
             return [head], [(255, 255, 255)]
-        score = self._last.get("score")
+        score = self._last.score
         lines = [head, f"last rep: {'not scored' if score is None else f'{score:g}'}"]
-        colour = _GOOD if not self._last.get("faults") else _BAD
-        lines.append(str(self._last.get("cue", "")))
+        colour = _GOOD if not self._last.faults else _BAD
+        lines.append(self._last.cue)
         colours = [(255, 255, 255), (255, 255, 255), colour]
         if self._set_line:
             lines.append(self._set_line)
@@ -132,7 +130,7 @@ class _Overlay:
             or self._trace.t_s[index] - self._trace.t_s[self._last_index] > _HIGHLIGHT_S
         ):
             return set()
-        row = self._rows.get(self._last["id"])
+        row = self._rows.get(self._last.id)
         return segments_for(row.fault_codes() if row else [])
 
 
@@ -151,7 +149,7 @@ def render_media(
     video: Path,
     trace: Trace,
     rows: list[RepRow],
-    events: list[dict[str, Any]],
+    events: list[AnyEvent],
     out_dir: Path,
     use_ffmpeg: bool = True,
 ) -> Media:

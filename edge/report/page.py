@@ -7,6 +7,7 @@ from html import escape
 from typing import Any
 
 from edge import __version__
+from edge.contract import RepMetrics, SetEvent
 from edge.report.media import Media
 from edge.report.rows import RepRow
 from edge.report.svg import score_class
@@ -62,48 +63,48 @@ def _fmt(value: Any, spec: str = ".0f", suffix: str = "") -> str:
     return "–" if value is None else f"{value:{spec}}{suffix}"
 
 
-def _tempo(metrics: dict[str, Any]) -> str:
+def _tempo(metrics: RepMetrics) -> str:
     parts = [
-        ("down", metrics.get("eccentric_s")),
-        ("pause", metrics.get("pause_s")),
-        ("up", metrics.get("concentric_s")),
-        ("rep", metrics.get("rep_s")),
+        ("down", metrics.eccentric_s),
+        ("pause", metrics.pause_s),
+        ("up", metrics.concentric_s),
+        ("rep", metrics.rep_s),
     ]
     return " · ".join(f"{name} {value:.2f} s" for name, value in parts if value is not None)
 
 
 def _faults_cell(row: RepRow) -> str:
     faults = "<br>".join(
-        f'{escape(str(f["code"]))} <span class="sev">{f["severity"]:.2f}</span>' for f in row.faults
+        f'{escape(str(f.code))} <span class="sev">{f.severity:.2f}</span>' for f in row.faults
     )
-    withheld = row.event.get("withheld") or []
+    withheld = row.event.withheld
     if withheld:
-        items = "; ".join(f"{escape(w['code'])}: {escape(w['reason'])}" for w in withheld)
+        items = "; ".join(f"{escape(w.code)}: {escape(w.reason)}" for w in withheld)
         faults += f'<div class="withheld">withheld: {items}</div>'
     return faults or "none"
 
 
 def _table_row(row: RepRow) -> str:
     m, e = row.metrics, row.event
-    knee = m.get("min_knee_deg")
+    knee = m.min_knee_deg
     bend = None if knee is None else 180.0 - knee  # 0 with the leg straight
-    depth = None if m.get("depth_norm") is None else 100 * m["depth_norm"]
+    depth = None if m.depth_norm is None else 100 * m.depth_norm
     cells = [
         f'<td class="num">{escape(row.label)}</td>',
         f'<td class="num">{row.time_of("start"):.2f}–{row.time_of("lockout"):.2f}</td>',
-        f"<td>{escape(str(e.get('exercise', '')))}</td>",
+        f"<td>{escape(e.exercise)}</td>",
         f'<td class="num {score_class(row.score)}">{_fmt(row.score, "g")}'
         + ("*" if row.updated else "")
         + "</td>",
         f"<td>{_faults_cell(row)}</td>",
-        f"<td>{escape(str(e.get('cue', '')))}</td>",
+        f"<td>{escape(e.cue)}</td>",
         f'<td class="num">{_fmt(depth, ".0f", " %")}</td>',
         f'<td class="num">{_fmt(bend, ".0f", "°")} '
         f'<span class="withheld">(min {_fmt(knee, ".0f", "°")})</span></td>',
-        f'<td class="num">{_fmt(m.get("min_hip_deg"), ".0f", "°")}</td>',
-        f'<td class="num">{_fmt(m.get("max_torso_deg"), ".0f", "°")}</td>',
+        f'<td class="num">{_fmt(m.min_hip_deg, ".0f", "°")}</td>',
+        f'<td class="num">{_fmt(m.max_torso_deg, ".0f", "°")}</td>',
         f"<td>{_tempo(m)}</td>",
-        f"<td>{escape(str(e.get('view', '')))} {_fmt(e.get('confidence'), '.2f')}</td>",
+        f"<td>{escape(e.view)} {_fmt(e.confidence, '.2f')}</td>",
     ]
     return f'<tr class="rep-row" data-rep="{escape(row.id)}">' + "".join(cells) + "</tr>"
 
@@ -128,17 +129,17 @@ def _table(rows: list[RepRow]) -> str:
     )
 
 
-def _sets(sets: list[dict[str, Any]]) -> str:
+def _sets(sets: list[SetEvent]) -> str:
     if not sets:
         return "<p>No set was recorded.</p>"
     items = []
     for s in sets:
-        mean = "" if s.get("mean_score") is None else f", mean score {s['mean_score']:g}"
-        faults = ", ".join(f"{escape(k)} ×{v}" for k, v in (s.get("fault_counts") or {}).items())
+        mean = "" if s.mean_score is None else f", mean score {s.mean_score:g}"
+        faults = ", ".join(f"{escape(k)} ×{v}" for k, v in s.fault_counts.items())
         items.append(
-            f"<li>{escape(str(s['set_id']))}: {s['reps']} reps of {escape(str(s['exercise']))}"
-            f"{mean}; faults: {faults or 'none'}; {s['t_start_s']:.1f}–{s['t_end_s']:.1f} s, "
-            f"ended: {escape(str(s['end_reason']))}</li>"
+            f"<li>{escape(s.set_id)}: {s.reps} reps of {escape(str(s.exercise))}"
+            f"{mean}; faults: {faults or 'none'}; {s.t_start_s:.1f}–{s.t_end_s:.1f} s, "
+            f"ended: {escape(s.end_reason)}</li>"
         )
     return '<ul class="sets">' + "".join(items) + "</ul>"
 
@@ -186,7 +187,7 @@ def render_page(
     clip: ClipInfo,
     charts: list[str],
     rows: list[RepRow],
-    sets: list[dict[str, Any]],
+    sets: list[SetEvent],
     media: Media,
     csv_name: str,
 ) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import logging
 from pathlib import Path
-from typing import Any
 
 from edge.capture.video import open_video
+from edge.contract import AnyEvent
 from edge.errors import ReportError
 from edge.report.media import render_media
 from edge.report.page import ClipInfo, render_page
@@ -36,7 +36,7 @@ def write_report(
     out_dir: Path,
     video: Path,
     trace: Trace,
-    events: list[dict[str, Any]],
+    events: list[AnyEvent],
     camera: str,
     exercise: str | None = None,
 ) -> Path:

@@ -163,7 +163,7 @@ def _faults(
 ) -> list[str]:
     out = []
     for fault in row.faults:
-        code = str(fault["code"])
+        code = str(fault.code)
         if FAULT_TRACE.get(code) != key:
             continue
         t = row.fault_time(code)
@@ -172,7 +172,7 @@ def _faults(
         out.append(
             f'<circle class="fault" data-rep="{escape(row.id)}" data-code="{escape(code)}" '
             f'data-t="{t:.3f}" cx="{axes.x(t):.1f}" cy="{y:.1f}" r="5">'
-            f"<title>rep {row.label}: {escape(code)} (severity {fault['severity']:.2f})</title>"
+            f"<title>rep {row.label}: {escape(code)} (severity {fault.severity:.2f})</title>"
             "</circle>"
         )
     return out

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from edge.capture.video import VideoFrame
+from edge.contract import AnyEvent
 from edge.hinge import HingeScorer
 from edge.types import NUM_LANDMARKS, Poses
 
@@ -61,7 +61,7 @@ class TraceRecorder:
         self._vis: list[np.ndarray] = []
         self._emitted: dict[str, int] = {}
 
-    def __call__(self, frame: VideoFrame, poses: Poses, events: list[dict[str, Any]]) -> None:
+    def __call__(self, frame: VideoFrame, poses: Poses, events: list[AnyEvent]) -> None:
         """Records one frame (the signature of `edge.replay.FrameCallback`)."""
         index = len(self._t)
         self._t.append(frame.t_s)
@@ -75,9 +75,9 @@ class TraceRecorder:
         else:
             self._xy.append(np.full((NUM_LANDMARKS, 2), np.nan, np.float32))
             self._vis.append(np.zeros(NUM_LANDMARKS, np.float32))
-        self._emitted.update({event["id"]: index for event in events})
+        self._emitted.update({event.id: index for event in events})
 
-    def trace(self, events: Sequence[dict[str, Any]] = ()) -> Trace:
+    def trace(self, events: Sequence[AnyEvent] = ()) -> Trace:
         """The recording so far.
 
         Args:
@@ -86,7 +86,7 @@ class TraceRecorder:
         """
         emitted = dict(self._emitted)
         last = max(len(self._t) - 1, 0)
-        emitted.update({e["id"]: last for e in events if e["id"] not in emitted})
+        emitted.update({e.id: last for e in events if e.id not in emitted})
         return Trace(
             t_s=np.asarray(self._t, np.float64),
             signals={name: np.asarray(v, np.float64) for name, v in self._values.items()},

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from edge.config import PoseConfig
+from edge.contract import AnyEvent, RepEvent, RepUpdate, SetEvent
 from edge.errors import EdgeError
 from edge.hinge import FAULT_CODES, HingeConfig, score_track
 from edge.hinge.layout import JOINTS as LAYOUT_JOINTS
@@ -339,7 +340,7 @@ class ClipResult:
     reps: list[dict[str, Any]] = field(default_factory=list)
     guessed: list[str | None] = field(default_factory=list)
     recognised: list[dict[str, Any]] = field(default_factory=list)
-    sets: list[dict[str, Any]] = field(default_factory=list)
+    sets: list[SetEvent] = field(default_factory=list)
     xy: np.ndarray | None = None
     seconds: float = 0.0
     hinge_seconds: float = 0.0
@@ -383,7 +384,7 @@ def run_clip(clip: SuiteClip, folder: Path, estimator: PoseEstimator | None = No
         reps=with_codes(fixed),
         guessed=[rep["exercise"] for rep in recognised],
         recognised=recognised,
-        sets=[e for e in free if e["event"] == "set"],
+        sets=[e for e in free if isinstance(e, SetEvent)],
         xy=data["xy"],
         seconds=float(data["pose_seconds"]) + hinge_s,
         hinge_seconds=hinge_s,
@@ -395,7 +396,7 @@ def run_clip(clip: SuiteClip, folder: Path, estimator: PoseEstimator | None = No
 
 def score(
     data: dict[str, np.ndarray], exercise: str | None, session_id: str
-) -> list[dict[str, Any]]:
+) -> list[AnyEvent]:
     """The hinge engine's events on cached landmarks, the exercise fixed or (None) recognised.
 
     Frame by frame, pixels and 3-D (world) landmarks, as `edge.replay` and the daemon feed
@@ -407,14 +408,14 @@ def score(
     )
 
 
-def with_codes(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The rep events, each with `codes`: its fault codes and its `rep_update`'s, sorted."""
-    updates = {e["rep_id"]: e for e in events if e["event"] == "rep_update"}
+def with_codes(events: list[AnyEvent]) -> list[dict[str, Any]]:
+    """The rep events' wire form, each with `codes`: its fault codes and its update's, sorted."""
+    updates = {e.rep_id: e for e in events if isinstance(e, RepUpdate)}
     reps = []
-    for rep in (e for e in events if e["event"] == "rep"):
-        codes = {f["code"] for f in rep["faults"]}
-        codes |= {f["code"] for f in updates.get(rep["id"], {}).get("faults", [])}
-        reps.append({**rep, "codes": sorted(codes)})
+    for rep in (e for e in events if isinstance(e, RepEvent)):
+        update = updates.get(rep.id)
+        faults = rep.faults + (update.faults if update is not None else ())
+        reps.append({**rep.to_dict(), "codes": sorted({f.code for f in faults})})
     return reps
 
 
@@ -425,7 +426,7 @@ def grid_cell(result: ClipResult) -> dict[str, Any]:
     was found and every set names the true exercise.
     """
     clip = result.clip
-    named = [s["exercise"] for s in result.sets]
+    named = [s.exercise for s in result.sets]
     truth_reps = len(result.truth["reps"])
     return {
         "name": clip.name,

@@ -8,7 +8,6 @@ over a real broker, is tests/daemon/test_contract.py.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -17,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from edge.capture.frame import Frame
+from edge.contract import AnyEvent, CameraState, Payload, RepEvent, SetEvent
 from edge.daemon.pipeline import CameraPipeline
-from edge.events import iso, stamp
 from edge.hinge import HingeConfig
 from edge.keypoints import KeypointTrack
 from edge.pose.scripted import ScriptedPoseEstimator
@@ -35,18 +34,18 @@ class MessageSink:
 
     messages: list[SimpleNamespace] = field(default_factory=list)
 
-    def on_event(self, camera_id: str, event: dict[str, Any], frame_ts_wall: float) -> None:
-        message = {**stamp(event, camera_id, time.time()), "frame_ts": iso(frame_ts_wall)}
-        self._add(f"hinge/{camera_id}/{'set' if event['event'] == 'set' else 'rep'}", message)
+    def on_event(self, camera_id: str, event: AnyEvent, frame_ts_wall: float) -> None:
+        message = event.stamped(camera_id, time.time(), frame_ts_wall)  # as the daemon does
+        self._add(f"hinge/{camera_id}/{'set' if isinstance(event, SetEvent) else 'rep'}", message)
 
-    def on_state(self, camera_id: str, state: dict[str, Any]) -> None:
+    def on_state(self, camera_id: str, state: CameraState) -> None:
         self._add(f"hinge/{camera_id}/state", state)
 
-    def on_still(self, camera_id: str, rep: dict[str, Any], bottom: Any) -> None:
+    def on_still(self, camera_id: str, rep: RepEvent, bottom: Any) -> None:
         raise AssertionError("stills are off")
 
-    def _add(self, topic: str, payload: dict[str, Any]) -> None:
-        self.messages.append(SimpleNamespace(topic=topic, payload=json.dumps(payload).encode()))
+    def _add(self, topic: str, payload: Payload) -> None:
+        self.messages.append(SimpleNamespace(topic=topic, payload=payload.to_json().encode()))
 
 
 def keypoints_of(seq: Sequence) -> dict[str, np.ndarray]:

@@ -4,40 +4,39 @@ import signal
 import threading
 import time
 from collections import deque
+from dataclasses import replace
 
+from edge.contract import Fault, LoweringMetrics
 from edge.daemon.app import Daemon
 from edge.settings import default_settings
+from tests.contract.samples import REP, UPDATE
 
 
 def test_a_rep_update_is_applied_to_the_rep_history(tmp_path):
     daemon = Daemon(default_settings(tmp_path / "clip.mp4", tmp_path / "spool"))
     daemon._reps["demo"] = deque(maxlen=5)
-    rep = {
-        "event": "rep",
-        "id": "demo-r-1-1",
-        "rep": 1,
-        "exercise": "deadlift",
-        "score": 90.0,
-        "cue": "Good rep",
-        "faults": [],
-        "metrics": {"depth_norm": 0.4, "eccentric_s": None},
-    }
-    update = {
-        "event": "rep_update",
-        "id": "demo-r-1-1-lowering",
-        "rep_id": "demo-r-1-1",
-        "rep": 1,
-        "score": 80.0,
-        "faults": [{"code": "rushed_eccentric", "severity": 0.5, "cue": "Lower slower"}],
-        "metrics": {"eccentric_s": 0.3, "pause_s": 0.1},
-    }
+    rep = replace(REP, id="demo-r-1-1", score=90.0, faults=(), camera=None)
+    rep = replace(rep, metrics=replace(rep.metrics, eccentric_s=None, pause_s=None))
+    update = replace(
+        UPDATE,
+        id="demo-r-1-1-lowering",
+        rep_id="demo-r-1-1",
+        score=80.0,
+        faults=(Fault("rushed_eccentric", 0.5, "Lower slower"),),
+        metrics=LoweringMetrics(0.3, 0.1),
+        camera=None,
+    )
     daemon.on_event("demo", rep, 0.0)
     daemon.on_event("demo", update, 0.0)
     (kept,) = daemon._reps["demo"]
-    assert kept["score"] == 80.0
-    assert [f["code"] for f in kept["faults"]] == ["rushed_eccentric"]
-    assert kept["metrics"] == {"depth_norm": 0.4, "eccentric_s": 0.3, "pause_s": 0.1}
-    assert rep["metrics"]["eccentric_s"] is None  # what was emitted stays as it was
+    assert kept.score == 80.0 and kept.camera == "demo" and kept.frame_ts is not None
+    assert [f.code for f in kept.faults] == ["rushed_eccentric"]
+    assert (kept.metrics.depth_norm, kept.metrics.eccentric_s, kept.metrics.pause_s) == (
+        rep.metrics.depth_norm,
+        0.3,
+        0.1,
+    )
+    assert rep.metrics.eccentric_s is None  # what was emitted stays as it was
 
 
 def test_run_stops_on_a_signal_that_another_thread_received(tmp_path, monkeypatch):

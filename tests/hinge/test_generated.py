@@ -1,13 +1,13 @@
 """The hinge engine on the kinematic generator: reps, faults, views and sets, with known truth."""
 
 import dataclasses
-import json
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from edge.contract import RepUpdate
 from edge.hinge import FAULT_CODES, HingeConfig, HingeScorer, score_track
 from edge.synth.motion import MotionSpec
 from edge.synth.sequence import SIDE_VIEWS, CaptureSpec, generate, random_set
@@ -234,11 +234,11 @@ def test_a_rep_event_does_not_change_after_it_was_emitted():
     sent = []  # (event, its JSON at emission)
     for i in range(len(seq.t)):
         for event in scorer.update(float(seq.t[i]), seq.xy[i], seq.visibility[i]):
-            sent.append((event, json.dumps(event, sort_keys=True)))
-    sent += [(e, json.dumps(e, sort_keys=True)) for e in scorer.close(float(seq.t[-1]))]
-    assert any(e["event"] == "rep_update" for e, _ in sent)
+            sent.append((event, event.to_json()))
+    sent += [(e, e.to_json()) for e in scorer.close(float(seq.t[-1]))]
+    assert any(isinstance(e, RepUpdate) for e, _ in sent)
     for event, text in sent:
-        assert json.dumps(event, sort_keys=True) == text, event["id"]
+        assert event.to_json() == text, event.id
 
 
 # ----------------------------------------------------------------- with 3-D landmarks

@@ -1,4 +1,7 @@
-"""The MQTT payload contract: sample payloads validate against docs/schemas/, bad ones fail."""
+"""The MQTT payload contract: sample payloads validate against docs/schemas/, bad ones fail.
+
+The samples are the wire form of tests/contract/samples.py's typed payloads.
+"""
 
 import copy
 import json
@@ -8,7 +11,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from edge.publish.payloads import status_payload
+from edge.contract import DaemonStatus, now_iso
+from tests.contract import samples
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 TS = "2026-03-01T18:04:05.123+00:00"
@@ -118,10 +122,16 @@ def test_invalid_samples_fail(kind, payload):
         _validator(kind).validate(payload)
 
 
+@pytest.mark.parametrize("kind", sorted(SAMPLES))
+def test_the_samples_are_the_typed_payloads_on_the_wire(kind):
+    typed = {"camera_status": samples.CAMERA_STATUS, "state": samples.STATE, "stats": samples.STATS}
+    assert json.loads(typed[kind].to_json()) == SAMPLES[kind]
+
+
 @pytest.mark.parametrize("status", ["online", "offline", "stopped"])
 def test_status_payloads_of_the_publisher_pass(status):
-    since = None if status == "offline" else "now"
-    payload = json.loads(status_payload(status, "run-9", "0.1.0", since=since))
+    since = None if status == "offline" else now_iso()  # the last will cannot know
+    payload = json.loads(DaemonStatus(status, "run-9", "0.1.0", since=since).to_json())
     _validator("status").validate(payload)
     assert payload["status"] == status and payload["run_id"] == "run-9"
     if since:

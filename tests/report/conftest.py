@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 
 from edge.capture.video import VideoFrame
-from edge.events import stamp
+from edge.contract import AnyEvent, parse_event
 from edge.hinge import HingeScorer
 from edge.report.trace import Trace, TraceRecorder
 from edge.synth.clip import ClipCamera, render_clip
@@ -30,7 +29,7 @@ class ReplayRun:
 
     clip: Path
     truth: dict
-    events: list[dict]
+    events: list[AnyEvent]  # the events file, parsed
     report: Path
     stdout: str
     stderr: str
@@ -56,24 +55,24 @@ def replay_run(rendered_clip, tmp_path_factory) -> ReplayRun:
     assert done.returncode == 0, done.stderr
     lines = events.read_text(encoding="utf-8").splitlines()
     return ReplayRun(
-        clip, truth, [json.loads(line) for line in lines], report, done.stdout, done.stderr
+        clip, truth, [parse_event(line) for line in lines], report, done.stdout, done.stderr
     )
 
 
 @pytest.fixture(scope="session")
-def truth_run(rendered_clip) -> tuple[Trace, list[dict]]:
+def truth_run(rendered_clip) -> tuple[Trace, list[AnyEvent]]:
     """The scorer fed the clip's true landmarks (no pose model), recorded as a replay would."""
     _, truth = rendered_clip
     scorer = HingeScorer(session_id="truth")
     recorder = TraceRecorder(scorer)
-    events: list[dict] = []
+    events: list[AnyEvent] = []
     for i, frame in enumerate(truth["frames"]):
         poses = truth_poses(frame)
         done = [
-            stamp(e, "truth", None)
+            e.stamped("truth", None)
             for e in scorer.update(frame["t_s"], poses.xy[0], poses.visibility[0])
         ]
         events += done
         recorder(VideoFrame(i, frame["t_s"], np.zeros((1, 1, 3), np.uint8)), poses, done)
-    events += [stamp(e, "truth", None) for e in scorer.close(truth["frames"][-1]["t_s"])]
+    events += [e.stamped("truth", None) for e in scorer.close(truth["frames"][-1]["t_s"])]
     return recorder.trace(events), events

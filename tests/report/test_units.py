@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from edge.capture.video import VideoFrame
+from edge.contract import Fault, LoweringMetrics, RepEvent
 from edge.hinge import HingeScorer
 from edge.hinge.config import FAULT_CODES
 from edge.report.draw import (
@@ -24,6 +26,7 @@ from edge.report.rows import rep_rows
 from edge.report.svg import CHARTS, render_chart
 from edge.report.trace import TraceRecorder
 from edge.types import NUM_LANDMARKS
+from tests.contract.samples import REP, SET, UPDATE
 from tests.report.builders import truth_poses
 
 
@@ -83,27 +86,29 @@ def test_a_long_cue_wraps_inside_a_narrow_frame():
     assert (narrow[:, -1] == 200).all()  # nothing spills past the right edge
 
 
-def rep_event(rep_id="cam-1-1", faults=(), score=80.0):
-    return {
-        "event": "rep", "id": rep_id, "set_id": "cam-1", "rep": 1, "score": score,
-        "faults": [{"code": c, "severity": 0.5, "cue": c} for c in faults],
-        "metrics": {"eccentric_s": 1.0, "depth_norm": 0.4},
-        "t_start_s": 1.0, "t_bottom_s": 2.0, "t_lockout_s": 3.0,
-    }  # fmt: skip
+def rep_event(rep_id="cam-1-1", faults=(), score=80.0) -> RepEvent:
+    return replace(
+        REP,
+        id=rep_id, set_id="cam-1", rep=1, score=score,
+        faults=tuple(Fault(c, 0.5, c) for c in faults),
+        metrics=replace(REP.metrics, eccentric_s=1.0, depth_norm=0.4),
+        t_start_s=1.0, t_bottom_s=2.0, t_lockout_s=3.0,
+    )  # fmt: skip
 
 
 def test_a_rep_update_changes_the_rows_score_faults_and_tempo():
-    update = {
-        "event": "rep_update", "id": "cam-1-1-lowering", "rep_id": "cam-1-1", "score": 60.0,
-        "faults": [{"code": "rushed_eccentric", "severity": 0.9, "cue": "Slow down"}],
-        "metrics": {"eccentric_s": 0.3, "pause_s": 0.0},
-    }  # fmt: skip
+    update = replace(
+        UPDATE,
+        id="cam-1-1-lowering", rep_id="cam-1-1", score=60.0,
+        faults=(Fault("rushed_eccentric", 0.9, "Slow down"),),
+        metrics=LoweringMetrics(0.3, 0.0),
+    )  # fmt: skip
     original = rep_event(faults=["knee_dominant"])
-    (row,) = rep_rows([original, update, {"event": "set", "id": "cam-1"}])
+    (row,) = rep_rows([original, update, replace(SET, id="cam-1")])
     assert row.updated and row.score == 60.0
-    assert [f["code"] for f in row.faults] == ["rushed_eccentric", "knee_dominant"]
-    assert row.metrics["eccentric_s"] == 0.3
-    assert original["metrics"]["eccentric_s"] == 1.0  # the event itself is left alone
+    assert [f.code for f in row.faults] == ["rushed_eccentric", "knee_dominant"]
+    assert row.metrics.eccentric_s == 0.3
+    assert original.metrics.eccentric_s == 1.0  # the event itself is left alone
     assert row.fault_time("rushed_eccentric") == 1.5 and row.fault_time("hyperextension") == 3.0
 
 
@@ -168,7 +173,7 @@ def test_reading_the_signals_changes_nothing_the_scorer_says(rendered_clip):
         signals = watched.signals
         signals.depth = 99.0  # a copy: the scorer must not see this
         recorder(VideoFrame(i, frame["t_s"], np.zeros((1, 1, 3), np.uint8)), poses, events)
-    assert said[0] == said[1] and len([e for e in said[0] if e["event"] == "rep"]) == 2
+    assert said[0] == said[1] and len([e for e in said[0] if isinstance(e, RepEvent)]) == 2
     trace = recorder.trace()
     assert len(trace) == len(frames) and trace.xy.shape == (len(frames), 33, 2)
     assert np.nanmax(trace.signals["depth"]) < 1.0  # the recorder saw the real values

@@ -8,7 +8,7 @@ them off, into a sink that records what it is handed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -26,6 +26,7 @@ from edge.hinge.config import FaultConfig
 from edge.pose.scripted import ScriptedPoseEstimator
 from edge.report.draw import HIGHLIGHT_BGR
 from edge.settings import AppSettings
+from tests.contract.samples import REP as _A_REP
 from tests.web.conftest import CLIP_CAMERA, CLIP_SPEC, STRICT_SWING
 
 FRAME_S = 1 / CLIP_CAMERA.fps
@@ -114,7 +115,7 @@ def test_a_wide_frame_gives_a_still_640_wide():
     image = np.zeros((720, 1280, 3), np.uint8)
     xy = np.tile(np.array([[640.0, 360.0]], np.float32), (33, 1))
     bottom = BottomFrame(0.4, 1.0, image, xy, np.ones(33, np.float32))
-    png = render_still(bottom, {"rep": 1, "score": 100.0, "faults": []})
+    png = render_still(bottom, replace(_A_REP, rep=1, score=100.0, faults=()))
     assert cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR).shape == (360, 640, 3)
 
 
