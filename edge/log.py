@@ -12,8 +12,8 @@ import logging
 import re
 import sys
 import threading
-from datetime import UTC, datetime
 
+from edge.contract import iso
 from edge.redact import MASK, redact_url
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
@@ -96,9 +96,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """Renders the record as a single line of JSON."""
-        created = datetime.fromtimestamp(record.created, UTC)
         entry: dict[str, str] = {
-            "ts": created.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "ts": iso(record.created),  # the form of every time in our payloads
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

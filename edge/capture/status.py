@@ -7,7 +7,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from edge.capture.frame import FrameSlot
 from edge.capture.options import CaptureOptions
@@ -18,12 +17,9 @@ from edge.capture.snapshot import (
     rate_quality,
 )
 from edge.capture.source import CaptureSource
+from edge.contract import iso
 
 logger = logging.getLogger(__name__)
-
-
-def _utc_iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 StateCallback = Callable[[str, CaptureSnapshot], None]
@@ -202,7 +198,7 @@ class StatusBoard:
             quality=rate_quality(
                 self._state, len(self._incidents), fps if online_long else None, self._nominal_fps
             ),
-            since=_utc_iso(self._since),
+            since=iso(self._since),
             fps_in=fps,
             nominal_fps=self._nominal_fps,
             frames_skipped=skipped,
