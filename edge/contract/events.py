@@ -142,13 +142,10 @@ class Event(Payload):
         ),
     ] = field(default=None, kw_only=True)
 
-    def header(self) -> dict[str, Any]:
-        """`schema_version` and `event` (the kind)."""
-        return {**super().header(), "event": self.kind}
-
     @classmethod
-    def _header_values(cls) -> dict[str, Any]:
-        return {**super()._header_values(), "event": cls.kind}
+    def header(cls) -> dict[str, Any]:
+        """`schema_version` and `event` (the kind)."""
+        return {**super().header(), "event": cls.kind}
 
     def wire_fields(self) -> list:
         """An unstamped event has neither `camera` nor `ts` yet."""

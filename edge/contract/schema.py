@@ -60,7 +60,7 @@ def description_of(cls: type) -> str:
 
 
 def _object(cls: type[Payload]) -> dict[str, Any]:
-    header = cls._header_values()
+    header = cls.header()
     properties = {
         key: {"const": value, "description": _HEADER_DESCRIPTIONS[key]}
         for key, value in header.items()

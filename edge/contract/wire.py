@@ -12,10 +12,10 @@ import math
 import time
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Self, Union
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, Union
 
 from edge.errors import EdgeError
 
@@ -117,9 +117,10 @@ class Payload:
                 object.__setattr__(self, f.name, clean(value, self.PRECISION))
 
     # ------------------------------------------------------------ to the wire
-    def header(self) -> dict[str, Any]:
+    @classmethod
+    def header(cls) -> dict[str, Any]:
         """The keys before the fields: `schema_version` for a message, nothing for a part."""
-        return {"schema_version": SCHEMA_VERSION} if self.TOP_LEVEL else {}
+        return {"schema_version": SCHEMA_VERSION} if cls.TOP_LEVEL else {}
 
     def wire_fields(self) -> list[dataclasses.Field]:
         """The fields that are on the wire now, in wire order."""
@@ -150,25 +151,24 @@ class Payload:
             ContractError: Another schema version, another kind, a missing or unknown key,
                 or a value of the wrong shape.
         """
+        name = cls.kind or cls.__name__
         if not isinstance(data, dict):
-            raise ContractError(f"{cls.kind or cls.__name__}: expected a JSON object, got {data!r}")
+            raise ContractError(f"{name}: expected a JSON object, got {data!r}")
         data = dict(data)
-        for key, expected in cls._header_values().items():
+        for key, expected in cls.header().items():
             got = data.pop(key, None)
-            if got != expected:
-                raise ContractError(f"{cls.kind}: {key} must be {expected!r}, got {got!r}")
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+            if got != expected or type(got) is not type(expected):  # `true` is no 1
+                raise ContractError(f"{name}: {key} must be {expected!r}, got {got!r}")
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
-            raise ContractError(f"{cls.kind or cls.__name__}: unknown key(s) {unknown}")
+            raise ContractError(f"{name}: unknown key(s) {unknown}")
         hints = type_hints(cls)
-        omitted = omitted_when_none(cls)
         values = {}
         for f in dataclasses.fields(cls):
             if f.name in data:
-                values[f.name] = _read(hints[f.name], data[f.name], f"{cls.kind}.{f.name}")
-            elif f.name not in omitted and f.default is dataclasses.MISSING:
-                raise ContractError(f"{cls.kind or cls.__name__}: missing key {f.name!r}")
+                values[f.name] = _read(hints[f.name], data[f.name], f"{name}.{f.name}")
+            elif f.default is dataclasses.MISSING:  # only a stamp or omit_none has one
+                raise ContractError(f"{name}: missing key {f.name!r}")
         return cls(**values)
 
     @classmethod
@@ -179,10 +179,6 @@ class Payload:
         except ValueError as err:
             raise ContractError(f"{cls.kind}: not JSON: {err}") from err
         return cls.from_dict(data)
-
-    @classmethod
-    def _header_values(cls) -> dict[str, Any]:
-        return {"schema_version": SCHEMA_VERSION} if cls.TOP_LEVEL else {}
 
     # ------------------------------------------------------------ read-only mapping view
     def keys(self) -> list[str]:
@@ -209,20 +205,35 @@ class Payload:
 
 
 # ---------------------------------------------------------------- helpers
-@cache
+_T = TypeVar("_T")
+
+
+def _per_class(fn: Callable[[type], _T]) -> Callable[[type], _T]:
+    """Caches `fn(cls)` (a class's fields never change; the JSON path reads them often)."""
+    memo: dict[type, _T] = {}
+
+    def cached(cls: type) -> _T:
+        if cls not in memo:
+            memo[cls] = fn(cls)
+        return memo[cls]
+
+    return cached
+
+
+@_per_class
 def type_hints(cls: type) -> dict[str, Any]:
     """A payload class's field types, `Annotated` kept."""
     return typing.get_type_hints(cls, include_extras=True)
 
 
-@cache
+@_per_class
 def wire_order(cls: type) -> tuple[dataclasses.Field, ...]:
     """Positional fields in declaration order, then the keyword-only ones."""
     fields = dataclasses.fields(cls)
     return tuple(f for f in fields if not f.kw_only) + tuple(f for f in fields if f.kw_only)
 
 
-@cache
+@_per_class
 def omitted_when_none(cls: type) -> frozenset[str]:
     """The fields whose key is left out while their value is None (`Wire(omit_none=True)`)."""
     return frozenset(

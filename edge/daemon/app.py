@@ -407,7 +407,7 @@ class Daemon:
         return 100.0 * (cpu - cpu_then) / max(now - then, 1e-6)
 
 
-_NO_MQTT = {
+_NO_MQTT: dict[str, Any] = {
     "connected": False,
     "connection_state": "stopped",
     "reconnects": 0,

@@ -26,6 +26,7 @@ from typing import Any
 import jsonschema
 import paho.mqtt.client as mqtt
 
+from edge.contract.schema import SCHEMA_TYPES
 from tests.broker import child_env, free_port
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
@@ -211,8 +212,16 @@ def schema_of(topic: str, payload: dict[str, Any], prefix: str = PREFIX) -> str:
     raise AssertionError(f"topic outside the contract: {topic}")
 
 
+TYPES = {cls.kind: cls for cls in SCHEMA_TYPES}
+"""Schema name -> payload type."""
+
+
 class Contract:
-    """Validates every message against its schema; counts rep events by id."""
+    """Validates every message against its schema and reads it as its type; counts by kind.
+
+    A message must also be exactly what its type writes (`from_json(...).to_json()` gives
+    the same bytes): the daemon builds every payload from `edge.contract`.
+    """
 
     def __init__(self, prefix: str = PREFIX) -> None:
         self._prefix = prefix
@@ -226,6 +235,8 @@ class Contract:
             kind = schema_of(msg.topic, payload, self._prefix)
             errors = sorted(self._validators[kind].iter_errors(payload), key=str)
             assert not errors, f"{msg.topic} breaks {kind}.schema.json: {errors[0].message}"
+            typed = TYPES[kind].from_json(msg.payload)
+            assert typed.to_json().encode() == msg.payload, f"{msg.topic}: not as typed"
             for key in ("ts", "since", "frame_ts"):
                 if isinstance(payload.get(key), str):
                     datetime.fromisoformat(payload[key])

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import json
 
 import cv2
+import jsonschema
 import numpy as np
 import pytest
 
 from edge.cli import main
+from edge.contract import RepEvent, parse_event
+from edge.contract.schema import json_schema
 from edge.hinge.config import FAULT_CODES
 from edge.report.draw import HIGHLIGHT_BGR
 from edge.report.svg import CHARTS, FAULT_TRACE
@@ -20,7 +24,7 @@ FFMPEG = _ffmpeg_with_x264()
 
 
 def reps_of(run):
-    return [e for e in run.events if e["event"] == "rep"]
+    return [e for e in run.events if isinstance(e, RepEvent)]
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +35,16 @@ def page(replay_run):
 def read_trace(run) -> list[dict[str, str]]:
     with (run.report / "trace.csv").open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def test_every_line_of_the_events_file_follows_its_schema(replay_run):
+    lines = (replay_run.report.parent / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(replay_run.events) >= 3  # two reps and their set
+    for line in lines:
+        event = parse_event(line)
+        schema = json_schema(type(event))  # generated from the type: docs/schemas/ holds it
+        jsonschema.Draft202012Validator(schema).validate(json.loads(line))
+        assert event.to_json() == line and event.camera == replay_run.clip.stem
 
 
 def test_the_clip_gives_reps_and_a_fault_to_show(replay_run):
