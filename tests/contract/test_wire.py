@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import typing
 from dataclasses import FrozenInstanceError, replace
 from datetime import datetime
@@ -120,6 +122,17 @@ def test_parse_event_names_what_it_got():
 def test_a_payload_without_frame_ts_reads_back_without_it():
     assert RepEvent.from_json(REP_JSON).frame_ts is None
     assert STATS.cameras["platform-1"].state == "online"
+
+
+def test_the_contract_imports_nothing_heavy():
+    """The pure hinge engine builds its events from here: no daemon, broker or model code."""
+    heavy = ["numpy", "pydantic", "paho", "cv2", "onnxruntime", "edge.daemon", "edge.publish"]
+    code = (
+        "import sys, edge.contract, edge.contract.schema; "
+        f"print([m for m in {heavy!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_the_contract_names_what_the_engine_and_the_capture_name():
