@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from edge.pose.manifest import landmark_code_digest
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 CACHE = ROOT / ".cache" / "tracks"
@@ -87,11 +89,8 @@ def load_clips(data: Path = DATA) -> list[Clip]:
 
 
 def pose_key() -> str:
-    """A digest of what decides the landmarks: the pose code and the model manifest."""
-    digest = hashlib.sha256()
-    for path in [*sorted((ROOT / "edge" / "pose").glob("*.py")), ROOT / "models/manifest.json"]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    """The landmark caches' key (pose code and model manifest), short."""
+    return landmark_code_digest(ROOT / "models")[:16]
 
 
 def track_path(clip: Clip, perturb: str = "", model: str = "") -> Path:

@@ -151,3 +151,23 @@ def verify_model_file(spec: ModelSpec, models_dir: Path) -> Path:
             f"manifest says {spec.sha256[:16]}...: {_REMEDY}"
         )
     return path
+
+
+# Pose modules that do not decide the landmarks: the scripted stand-in for tests and the
+# back contour drawn from the mask (an output of its own).
+_NOT_LANDMARKS = ("__init__.py", "back.py", "scripted.py")
+
+
+def landmark_code_digest(models_dir: str | Path) -> str:
+    """sha256 of what decides the landmarks: the pose code and the models' manifest.
+
+    The one key of every landmark cache (the dev clips', the synthetic suite's, the real
+    clips' in the tests): a change to the pose code or to a model (the manifest pins
+    every model's bytes) makes them all stale.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        if path.name not in _NOT_LANDMARKS:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    digest.update((Path(models_dir) / MANIFEST_NAME).read_bytes())
+    return digest.hexdigest()

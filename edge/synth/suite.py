@@ -16,7 +16,6 @@ the ground truth with the pose stage's per-landmark and angle errors (`pose_erro
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -36,7 +35,7 @@ from edge.hinge.layout import JOINTS as LAYOUT_JOINTS
 from edge.hinge.layout import joint_indices
 from edge.keypoints import load_keypoints
 from edge.pose import PoseEstimator
-from edge.pose.manifest import default_models_dir, sha256_file
+from edge.pose.manifest import default_models_dir, landmark_code_digest, sha256_file
 from edge.replay import replay
 from edge.synth.clip import ClipCamera, render_clip, truth_path
 from edge.synth.motion import MotionSpec
@@ -244,16 +243,6 @@ def landmarks_path(video: Path) -> Path:
     return video.with_name(video.stem + ".landmarks.npz")
 
 
-@functools.cache
-def _pose_code_digest(models_dir: str) -> str:
-    """sha256 of `edge/pose/*.py` and the models' manifest (which pins every model's bytes)."""
-    digest = hashlib.sha256()
-    for path in sorted((Path(__file__).resolve().parents[1] / "pose").glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update((Path(models_dir) / "manifest.json").read_bytes())
-    return digest.hexdigest()
-
-
 def landmarks_key(video: Path, config: PoseConfig | None = None) -> str:
     """What a video's landmarks depend on: the pose code, models, settings and the video.
 
@@ -265,7 +254,7 @@ def landmarks_key(video: Path, config: PoseConfig | None = None) -> str:
     models = config.models_dir or default_models_dir()
     settings = config.model_dump_json(exclude={"threads", "workers", "models_dir"})
     digest = hashlib.sha256()
-    for part in (_pose_code_digest(str(models)), settings, sha256_file(video)):
+    for part in (landmark_code_digest(models), settings, sha256_file(video)):
         digest.update(part.encode() + b"\0")
     return digest.hexdigest()
 

@@ -14,17 +14,15 @@ import numpy as np
 
 from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.manifest import landmark_code_digest
 from edge.replay import replay
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def pose_code_key() -> str:
-    """A digest of everything that decides the landmarks: pose code and model manifest."""
-    digest = hashlib.sha256()
-    for path in [*sorted((ROOT / "edge" / "pose").glob("*.py")), ROOT / "models/manifest.json"]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+    """The landmark caches' key (pose code and model manifest), short."""
+    return landmark_code_digest(ROOT / "models")[:16]
 
 
 def clip_track(clip: Path, cache: Path, models: tuple) -> dict[str, np.ndarray]:
