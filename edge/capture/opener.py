@@ -28,7 +28,7 @@ def open_capture(source: CaptureSource, options: CaptureOptions) -> tuple[cv2.Vi
         SourceError: It cannot be opened; the message says why where that can be told.
     """
     if source.kind is SourceKind.FILE:
-        _check_file(Path(str(source.target)))
+        check_file(Path(str(source.target)), ": check the camera's source path")
     try:
         capture = _create(source, options)
     except cv2.error as err:
@@ -52,11 +52,23 @@ def _create(source: CaptureSource, options: CaptureOptions) -> cv2.VideoCapture:
     return cv2.VideoCapture(str(source.target), cv2.CAP_FFMPEG, params)
 
 
-def _check_file(path: Path) -> None:
+def check_file(path: Path, hint: str = "") -> None:
+    """Checks that a file source is a readable file, before anything is asked of OpenCV.
+
+    Args:
+        path: The file.
+        hint: Appended to a missing file's message (what to check, in the caller's terms).
+
+    Raises:
+        SourceError: It does not exist, is a directory (or another non-file), or cannot
+            be read; the message says which.
+    """
     if not path.exists():
-        raise SourceError(f"video file {path} does not exist: check the camera's source path")
+        raise SourceError(f"video file {path} does not exist{hint}")
+    if path.is_dir():
+        raise SourceError(f"{path} is a directory, not a video file")
     if not path.is_file():
-        raise SourceError(f"{path} is not a file: give a video file as the camera's source")
+        raise SourceError(f"{path} is not a regular file: give a video file")
     if not os.access(path, os.R_OK):
         raise SourceError(f"video file {path} is not readable: check its permissions")
 

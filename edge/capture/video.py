@@ -1,9 +1,13 @@
-"""Reading video files frame by frame through OpenCV's FFmpeg backend."""
+"""Reading video files frame by frame: replay's path into the daemon's capture code.
+
+A file is opened by the same `open_capture` a camera's reader uses (FFmpeg, its
+timeouts, its file checks and messages), and every frame passes the same `check_image`,
+so a capture bug shows in replay-based tests too.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +15,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.capture.opener import check_file, check_image, open_capture
+from edge.capture.options import CaptureOptions
+from edge.capture.source import CaptureSource, SourceKind
 from edge.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -48,30 +55,20 @@ def check_video_path(path: Path) -> None:
         SourceError: It does not exist, is a directory (or another non-file), or cannot
             be read; the message says which.
     """
-    if not path.exists():
-        raise SourceError(f"video file {path} does not exist")
-    if path.is_dir():
-        raise SourceError(f"{path} is a directory, not a video file")
-    if not path.is_file():
-        raise SourceError(f"{path} is not a regular file: give a video file")
-    if not os.access(path, os.R_OK):
-        raise SourceError(f"video file {path} is not readable: check its permissions")
+    check_file(path)
 
 
 def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
-    """Opens a video file.
+    """Opens a video file as a camera's reader opens a file source.
 
     Raises:
         SourceError: The path is no readable file (`check_video_path`) or OpenCV cannot
             open it as a video.
     """
-    check_video_path(path)
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    if not capture.isOpened():
-        raise SourceError(f"cannot open {path} as a video (not a video, or an unknown codec)")
-    fps = capture.get(cv2.CAP_PROP_FPS)
+    source = CaptureSource(SourceKind.FILE, str(path), str(path))
+    capture, fps = open_capture(source, CaptureOptions())
     info = VideoInfo(
-        fps=fps if 1.0 <= fps <= 1000.0 else 30.0,  # some containers report 0 or 90000
+        fps=fps or 30.0,  # some containers report 0 or 90000
         frame_count=int(capture.get(cv2.CAP_PROP_FRAME_COUNT)),
         width=int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
         height=int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)),
@@ -111,7 +108,11 @@ def iter_video(path: Path, max_frames: int | None = None) -> Iterator[VideoFrame
             ok, image = capture.read()
             if not ok:
                 break
-            yield VideoFrame(index, index / info.fps, image)
+            problem = check_image(image)
+            if problem is None:
+                yield VideoFrame(index, index / info.fps, image)
+            else:  # skipped as a camera's reader skips it; its time slot stays empty
+                logger.warning("%s: frame %d skipped: %s", path, index, problem)
             index += 1
     finally:
         capture.release()
