@@ -329,9 +329,9 @@ def _run_daemon(args: argparse.Namespace) -> int:
     import signal
 
     from edge.daemon.app import Daemon
-    from edge.daemon.demo import DEMO_CLIP_NAME, ensure_demo_clip, home
     from edge.errors import ConfigError
     from edge.settings import default_settings, load_settings
+    from edge.synth.demo import DEMO_CLIP_NAME, ensure_demo_clip, home
 
     try:
         if args.config is None:

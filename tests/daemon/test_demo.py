@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.daemon.demo import DEMO_CLIP_NAME
+from edge.synth.demo import DEMO_CLIP_NAME
 from tests.broker import Collector, child_env, free_port, port_accepts, skip_reason
 from tests.daemon.harness import Contract, wait_for
 

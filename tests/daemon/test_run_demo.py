@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.daemon.demo import DEMO_CLIP_NAME
 from edge.synth.clip import truth_path
+from edge.synth.demo import DEMO_CLIP_NAME
 from tests.broker import free_port, port_accepts, skip_reason
 from tests.daemon.harness import wait_for
 
