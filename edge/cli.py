@@ -175,6 +175,11 @@ def _add_replay(replay: argparse.ArgumentParser) -> None:
         help="fix the exercise instead of recognising it",
     )
     replay.add_argument(
+        "--no-back-check",
+        action="store_true",
+        help="skip the back's outline (the mask model on a few frames a rep: docs/back.md)",
+    )
+    replay.add_argument(
         "--camera-id",
         default=None,
         help="camera name in events and their ids (default: the file name)",
@@ -210,7 +215,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     from edge.capture.video import probe_video
     from edge.contract import RepEvent
     from edge.hinge import HingeConfig, HingeScorer
-    from edge.pose import PoseEstimator
+    from edge.pose import PoseEstimator, load_mask_model
     from edge.replay import replay
     from edge.zone import Zone
 
@@ -226,11 +231,15 @@ def _run_replay(args: argparse.Namespace) -> int:
         zone = Zone(args.zone) if args.zone else None
     except ValueError as err:
         raise EdgeError(f"--zone: {err}") from err
-    estimator = PoseEstimator(PoseConfig(**overrides), zone)
+    pose = PoseConfig(**overrides)
+    scoring = args.events is not None or args.report is not None
+    back = scoring and not args.no_back_check
+    estimator = PoseEstimator(pose, zone, mask_model=load_mask_model(pose) if back else None)
     camera = args.camera_id or args.video.stem
     scorer = recorder = None
-    if args.events is not None or args.report is not None:
-        scorer = HingeScorer(HingeConfig(exercise=args.exercise), session_id=camera)
+    if scoring:
+        config = HingeConfig(exercise=args.exercise, back={"enabled": back})
+        scorer = HingeScorer(config, session_id=camera)
     if args.report is not None:
         from edge.report import TraceRecorder
 
@@ -245,8 +254,8 @@ def _run_replay(args: argparse.Namespace) -> int:
     fps = result.frames / max(result.seconds, 1e-9)
     print(
         f"{args.video.name}: {result.frames} frames, pose on {result.frames_with_pose}, "
-        f"detector ran {result.detector_runs}x, {fps:.1f} fps"
-        + (f", {reps} reps" if scorer is not None else "")
+        f"detector ran {result.detector_runs}x, back seen on {result.frames_masked}, "
+        f"{fps:.1f} fps" + (f", {reps} reps" if scorer is not None else "")
     )
     if recorder is not None:
         _write_report(args, recorder.trace(result.events), result.events, camera)

@@ -8,11 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from edge.capture.video import VideoFrame, iter_video, open_video
 from edge.contract import AnyEvent
 from edge.hinge import HingeScorer
+from edge.hinge.signals import BackShape
 from edge.keypoints import KeypointTrack
 from edge.pose import PoseEstimator
+from edge.pose.back import athlete_back, back_shape
 from edge.report.progress import Progress
 from edge.types import Poses
 
@@ -29,6 +33,7 @@ class ReplayResult:
     track: KeypointTrack
     events: list[AnyEvent] = field(default_factory=list)  # stamped with the camera
     frames_with_pose: int = 0
+    frames_masked: int = 0  # frames the mask model saw (the back check)
     detector_runs: int = 0
     seconds: float = 0.0
 
@@ -36,6 +41,23 @@ class ReplayResult:
     def frames(self) -> int:
         """Frames decoded."""
         return len(self.track.t)
+
+
+def pose_and_back(
+    estimator: PoseEstimator, scorer: HingeScorer | None, image: np.ndarray, t_s: float
+) -> tuple[Poses, BackShape | None]:
+    """One frame through the pose stage, with the mask model where the scorer asks for it.
+
+    The back check (docs/back.md) runs only with a mask model loaded and on the frames
+    `HingeScorer.wants_back` chooses; the mask model replaces the landmark pass there.
+    """
+    masker = getattr(estimator, "mask_model", None)
+    if scorer is None or masker is None or not scorer.wants_back(t_s):
+        return estimator.process(image, t_s), None
+    poses, mask = estimator.process_with_mask(image, t_s)
+    if mask is None or not len(poses):
+        return poses, None
+    return poses, back_shape(athlete_back(mask, poses.xy[0]))
 
 
 def replay(
@@ -73,8 +95,9 @@ def replay(
     t_s = 0.0
     for frame in iter_video(video, max_frames):
         t_s = frame.t_s
-        poses = estimator.process(frame.image, frame.t_s)
+        poses, back = pose_and_back(estimator, scorer, frame.image, t_s)
         result.frames_with_pose += bool(len(poses))
+        result.frames_masked += back is not None
         result.track.append(t_s, poses)
         events: list[AnyEvent] = []
         if scorer is not None:
@@ -84,6 +107,7 @@ def replay(
                 poses.xy[0] if seen else None,
                 poses.visibility[0] if seen else None,
                 poses.world[0] if seen else None,
+                back=back,
             )
             events = [e.stamped(camera, None) for e in events]
             result.events += events

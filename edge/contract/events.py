@@ -75,6 +75,21 @@ class RepMetrics(Payload):
     head_deviation_deg: Annotated[
         _Nullable, Wire("Face turned up against the torso, over standing, deg")
     ]
+    back_rounding: Annotated[
+        _Nullable,
+        Wire(
+            "The back's outline (person mask) rounding out behind the line joining its "
+            "ends at the bottom, torso lengths; null where the mask model did not see the "
+            "rep's bottom"
+        ),
+    ]
+    lumbar_arch: Annotated[
+        _Nullable,
+        Wire(
+            "The lower back's outline dipping in at the top, torso lengths; null where "
+            "the mask model did not see the top"
+        ),
+    ]
     lockout_hip_deg: Annotated[_Nullable, Wire("Hip angle at the top, deg")]
     lockout_torso_deg: Annotated[_Nullable, Wire("Torso inclination at the top, deg")]
     eccentric_s: Annotated[_Nullable, Wire("Descent, 10% to 90% of the rep's depth, s")]

@@ -238,6 +238,16 @@ class FaultConfig(_Section):
         "quartile of the bottom frames) beyond the same rep's standing value, torso lengths",
     )
     spine_span_norm: float = Field(0.10, gt=0, description="spine_flexion: full severity span")
+    back_rounding_margin: float = Field(
+        0.05,
+        gt=0,
+        description="spine_flexion from the back's outline: its median bulge at the bottom "
+        "beyond this, torso lengths (good backs read 0-0.035 on real footage, rounded ones "
+        "0.03-0.11: docs/back.md)",
+    )
+    back_rounding_span: float = Field(
+        0.05, gt=0, description="spine_flexion from the outline: full severity span"
+    )
     head_margin_deg: float = Field(
         30.0,
         gt=0,
@@ -317,6 +327,25 @@ class FaultConfig(_Section):
     )
 
 
+class BackCheckConfig(_Section):
+    """The back's outline from the pose model's person mask, on chosen frames (docs/back.md).
+
+    The mask model runs in place of the landmark pass on the frames the engine asks for:
+    the deep frames of a rep (the rounded back) and the top (the arch), at most
+    `max_rate_hz` of them, so the pose stage's cost rises by a few percent, not twofold.
+    """
+
+    enabled: bool = Field(
+        True, description="Ask for the mask on chosen frames (where the mask model is loaded)"
+    )
+    max_rate_hz: float = Field(
+        5.0, gt=0, description="At most this many masked frames a second, per camera"
+    )
+    min_frames: int = Field(
+        2, ge=1, description="A rep's back is judged from at least this many masked frames"
+    )
+
+
 class HingeConfig(_Section):
     """The whole hinge engine."""
 
@@ -329,3 +358,4 @@ class HingeConfig(_Section):
     sets: SetConfig = SetConfig()
     classify: ExerciseConfig = ExerciseConfig()
     faults: FaultConfig = FaultConfig()
+    back: BackCheckConfig = BackCheckConfig()

@@ -111,14 +111,37 @@ def knee_dominant(w: RepWindow, exercise: str, c: FaultConfig) -> float:
     return max(by_ratio, _ramp(bent - limit, c.knee_span_deg))
 
 
-def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
-    """Rounded back: the shoulder drifts off the ear-hip (dowel) line towards the back.
+def back_rounding(w: RepWindow, min_frames: int = 1) -> float:
+    """The back's outline at the bottom: the median bulge of the masked bottom frames.
 
-    BlazePose has no spine points; this sees upper-back rounding best and lumbar rounding
-    poorly, so it is reported as a severity, not a diagnosis.
+    NaN unless at least `min_frames` of the rep's bottom frames were masked and measured.
+    """
+    values = w["back_bulge"][bottom_frames(w)]
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if len(values) >= min_frames else math.nan
+
+
+def lumbar_arch(w: RepWindow, rep: RepBoundary, min_frames: int = 1) -> float:
+    """How far the lower back dips in at the top: the median arch of the masked top frames."""
+    values = w.between(rep.lockout_t_s - LOCKOUT_WINDOW_S, math.inf)["back_arch"]
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if len(values) >= min_frames else math.nan
+
+
+def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig, min_frames: int = 2) -> float:
+    """Rounded back, from two witnesses: the back's outline, and the dowel line.
+
+    The outline (the person mask's dorsal edge, where the mask model saw the bottom of
+    the rep) sees lumbar and thoracic rounding alike; BlazePose's landmarks have no
+    spine points, and the dowel witness (the shoulder drifting off the ear-hip line
+    towards the back) sees upper-back rounding best and lumbar rounding poorly. The
+    severity is the larger of the two.
     """
     excess = at_bottom(w, "spine_dev_norm", peak=True) - _standing(w, "spine_dev_norm", base)
-    return _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
+    by_dowel = _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
+    rounding = back_rounding(w, min_frames)
+    by_outline = _ramp(rounding - c.back_rounding_margin, c.back_rounding_span)
+    return max(by_dowel, by_outline)
 
 
 def head_extension(w: RepWindow, base: Baseline, c: FaultConfig) -> float:

@@ -28,12 +28,20 @@ class Verdict:
 
 
 def angle_faults(
-    w: RepWindow, rep: RepBoundary, base: Baseline, exercise: str, c: FaultConfig
+    w: RepWindow,
+    rep: RepBoundary,
+    base: Baseline,
+    exercise: str,
+    c: FaultConfig,
+    back_frames: int = 2,
 ) -> dict[str, float]:
-    """Severity of every angle-based fault on a rep (top-start or from the floor)."""
+    """Severity of every angle-based fault on a rep (top-start or from the floor).
+
+    `back_frames`: masked bottom frames the back's outline needs to be a witness.
+    """
     return {
         "knee_dominant": faults.knee_dominant(w, exercise, c),
-        "spine_flexion": faults.spine_flexion(w, base, c),
+        "spine_flexion": faults.spine_flexion(w, base, c, back_frames),
         "head_extension": faults.head_extension(w, base, c),
         "chest_first": faults.chest_first(w, rep, c),
         "hips_rise_first": faults.hips_rise_first(w, rep, exercise, c),

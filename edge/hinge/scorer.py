@@ -16,7 +16,7 @@ from edge.hinge.exercise import ExerciseVote, RepFeatures, rep_features
 from edge.hinge.judge import angle_faults, confidence, judge
 from edge.hinge.layout import Layout, layout_for
 from edge.hinge.reps import Phase, RepBoundary, RepSegmenter
-from edge.hinge.signals import FrameSignals, SignalExtractor
+from edge.hinge.signals import BackShape, FrameSignals, SignalExtractor
 from edge.hinge.view import ViewEstimator
 from edge.hinge.window import Baseline, RepWindow, nan_reduce, pause_seconds, rep_metrics
 
@@ -68,6 +68,7 @@ class HingeScorer:
         self._last_seen_t = math.nan
         self.last_side = 0
         self._last_frame: FrameSignals | None = None  # for `signals`, never read here
+        self._last_back_t = -math.inf  # when the back's outline was last measured
 
     # ----------------------------------------------------------------- per frame
     def update(
@@ -76,6 +77,7 @@ class HingeScorer:
         xy: np.ndarray | None,
         visibility: np.ndarray | None,
         world: np.ndarray | None = None,
+        back: BackShape | None = None,
     ) -> list[AnyEvent]:
         """Feeds one frame.
 
@@ -85,6 +87,8 @@ class HingeScorer:
             visibility: (K,) in [0, 1], or None.
             world: Optional (K, 3) 3-D landmarks in metres (BlazePose's world output): joint
                 angles that do not depend on where the camera stands.
+            back: The back's outline on this frame, where the mask model saw it (the
+                frames `wants_back` asked for).
 
         Returns:
             Events completed on this frame (usually none): `rep`, `rep_update`, `set`.
@@ -104,6 +108,10 @@ class HingeScorer:
                 events += self._on_rep(finished) if finished is not None else []
                 events += self._end_set(t_s, "athlete_changed") if self._set else []
                 self._frames = []
+            if back is not None:
+                self._last_back_t = t_s
+                frame.back_bulge, frame.back_arch = back.bulge, back.arch
+                frame.back_bulge_upper, frame.back_bulge_lower = back.bulge_upper, back.bulge_lower
             depth, lean = frame.depth, frame.torso_deg
             if not math.isnan(depth):
                 self._seen(t_s, frame)
@@ -122,6 +130,24 @@ class HingeScorer:
         boundary = self._reps.finish()
         events = self._on_rep(boundary) if boundary is not None else []
         return events + (self._end_set(t_s, "end_of_stream") if self._set else [])
+
+    def wants_back(self, t_s: float) -> bool:
+        """Whether the frame at `t_s` should be seen by the mask model (the back check).
+
+        Deep in a rep (the rounded back shows at the bottom) and at its top (the arch),
+        judged from the frames so far, at most `back.max_rate_hz` of them a second: a few
+        frames a rep, where a mask on every frame would double the pose stage's cost.
+        """
+        back = self.config.back
+        frame = self._last_frame
+        if not back.enabled or frame is None or math.isnan(frame.depth):
+            return False
+        if t_s - self._last_back_t < 1.0 / back.max_rate_hz:
+            return False
+        phase = self._reps.phase
+        _, deep = self._reps.thresholds
+        in_rep = phase in (Phase.DESCENDING, Phase.ASCENDING, Phase.BOTTOM)
+        return (in_rep and frame.depth >= deep) or phase is Phase.LOCKING
 
     @property
     def signals(self) -> FrameSignals | None:
@@ -255,10 +281,14 @@ class HingeScorer:
     def _rep_event(self, window: RepWindow, rep: RepBoundary) -> RepEvent:
         top = window.between(rep.lockout_t_s - _LOCKED_S, rep.lockout_t_s)
         base = self._baseline.filled_from(top)
-        metrics = rep_metrics(window, rep, base)
+        needed = self.config.back.min_frames
+        metrics = rep_metrics(window, rep, base) | {
+            "back_rounding": faults.back_rounding(window, needed),
+            "lumbar_arch": faults.lumbar_arch(window, rep, needed),
+        }
         exercise = self._exercise.add(rep_features(window, rep))
         view = self._view.label(_majority_side(window))
-        severities = angle_faults(window, rep, base, exercise, self.config.faults)
+        severities = angle_faults(window, rep, base, exercise, self.config.faults, needed)
         if not rep.from_floor:
             severities["rushed_eccentric"] = faults.rushed_eccentric(
                 metrics["eccentric_s"], exercise, self.config.faults
@@ -380,27 +410,33 @@ def _majority_side(window: RepWindow) -> int:
     return int(np.nanmean(sides) > 0.5) if len(window) else 0
 
 
-def score_track(
+def score_track(  # noqa: PLR0913 - a recorded track: its arrays, the optional ones too
     t: np.ndarray,
     xy: np.ndarray,
     visibility: np.ndarray,
     config: HingeConfig | None = None,
     session_id: str = "replay",
     world: np.ndarray | None = None,
+    back: np.ndarray | None = None,
 ) -> list[AnyEvent]:
     """Scores a whole recorded track: (F,) times, (F, K, 2) pixels, (F, K) visibility.
 
-    `world`, if given, holds (F, K, 3) 3-D landmarks. Frames whose landmarks are all NaN
-    count as "nobody seen". Returns every event.
+    `world`, if given, holds (F, K, 3) 3-D landmarks; `back`, (F, 4) back outlines (bulge,
+    its upper and lower halves, arch; NaN rows where the mask model did not run). Frames
+    whose landmarks are all NaN count as "nobody seen". Returns every event.
     """
     scorer = HingeScorer(config, session_id, layout_for(xy.shape[1]))
     events: list[AnyEvent] = []
     for i in range(len(t)):
         seen = not np.all(np.isnan(xy[i]))
+        shape = None
+        if back is not None and not np.isnan(back[i, 0]):
+            shape = BackShape(*(float(v) for v in back[i]))
         events += scorer.update(
             float(t[i]),
             xy[i] if seen else None,
             visibility[i] if seen else None,
             world[i] if seen and world is not None else None,
+            back=shape,
         )
     return events + scorer.close(float(t[-1]) if len(t) else 0.0)

@@ -54,6 +54,26 @@ SMOOTHED = (
 )
 
 
+@dataclass(frozen=True)
+class BackShape:
+    """The back's outline on one frame, from the pose model's person mask.
+
+    Fractions of torso length, measured against the chord joining the dorsal edge's two
+    ends (see `edge.pose.back.measure_back`); NaN where the edge was not measurable.
+
+    Attributes:
+        bulge: How far the back rounds out behind its end chord (rounded back).
+        bulge_upper: The same over the thoracic half.
+        bulge_lower: The same over the lumbar half.
+        arch: How far the lower back dips in below the chord (an arched lower back).
+    """
+
+    bulge: float = NAN
+    bulge_upper: float = NAN
+    bulge_lower: float = NAN
+    arch: float = NAN
+
+
 @dataclass(slots=True)
 class FrameSignals:
     """What one frame says about the athlete (NaN = not measurable on this frame).
@@ -103,6 +123,11 @@ class FrameSignals:
         foot_lift_norm: Height difference of the two ankles, in leg lengths.
         visibility: Mean visibility of the landmarks the angles used.
         side: 0 when the left side faces the camera, 1 the right.
+        back_bulge: The back's outline rounding out (`BackShape.bulge`), on the frames the
+            mask model saw; NaN on the others.
+        back_bulge_upper: Its thoracic half.
+        back_bulge_lower: Its lumbar half.
+        back_arch: The lower back dipping in (`BackShape.arch`).
         depth_raw: `depth` before smoothing (to time the bottom of a rep exactly).
         jumped: The body moved further than a person can between two frames (another
             person was picked up, or the video cut): history was reset on this frame.
@@ -134,6 +159,10 @@ class FrameSignals:
     elbow3d_deg: float = NAN
     wrist_ankle_norm: float = NAN
     foot_lift_norm: float = NAN
+    back_bulge: float = NAN
+    back_bulge_upper: float = NAN
+    back_bulge_lower: float = NAN
+    back_arch: float = NAN
     depth_raw: float = NAN
     visibility: float = 0.0
     side: int = 0

@@ -21,10 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
+
+from edge.hinge.signals import BackShape
+
+if TYPE_CHECKING:
+    from edge.pose.landmarks import CropMask
 
 # The mask is the sigmoid of the model's logits; 0.5 is MediaPipe's own cut (its
 # SegmentationSmoothing / selfie examples) and the field experiment found the same
@@ -294,3 +300,33 @@ def _shape(
         arch=float(-signed[lower].min()) + 0.0,  # + 0.0: no "-0.0" when nothing dips
         curvature=-2.0 * quadratic,
     )
+
+
+_SHOULDER, _HIP, _HEEL, _TOE = 11, 23, 29, 31  # BlazePose, left side; right = index + 1
+
+
+def athlete_back(mask: CropMask, xy: np.ndarray) -> BackMeasure:
+    """The back of the athlete in a masked frame: the edge on the side facing the camera.
+
+    The facing comes from the feet (heel -> toe, summed over both: the feet stay put
+    through a rep): facing image +x, an unmirrored athlete shows the camera their right
+    side. Shoulder and hip are mapped into the mask's crop, where the edge is found.
+
+    Args:
+        mask: The crop's person mask (`PoseEstimator.process_with_mask`).
+        xy: (33, 2) the athlete's landmarks in the image (BlazePose order).
+    """
+    foot = (xy[_TOE] - xy[_HEEL]) + (xy[_TOE + 1] - xy[_HEEL + 1])
+    side = 1 if foot[0] >= 0 else 0
+    crop = mask.to_crop(xy)
+    hip = crop[_HIP + side]
+    ahead = mask.to_crop((xy[_HIP + side] + foot)[None])[0] - hip  # facing, in the crop
+    facing = 1 if ahead[0] >= 0 else -1
+    return measure_back(mask.probability(), crop[_SHOULDER + side], hip, facing)
+
+
+def back_shape(measure: BackMeasure) -> BackShape | None:
+    """A measured edge as the hinge engine takes it (None where it was not measurable)."""
+    if not measure.valid:
+        return None
+    return BackShape(measure.bulge, measure.bulge_upper, measure.bulge_lower, measure.arch)

@@ -37,7 +37,8 @@ REP = RepEvent(
     faults=(Fault("knee_dominant", 1.0, KNEES),),
     withheld=(),
     metrics=RepMetrics(
-        0.385, 27.9, 74.3, 61.9, 43.2, 0.112, -0.026, 26.2, 179.4, -5.1, 0.55, 0.8, 0.4, 1.35
+        0.385, 27.9, 74.3, 61.9, 43.2, 0.112, -0.026, 26.2, 0.012, None, 179.4, -5.1, 0.55, 0.8,
+        0.4, 1.35
     ),
     from_floor=False,
     t_start_s=1.367,
@@ -56,7 +57,7 @@ REP_JSON = (
     'back and keep your shins vertical"}],"withheld":[],"metrics":{"depth_norm":0.385,'
     '"max_torso_deg":27.9,"min_hip_deg":74.3,"min_knee_deg":61.9,"max_shin_deg":43.2,'
     '"hip_travel_norm":0.112,"spine_deviation_norm":-0.026,"head_deviation_deg":26.2,'
-    '"lockout_hip_deg":179.4,"lockout_torso_deg":-5.1,"eccentric_s":0.55,"concentric_s":0.8,'
+    '"back_rounding":0.012,"lumbar_arch":null,"lockout_hip_deg":179.4,"lockout_torso_deg":-5.1,"eccentric_s":0.55,"concentric_s":0.8,'
     '"pause_s":0.4,"rep_s":1.35},"from_floor":false,"t_start_s":1.367,"t_bottom_s":1.917,'
     '"t_lockout_s":2.717,"camera":"0016k_1","ts":null}'
 )
