@@ -54,8 +54,8 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def mosquitto_factory(tmp_path):
-    """Builds real mosquitto brokers (`tests/broker.py::Mosquitto` kwargs); all killed after."""
-    from tests.broker import Mosquitto, skip_reason
+    """Builds real mosquitto brokers (`devkit/broker.py::Mosquitto` kwargs); all killed after."""
+    from devkit.broker import Mosquitto, skip_reason
 
     if (reason := skip_reason()) is not None:
         pytest.skip(reason)

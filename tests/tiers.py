@@ -32,11 +32,11 @@ HELPER_TIERS = {  # by qualified name: nothing is imported to look them up
     "edge.pose.estimator.load_mask_model": "model",
     "edge.pose.runtime.OnnxModel": "model",
     "edge.daemon.broker.LocalBroker": "server",
-    "tests.broker.Mosquitto": "server",
+    "devkit.broker.Mosquitto": "server",
     "tests.servers.streams.mjpeg_server": "server",
     "tests.servers.streams.rtsp_server": "server",
     "tests.deploy.broker.running_broker": "server",
-    "tests.web.browser.Browser": "browser",
+    "devkit.browser.Browser": "browser",
 }
 
 

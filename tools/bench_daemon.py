@@ -31,9 +31,9 @@ import paho.mqtt.client as mqtt
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
+from devkit.broker import Mosquitto  # noqa: E402
 from edge.contract import CameraStatus, RepEvent, parse_event  # noqa: E402
 from edge.daemon.app import rss_mb  # noqa: E402
-from tests.broker import Mosquitto  # noqa: E402 - the tests' real-broker harness
 
 CLIPS = [
     "TBY66__Intelligent-Deadlift-Diagnosis-System/sample/0016c_1.mp4",

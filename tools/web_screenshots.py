@@ -20,11 +20,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from devkit.broker import Mosquitto  # noqa: E402
+from devkit.browser import Browser, missing_chromium  # noqa: E402
+from devkit.daemon import PageDaemon  # noqa: E402
 from edge.synth.clip import ClipCamera, render_clip  # noqa: E402
 from edge.synth.motion import MotionSpec  # noqa: E402
-from tests.broker import Mosquitto  # noqa: E402 - the tests' real-broker harness
-from tests.web.browser import Browser, missing_chromium  # noqa: E402
-from tests.web.daemon import DaemonProcess  # noqa: E402
 
 CAMERA = ClipCamera(width_px=640, height_px=360, focal_px=450.0, fps=15.0)
 SETS = {
@@ -53,7 +53,7 @@ def cameras(clips: dict[str, Path]) -> dict[str, dict]:
     }
 
 
-def shoot(daemon: DaemonProcess, profile: Path, out: Path) -> None:
+def shoot(daemon: PageDaemon, profile: Path, out: Path) -> None:
     """Opens both pages, waits for the moment, writes the two PNGs."""
     with Browser(profile) as browser:
         display = browser.page(f"{daemon.base}/display/platform-1", 1280, 720)
@@ -87,7 +87,7 @@ def main() -> int:
         clips = render(folder)
         with Mosquitto(folder / "mosquitto") as broker:
             pose = {"pose": {"workers": 2}}  # both cores: the pages are shot at full rate
-            daemon = DaemonProcess(folder, cameras(clips), broker.port, pose)
+            daemon = PageDaemon(folder, cameras(clips), broker.port, pose)
             try:
                 daemon.start()
                 shoot(daemon, folder / "chromium", args.out)

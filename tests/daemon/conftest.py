@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from devkit.broker import Collector
+from devkit.daemon import DaemonProcess
+from devkit.scripted import truth_keypoints
 from edge.synth.clip import ClipCamera, render_clip
 from edge.synth.motion import MotionSpec
-from tests.broker import Collector
-from tests.daemon.harness import DaemonProcess
-from tests.scripted import truth_keypoints
 
 SWING = MotionSpec(exercise="swing", reps=4, lead_in_s=1.0, tail_s=1.5)
 SWING_CAMERA = ClipCamera(width_px=320, height_px=180, focal_px=225.0, fps=15.0)

@@ -13,7 +13,8 @@ import statistics
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.daemon.harness import Contract, latencies_s, payloads, rep_ids, swing_camera, wait_for
+from devkit.daemon import wait_for
+from tests.daemon.harness import Contract, latencies_s, payloads, rep_ids, swing_camera
 
 CAMERA = "swing"
 

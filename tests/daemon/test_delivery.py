@@ -8,15 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.broker import Collector
-from tests.daemon.harness import (
-    Contract,
-    DaemonProcess,
-    payloads,
-    rep_ids,
-    swing_camera,
-    wait_for,
-)
+from devkit.broker import Collector
+from devkit.daemon import DaemonProcess, wait_for
+from tests.daemon.harness import Contract, payloads, rep_ids, swing_camera
 
 CAMERA = "swing"
 

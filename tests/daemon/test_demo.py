@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from devkit.broker import Collector, child_env, free_port, port_accepts, skip_reason
+from devkit.daemon import wait_for
 from edge.synth.demo import DEMO_CLIP_NAME
-from tests.broker import Collector, child_env, free_port, port_accepts, skip_reason
-from tests.daemon.harness import Contract, wait_for
+from tests.daemon.harness import Contract
 
 
 def hinge_edge_command() -> list[str]:

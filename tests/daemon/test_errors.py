@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from tests.broker import BrokerAuth, child_env
-from tests.daemon.harness import Contract, camera, rep_ids, swing_camera, wait_for
+from devkit.broker import BrokerAuth, child_env
+from devkit.daemon import wait_for
+from tests.daemon.harness import Contract, camera, rep_ids, swing_camera
 
 PASSWORD = "right-pw-4711"
 WRONG = "wrong-pw-0815"

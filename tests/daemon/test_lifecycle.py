@@ -11,10 +11,11 @@ import sqlite3
 
 import pytest
 
+from devkit.broker import Collector, free_port, port_accepts, skip_reason
+from devkit.daemon import wait_for
 from edge.daemon.broker import LocalBroker
 from edge.errors import EdgeError
-from tests.broker import Collector, free_port, port_accepts, skip_reason
-from tests.daemon.harness import Contract, payloads, rep_ids, swing_camera, wait_for
+from tests.daemon.harness import Contract, payloads, rep_ids, swing_camera
 
 CAMERA = "swing"
 

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from devkit.broker import free_port, port_accepts, skip_reason
+from devkit.daemon import wait_for
 from edge.synth.clip import truth_path
 from edge.synth.demo import DEMO_CLIP_NAME
-from tests.broker import free_port, port_accepts, skip_reason
-from tests.daemon.harness import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "tools" / "run_demo.sh"

@@ -12,8 +12,9 @@ import time
 
 import pytest
 
-from tests.broker import Collector
-from tests.daemon.harness import Contract, camera, payloads, rep_ids, swing_camera, wait_for
+from devkit.broker import Collector
+from devkit.daemon import wait_for
+from tests.daemon.harness import Contract, camera, payloads, rep_ids, swing_camera
 from tests.servers.streams import missing_ffmpeg, missing_rtsp, mjpeg_server, rtsp_server
 
 FILE = "swing"

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from tests.broker import free_port, skip_reason
+from devkit.broker import free_port, skip_reason
 from tests.deploy.broker import (
     DAEMON_USER,
     SHIPPED,

@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from devkit.broker import child_env
 from edge.publish import MqttOptions, Publisher, Spool
-from tests.broker import child_env
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:

@@ -2,7 +2,7 @@
 
 import paho.mqtt.client as mqtt
 
-from tests.broker import Collector, port_accepts, retained_snapshot
+from devkit.broker import Collector, port_accepts, retained_snapshot
 
 
 def test_restart_keeps_the_port_and_kill_loses_unsaved_state(mosquitto):

@@ -1,6 +1,6 @@
 """Nothing lost: events across broker kills, a killed publisher, refusals and outages.
 
-Every test runs a real mosquitto (`tests/broker.py`) and a real paho client.
+Every test runs a real mosquitto (`devkit/broker.py`) and a real paho client.
 """
 
 import json
@@ -11,8 +11,8 @@ import time
 
 import pytest
 
+from devkit.broker import BrokerAuth, Collector, payload_json, retained_payload
 from edge.publish import Spool
-from tests.broker import BrokerAuth, Collector, payload_json, retained_payload
 from tests.publish.helpers import (
     ids_of,
     kill_child,

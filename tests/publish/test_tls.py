@@ -4,8 +4,8 @@ import shutil
 
 import pytest
 
+from devkit.broker import make_tls_files
 from edge.publish import Spool, TlsOptions
-from tests.broker import make_tls_files
 from tests.publish.helpers import make_publisher, publish_events, wait_until
 
 pytestmark = pytest.mark.skipif(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import jsonschema
 
-from tests.broker import Collector, payload_json, retained_snapshot
+from devkit.broker import Collector, payload_json, retained_snapshot
 from tests.publish.helpers import kill_child, start_child, tell_child
 
 SCHEMA = json.loads(

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from devkit.chromium import CHROMIUM, HEADLESS_FLAGS
 from edge.report.svg import CHARTS
-from tests.chromium import CHROMIUM, HEADLESS_FLAGS
 from tests.report.pages import parse_page
 
 pytestmark = [

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from devkit.browser import Browser, missing_chromium
+from devkit.daemon import PageDaemon
+from devkit.scripted import truth_keypoints
 from edge.hinge.config import FaultConfig
 from edge.synth.clip import ClipCamera, render_clip
 from edge.synth.motion import MotionSpec
-from tests.scripted import truth_keypoints
-from tests.web.browser import Browser, missing_chromium
-from tests.web.daemon import DaemonProcess
 
 # Small and short (7 s, rendered in about 3 s): three kettlebell swings with the knees
 # pushed forward, so every rep has a fault, a cue and a segment to highlight.
@@ -48,18 +48,18 @@ def browser(tmp_path):
 
 @pytest.fixture
 def daemon_factory(tmp_path, mosquitto, swing_clip, swing_keypoints):
-    """Builds `DaemonProcess`es publishing to the test's mosquitto; all stopped after.
+    """Builds `PageDaemon`es publishing to the test's mosquitto; all stopped after.
 
     Their pose stage replays the swing clip's true landmarks, found by picture: the page
     tests are about what the daemon shows, not about pose (no model loads).
     """
-    daemons: list[DaemonProcess] = []
+    daemons: list[PageDaemon] = []
     script = (swing_keypoints, swing_clip[0])
 
-    def make(cameras: dict[str, dict], extra: dict | None = None) -> DaemonProcess:
+    def make(cameras: dict[str, dict], extra: dict | None = None) -> PageDaemon:
         folder = tmp_path / f"daemon-{len(daemons)}"
         folder.mkdir()
-        daemon = DaemonProcess(folder, cameras, mosquitto.port, extra, script)
+        daemon = PageDaemon(folder, cameras, mosquitto.port, extra, script)
         daemons.append(daemon)
         return daemon
 

@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 import pytest
 
+from devkit.broker import Collector, payload_json
+from devkit.browser import poll
 from edge.report.draw import HIGHLIGHT_BGR
-from tests.broker import Collector, payload_json
 from tests.servers.streams import missing_ffmpeg, mjpeg_server
-from tests.web.browser import poll
 from tests.web.conftest import CLIP_SPEC, STRICT_SWING
 
 REPS = CLIP_SPEC.reps

@@ -1,4 +1,4 @@
-"""A real mosquitto for tests: config on a free port, start/stop/kill/restart, and a subscriber.
+"""A real mosquitto for tests and tools: config on a free port, start/stop/restart, a subscriber.
 
 `Mosquitto` writes a config file into a working directory (a listener on 127.0.0.1 on a
 free port, optionally a websockets listener, a password file + ACL, TLS, persistence) and
@@ -365,7 +365,10 @@ def retained_payload(port: int, topic: str, timeout_s: float = 0.5) -> bytes | N
 
 
 def child_env() -> dict[str, str]:
-    """Environment for `python -m tests...` children: the project root on the path."""
+    """Environment for `python -m devkit...` or `tests...` children: the project root on the path.
+
+    (The wheel installs `edge` only; these packages are found from the checkout.)
+    """
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))

@@ -1,7 +1,7 @@
 """The pose stage scripted for tests that are not about pose: no ONNX model loads.
 
 `truth_keypoints` writes a rendered clip's true landmarks as a keypoints file; run as
-`python -m tests.scripted KEYPOINTS CLIP ARGS...`, this module is `hinge-edge ARGS` with
+`python -m devkit.scripted KEYPOINTS CLIP ARGS...`, this module is `hinge-edge ARGS` with
 every camera's pose stage a `ScriptedPoseEstimator` replaying KEYPOINTS, each frame found
 by its picture in CLIP (the daemon tests' child process).
 """

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.chromium import CHROMIUM, HEADLESS_FLAGS
+from devkit.chromium import CHROMIUM, HEADLESS_FLAGS
 
 FLAGS = [
     *HEADLESS_FLAGS,
