@@ -23,10 +23,11 @@ lint: setup
 
 # The fast tier, well under a minute: ruff, mypy on the typed packages ([tool.mypy] in
 # pyproject.toml), and the tests that need no ONNX model, server, browser or seconds of CPU
-# (tests/tiers.py marks the others).
+# (tests/tiers.py marks the others). It lists its five slowest: a test of a second or more
+# belongs in the full tier (`slow`, or `fast_first` for a long parametrisation).
 check: lint
 	$(BIN)/mypy
-	$(BIN)/pytest -q -m "not (model or server or browser or slow)"
+	$(BIN)/pytest -q --durations=5 -m "not (model or server or browser or slow)"
 
 # The full suite: every tier, the real models, mosquitto, RTSP/MJPEG servers, Chromium.
 test: lint system-deps
