@@ -100,14 +100,27 @@ def track_path(clip: Clip, perturb: str = "", model: str = "") -> Path:
 
 
 def load_track(clip: Clip, perturb: str = "", model: str = "") -> dict[str, np.ndarray]:
-    """The cached landmarks of a clip (run `extract` first).
+    """The cached landmarks of a clip (run `extract` first), with its back outlines if cached.
+
+    `back` (F, 4), where `extract --back` ran: the outline on the frames the engine asked
+    the mask model for (NaN rows elsewhere); absent otherwise.
 
     Raises:
         FileNotFoundError: Not extracted yet.
     """
     path = track_path(clip, perturb, model)
     with np.load(path) as data:
-        return {key: data[key] for key in ("t", "xy", "visibility", "world", "fps", "frame_size")}
+        track = {k: data[k] for k in ("t", "xy", "visibility", "world", "fps", "frame_size")}
+    back = back_path(clip, perturb, model)
+    if back.exists():
+        with np.load(back) as data:
+            track["back"] = data["back"]
+    return track
+
+
+def back_path(clip: Clip, perturb: str = "", model: str = "") -> Path:
+    """Where a clip's back outlines (`extract --back`) are cached, beside its track."""
+    return track_path(clip, perturb, model).with_suffix(".back.npz")
 
 
 def perturbed_video(video: Path, perturb: str, out_dir: Path) -> Path:
@@ -119,32 +132,58 @@ def perturbed_video(video: Path, perturb: str, out_dir: Path) -> Path:
     return out
 
 
-def extract_one(job: tuple[Clip, str, str]) -> str:
-    """Runs the pose stage over one clip (perturbed if asked) and caches its track."""
+def extract_one(job: tuple[Clip, str, str, bool]) -> str:
+    """Runs the pose stage over one clip (perturbed if asked) and caches its track.
+
+    With `back`, the scorer runs along and the mask model sees the frames it asks for
+    (as in replay and the daemon); their outlines are cached beside the track.
+    """
     from edge.config import PoseConfig
-    from edge.pose import PoseEstimator
+    from edge.hinge import HingeScorer
+    from edge.pose import PoseEstimator, load_mask_model
     from edge.replay import replay
 
-    clip, perturb, model = job
-    out = track_path(clip, perturb, model)
+    clip, perturb, model, back = job
+    out = back_path(clip, perturb, model) if back else track_path(clip, perturb, model)
     if out.exists():
         return f"cached  {clip.name} {perturb}"
     out.parent.mkdir(parents=True, exist_ok=True)
     config = PoseConfig(landmark_model=model) if model else PoseConfig()
+    mask = load_mask_model(config) if back else None
     with tempfile.TemporaryDirectory() as tmp:
         video = DATA / clip.path
         if perturb:
             video = perturbed_video(video, perturb, Path(tmp))
-        result = replay(video, PoseEstimator(config))
+        scorer = HingeScorer() if back else None
+        outlines: list[list[float]] = []
+        result = replay(
+            video,
+            PoseEstimator(config, mask_model=mask),
+            scorer,
+            on_frame=(lambda *_: outlines.append(_outline(scorer))) if back else None,
+        )
         partial = out.with_suffix(".part.npz")
-        result.track.save(partial)
+        if back:
+            np.savez_compressed(partial, t=result.track.t, back=np.array(outlines))
+        else:
+            result.track.save(partial)
         partial.rename(out)
     return f"done    {clip.name} {perturb} ({result.frames} frames, {result.seconds:.0f} s)"
 
 
-def extract(clips: Iterable[Clip], perturbs: list[str], jobs: int, model: str = "") -> None:
-    """Extracts every (clip, perturbation) track not cached yet."""
-    work = [(c, p, model) for p in perturbs for c in clips]
+def _outline(scorer: object) -> list[float]:
+    """The back outline the scorer took on its last frame (NaNs where none)."""
+    frame = scorer.signals  # type: ignore[attr-defined]
+    if frame is None:
+        return [np.nan] * 4
+    return [frame.back_bulge, frame.back_bulge_upper, frame.back_bulge_lower, frame.back_arch]
+
+
+def extract(
+    clips: Iterable[Clip], perturbs: list[str], jobs: int, model: str = "", back: bool = False
+) -> None:
+    """Extracts every (clip, perturbation) track (or back outlines) not cached yet."""
+    work = [(c, p, model, back) for p in perturbs for c in clips]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for line in pool.map(extract_one, work):
             print(line, flush=True)
@@ -163,12 +202,17 @@ def main(argv: list[str] | None = None) -> int:
         help=f"'' (as it is) and/or {', '.join(PERTURBATIONS)}; 'all' for every one",
     )
     ex.add_argument("--model", default="", help="landmark model name (default: the config's)")
+    ex.add_argument(
+        "--back",
+        action="store_true",
+        help="the back outlines instead: the mask model on the frames the engine asks for",
+    )
     args = parser.parse_args(argv)
     if not (DATA / "labels.csv").exists():
         print(f"no labelled data at {DATA}", file=sys.stderr)
         return 2
     perturbs = ["", *PERTURBATIONS] if args.perturb == ["all"] else args.perturb
-    extract(load_clips(), perturbs, args.jobs, args.model)
+    extract(load_clips(), perturbs, args.jobs, args.model, args.back)
     return 0
 
 
