@@ -8,15 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from edge.capture.video import VideoFrame, iter_video, open_video
 from edge.contract import AnyEvent
 from edge.hinge import HingeScorer
-from edge.hinge.signals import BackShape
 from edge.keypoints import KeypointTrack
 from edge.pose import PoseEstimator
-from edge.pose.back import athlete_back, back_shape
+from edge.pose.back import pose_and_back
 from edge.report.progress import Progress
 from edge.types import Poses
 
@@ -41,23 +38,6 @@ class ReplayResult:
     def frames(self) -> int:
         """Frames decoded."""
         return len(self.track.t)
-
-
-def pose_and_back(
-    estimator: PoseEstimator, scorer: HingeScorer | None, image: np.ndarray, t_s: float
-) -> tuple[Poses, BackShape | None]:
-    """One frame through the pose stage, with the mask model where the scorer asks for it.
-
-    The back check (docs/back.md) runs only with a mask model loaded and on the frames
-    `HingeScorer.wants_back` chooses; the mask model replaces the landmark pass there.
-    """
-    masker = getattr(estimator, "mask_model", None)
-    if scorer is None or masker is None or not scorer.wants_back(t_s):
-        return estimator.process(image, t_s), None
-    poses, mask = estimator.process_with_mask(image, t_s)
-    if mask is None or not len(poses):
-        return poses, None
-    return poses, back_shape(athlete_back(mask, poses.xy[0]))
 
 
 def replay(

@@ -23,6 +23,7 @@ from edge.contract import AnyEvent, CameraState, LastRep, RepEvent, SetEvent, is
 from edge.daemon.stills import BottomFrame, DeepestFrame
 from edge.hinge import HingeConfig, HingeScorer
 from edge.pose import PoseStage
+from edge.pose.back import pose_and_back
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class PipelineCounters:
 
     analysed: int = 0
     skipped: int = 0
+    masked: int = 0  # of them, frames the mask model saw (the back check)
     reps: int = 0
     sets: int = 0
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
@@ -137,7 +139,7 @@ class CameraPipeline:
             if self._deepest is not None:
                 self._deepest.clear()
         t_s = max(frame.ts_mono - self._origin, self._last_t)
-        poses = self._estimator.process(frame.image, t_s)
+        poses, back = pose_and_back(self._estimator, self._scorer, frame.image, t_s)
         self._last_t = t_s
         seen = len(poses) > 0
         if seen:
@@ -147,7 +149,9 @@ class CameraPipeline:
             poses.xy[0] if seen else None,
             poses.visibility[0] if seen else None,
             poses.world[0] if seen else None,
+            back=back,
         )
+        self.counters.masked += back is not None
         if self._deepest is not None and seen:
             self._offer_bottom(t_s, frame, poses.xy[0], poses.visibility[0])
         self.counters.analysed += 1

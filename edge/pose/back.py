@@ -30,7 +30,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 from edge.hinge.signals import BackShape
 
 if TYPE_CHECKING:
+    from edge.hinge import HingeScorer
+    from edge.pose.estimator import PoseStage
     from edge.pose.landmarks import CropMask
+    from edge.types import Poses
 
 # The mask is the sigmoid of the model's logits; 0.5 is MediaPipe's own cut (its
 # SegmentationSmoothing / selfie examples) and the field experiment found the same
@@ -330,3 +333,20 @@ def back_shape(measure: BackMeasure) -> BackShape | None:
     if not measure.valid:
         return None
     return BackShape(measure.bulge, measure.bulge_upper, measure.bulge_lower, measure.arch)
+
+
+def pose_and_back(
+    estimator: PoseStage, scorer: HingeScorer | None, image: np.ndarray, t_s: float
+) -> tuple[Poses, BackShape | None]:
+    """One frame through the pose stage, with the mask model where the scorer asks for it.
+
+    The back check (docs/back.md) runs only with a mask model loaded and on the frames
+    `HingeScorer.wants_back` chooses; the mask model replaces the landmark pass there.
+    """
+    masker = getattr(estimator, "mask_model", None)
+    if scorer is None or masker is None or not scorer.wants_back(t_s):
+        return estimator.process(image, t_s), None
+    poses, mask = estimator.process_with_mask(image, t_s)  # type: ignore[attr-defined]
+    if mask is None or not len(poses):
+        return poses, None
+    return poses, back_shape(athlete_back(mask, poses.xy[0]))
