@@ -128,17 +128,21 @@ def lumbar_arch(w: RepWindow, rep: RepBoundary, min_frames: int = 1) -> float:
     return float(np.median(values)) if len(values) >= min_frames else math.nan
 
 
-def spine_flexion(w: RepWindow, base: Baseline, c: FaultConfig, min_frames: int = 2) -> float:
+def spine_flexion(
+    w: RepWindow, base: Baseline, c: FaultConfig, min_frames: int | None = 2
+) -> float:
     """Rounded back, from two witnesses: the back's outline, and the dowel line.
 
     The outline (the person mask's dorsal edge, where the mask model saw the bottom of
-    the rep) sees lumbar and thoracic rounding alike; BlazePose's landmarks have no
-    spine points, and the dowel witness (the shoulder drifting off the ear-hip line
-    towards the back) sees upper-back rounding best and lumbar rounding poorly. The
-    severity is the larger of the two.
+    the rep, from at least `min_frames` frames; None: not a witness here) sees lumbar and
+    thoracic rounding alike; BlazePose's landmarks have no spine points, and the dowel
+    witness (the shoulder drifting off the ear-hip line towards the back) sees upper-back
+    rounding best and lumbar rounding poorly. The severity is the larger of the two.
     """
     excess = at_bottom(w, "spine_dev_norm", peak=True) - _standing(w, "spine_dev_norm", base)
     by_dowel = _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
+    if min_frames is None:
+        return by_dowel
     rounding = back_rounding(w, min_frames)
     by_outline = _ramp(rounding - c.back_rounding_margin, c.back_rounding_span)
     return max(by_dowel, by_outline)

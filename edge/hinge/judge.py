@@ -33,11 +33,12 @@ def angle_faults(
     base: Baseline,
     exercise: str,
     c: FaultConfig,
-    back_frames: int = 2,
+    back_frames: int | None = 2,
 ) -> dict[str, float]:
     """Severity of every angle-based fault on a rep (top-start or from the floor).
 
-    `back_frames`: masked bottom frames the back's outline needs to be a witness.
+    `back_frames`: masked bottom frames the back's outline needs to be a witness (None:
+    the outline is no witness from this view).
     """
     return {
         "knee_dominant": faults.knee_dominant(w, exercise, c),

@@ -288,7 +288,10 @@ class HingeScorer:
         }
         exercise = self._exercise.add(rep_features(window, rep))
         view = self._view.label(_majority_side(window))
-        severities = angle_faults(window, rep, base, exercise, self.config.faults, needed)
+        # The outline is the spine's profile only from the side (docs/back.md: seen
+        # obliquely, a good back's outline reads as rounded as a faulty one's).
+        outline = needed if view.startswith("side") else None
+        severities = angle_faults(window, rep, base, exercise, self.config.faults, outline)
         if not rep.from_floor:
             severities["rushed_eccentric"] = faults.rushed_eccentric(
                 metrics["eccentric_s"], exercise, self.config.faults
