@@ -51,12 +51,12 @@ run: setup system-deps
 
 # N cameras (the dev clips, looping) through the daemon: fps, skips, CPU, RSS, latency.
 bench-daemon: setup system-deps
-	$(BIN)/python tools/bench_daemon.py
+	$(BIN)/python -m tools.bench_daemon
 
 # The synthetic-athlete suite end to end (110 clips; about an hour the first time, then
-# `.venv/bin/python tools/synth_suite.py --rescore` re-scores the cached landmarks in seconds).
+# `.venv/bin/python -m tools.synthsuite --rescore` re-scores the cached landmarks in seconds).
 synth-suite: setup
-	$(BIN)/python tools/synth_suite.py --jobs 2
+	$(BIN)/python -m tools.synthsuite --jobs 2
 
 # Rebuild models/ from the pinned mediapipe wheel (needs a separate TensorFlow venv; minutes).
 models:

@@ -11,7 +11,7 @@ with `pip install --require-hashes`:
 Run it after changing the dependencies in pyproject.toml (tests/deploy checks that the lock
 still covers them)::
 
-    .venv/bin/python tools/arm64_lock.py
+    .venv/bin/python -m tools.arm64_lock
 
 pip is run with the machine's pip configuration switched off (no local mirrors or
 find-links): the hashes must be those of the files on PyPI, which the image build fetches.

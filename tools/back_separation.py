@@ -1,6 +1,6 @@
 """Does the back's outline in BlazePose's mask separate rounded backs from good ones?
 
-    .venv/bin/python tools/back_separation.py [--json out/back.json] [--bench 200]
+    .venv/bin/python -m tools.back_separation [--json out/back.json] [--bench 200]
 
 For every side or oblique clip of ../shared/data whose label speaks about the back (the
 BichraiX good/bad pairs, and the split-screen RDL with each pane cropped out and tracked

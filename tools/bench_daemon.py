@@ -7,7 +7,7 @@ per camera (target: `analysis_fps`), frames skipped (analysis slots missed becau
 box fell behind), the daemon's CPU (share of one core) and RSS, and rep-event latency from
 the frame in which the rep completed (`frame_ts`) to the subscriber's receipt (p50/p99).
 
-    .venv/bin/python tools/bench_daemon.py [--cameras 1,2,4,6] [--seconds 60] [--fps 10]
+    .venv/bin/python -m tools.bench_daemon [--cameras 1,2,4,6] [--seconds 60] [--fps 10]
 
 Needs ../shared/data (the dev clips) and mosquitto. Writes docs/daemon-benchmark.md.
 """
@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import paho.mqtt.client as mqtt
 
+from devkit.broker import Mosquitto
+from edge.contract import CameraStatus, RepEvent, parse_event
+from edge.daemon.app import rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-sys.path.insert(0, str(ROOT))
-from devkit.broker import Mosquitto  # noqa: E402
-from edge.contract import CameraStatus, RepEvent, parse_event  # noqa: E402
-from edge.daemon.app import rss_mb  # noqa: E402
 
 CLIPS = [
     "TBY66__Intelligent-Deadlift-Diagnosis-System/sample/0016c_1.mp4",
@@ -167,7 +167,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
     lines = [
         "# The daemon under load",
         "",
-        f"`.venv/bin/python tools/bench_daemon.py --cameras {args.cameras} --seconds "
+        f"`.venv/bin/python -m tools.bench_daemon --cameras {args.cameras} --seconds "
         f"{args.seconds:g} --fps {args.fps:g}` on this shared 2-core x86 box (no GPU), "
         f"{os.cpu_count()} logical CPUs, FP32 landmark model, one inference worker, "
         "one onnxruntime thread. Cameras are the multi-rep dev clips looping at their own "

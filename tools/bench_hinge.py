@@ -8,7 +8,7 @@ these machines are shared and noisy:
   synthetic athlete, 1 thread (the pose stage's own benchmark is tools/bench_pose.py);
 - hinge: `HingeScorer.update` over generated landmark sets (rep events included).
 
-    .venv/bin/python tools/bench_hinge.py [--rounds 5]
+    .venv/bin/python -m tools.bench_hinge [--rounds 5]
 """
 
 from __future__ import annotations

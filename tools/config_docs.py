@@ -5,8 +5,8 @@ edge/settings/models.py (and the pose and hinge sections it includes), so the do
 cannot drift from the code: tests/settings/test_docs.py fails when the committed text
 differs from what this prints.
 
-    .venv/bin/python tools/config_docs.py            # rewrite the generated part in place
-    .venv/bin/python tools/config_docs.py --check    # exit 1 if docs/config.md is stale
+    .venv/bin/python -m tools.config_docs            # rewrite the generated part in place
+    .venv/bin/python -m tools.config_docs --check    # exit 1 if docs/config.md is stale
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = splice(current, render_reference())
     if args.check:
         if wanted != current:
-            print(f"{DOC} is stale: run tools/config_docs.py", file=sys.stderr)
+            print(f"{DOC} is stale: run .venv/bin/python -m tools.config_docs", file=sys.stderr)
             return 1
         return 0
     DOC.write_text(wanted, encoding="utf-8")

@@ -1,7 +1,7 @@
 """The hinge engine against the labels of every dev clip, all data and leave-one-source-out.
 
-    .venv/bin/python tools/devclips.py extract          # once: the landmarks, cached
-    .venv/bin/python tools/eval_real.py [--fps 10] [--loso] [--json out.json]
+    .venv/bin/python -m tools.devclips extract          # once: the landmarks, cached
+    .venv/bin/python -m tools.eval_real [--fps 10] [--loso] [--json out.json]
 
 Per clip: reps counted against the label, the set's exercise against the label, and the
 faults the labels name (present on the faulty clips, `knee_dominant` absent on the good
@@ -22,10 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devclips import Clip, load_clips, load_track
-
 from edge.hinge import HingeConfig, score_track
+from tools.devclips import Clip, load_clips, load_track
 
 HINGES = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
 # labels.csv names -> the engine's names (a kettlebell deadlift from the floor is a deadlift)
@@ -187,7 +185,7 @@ def _faults(o: Outcome) -> str:
 
 def loso(clips: Sequence[Clip], fps: float) -> dict[str, Outcome]:
     """Each source held out in turn: tune on the others, score the held-out clips."""
-    from hinge_tune import tune  # the tuner lives beside this tool
+    from tools.hinge_tune import tune
 
     out: dict[str, Outcome] = {}
     for source in sorted({c.source for c in clips}):
@@ -218,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     held = loso(clips, args.fps) if args.loso else None
     figures = {"shipped_defaults": summary(outcomes)}
     if held:
-        from hinge_tune import tune
+        from tools.hinge_tune import tune
 
         tuned = tune(clips, args.fps)
         figures["tuned_on_all_clips"] = summary([evaluate(c, tuned, args.fps) for c in clips])

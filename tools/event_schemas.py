@@ -4,8 +4,8 @@ The schemas are generated, not written by hand: a field's type, bounds and descr
 live once, on the dataclass, and tests/contract/test_schemas.py fails when a checked-in
 file differs from what this writes (or a file is there that no type generates).
 
-    .venv/bin/python tools/event_schemas.py            # rewrite docs/schemas/
-    .venv/bin/python tools/event_schemas.py --check    # exit 1 if docs/schemas/ is stale
+    .venv/bin/python -m tools.event_schemas            # rewrite docs/schemas/
+    .venv/bin/python -m tools.event_schemas --check    # exit 1 if docs/schemas/ is stale
 """
 
 from __future__ import annotations
@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         names = stale()
         if names:
             print(
-                f"stale in {SCHEMAS}: {', '.join(names)}: run tools/event_schemas.py",
+                f"stale in {SCHEMAS}: {', '.join(names)}: "
+                "run .venv/bin/python -m tools.event_schemas",
                 file=sys.stderr,
             )
             return 1

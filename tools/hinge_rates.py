@@ -6,7 +6,7 @@ severity drawn from [0.6, 1] and without it. Reported per fault: the share of in
 reps on which the fault was reported (detection) and the share of clean reps on which it
 was reported anyway (false alarm); plus exact rep counts, exercise and view accuracy.
 
-    .venv/bin/python tools/hinge_rates.py [--sets 40] [--seed 0] [--out docs/hinge-rates.md]
+    .venv/bin/python -m tools.hinge_rates [--sets 40] [--seed 0] [--out docs/hinge-rates.md]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from edge.hinge import FAULT_CODES, HingeConfig, score_track
 from edge.synth.sequence import SIDE_VIEWS, random_set
-from edge.synth.suite import HINGES, NOT_FOR
+from tools.synthsuite.suite import HINGES, NOT_FOR
 
 
 def run_set(exercise: str, faults: dict[str, float], rng: np.random.Generator) -> dict:
@@ -98,7 +98,7 @@ def report(tally: dict, sets: int, seed: int, seconds: float) -> str:
     lines = [
         "# Hinge engine on the kinematic generator",
         "",
-        f"Regenerate: `.venv/bin/python tools/hinge_rates.py --sets {sets} --seed {seed}` "
+        f"Regenerate: `.venv/bin/python -m tools.hinge_rates --sets {sets} --seed {seed}` "
         f"({seconds:.0f} s on this box). Side views, random bodies, tempos (0.7-1.4x), "
         "depths, cameras, 0.5-2.5 px noise, up to 3% dropped landmarks and frames; "
         "faults injected at severity 0.6-1.0.",

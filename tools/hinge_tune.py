@@ -1,11 +1,11 @@
 """Tunes the exercise recogniser's thresholds on labelled clips (for leave-one-source-out).
 
-    .venv/bin/python tools/hinge_tune.py [--fps 10]      # the values all the data choose
+    .venv/bin/python -m tools.hinge_tune [--fps 10]      # the values all the data choose
 
 The thresholds of `ExerciseConfig` are argued from anatomy (see their descriptions); this
 tool asks what the footage would choose, by coordinate ascent over a small grid around each
 default (ties keep the default), maximising the number of labelled clips whose set is named
-right. `tools/eval_real.py --loso` calls `tune` with each source repository held out and
+right. `python -m tools.eval_real --loso` calls `tune` with each source repository held out and
 scores the held-out clips with what the others chose: if those figures fall well below the
 all-data ones, a threshold is fitting these clips rather than the movement.
 
@@ -19,17 +19,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devclips import Clip, load_clips, load_track
-from eval_real import EXERCISE_OF_LABEL, subsample
 
 from edge.contract import SetEvent
 from edge.hinge import HingeConfig, HingeScorer
 from edge.hinge.config import ExerciseConfig
 from edge.hinge.exercise import RepFeatures, classify, median_features
 from edge.hinge.layout import layout_for
+from tools.devclips import Clip, load_clips, load_track
+from tools.eval_real import EXERCISE_OF_LABEL, subsample
 
 # Each threshold's grid: the default and a step either side (fractions of the default).
 GRID = {

@@ -3,7 +3,7 @@
 Coverage = the share of frames on which a pose is found. Keypoints are cached under
 `.cache/keypoints/<model>/` so later tools (INT8 comparison, hinge tuning) can reuse them.
 
-    .venv/bin/python tools/pose_coverage.py [--view side] [--model blazepose_full_fp32]
+    .venv/bin/python -m tools.pose_coverage [--view side] [--model blazepose_full_fp32]
 """
 
 from __future__ import annotations

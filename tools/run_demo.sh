@@ -32,7 +32,7 @@ $BIN/hinge-edge run &
 daemon=$!
 # The printer ignores Ctrl-C (it ends when the daemon's broker goes), so it is still
 # listening when the daemon publishes the set it closes on the way out.
-(trap '' INT; exec $BIN/python tools/print_events.py --host "${HOST:-127.0.0.1}" \
+(trap '' INT; exec $BIN/python -m tools.print_events --host "${HOST:-127.0.0.1}" \
     --port "$PORT" --prefix "$PREFIX") &
 printer=$!
 stopping=0

@@ -1,8 +1,8 @@
 """Verdicts that hold (issue 13): each dev clip scored as it is and as another camera gives it.
 
-    .venv/bin/python tools/devclips.py extract                    # once: the clips as they are
-    .venv/bin/python tools/devclips.py extract --perturb half crf35 trim fps15 noise --jobs 1
-    .venv/bin/python tools/stability.py [--fps 0 10] [--perturb NAME ...] [--only TEXT]
+    .venv/bin/python -m tools.devclips extract                    # once: the clips as they are
+    .venv/bin/python -m tools.devclips extract --perturb half crf35 trim fps15 noise --jobs 1
+    .venv/bin/python -m tools.stability [--fps 0 10] [--perturb NAME ...] [--only TEXT]
         [--out docs/stability.md] [--json PATH]
 
 Every labelled clip of `../shared/data` is scored from its cached landmarks (see
@@ -37,8 +37,7 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devclips import (
+from tools.devclips import (
     DATA,
     PERTURBATIONS,
     ROOT,
@@ -60,7 +59,7 @@ ABOUT = {
     "fps15": "15 fps",
     "noise": "sensor noise",
 }
-EXTRACT = ".venv/bin/python tools/devclips.py extract"
+EXTRACT = ".venv/bin/python -m tools.devclips extract"
 
 
 @dataclass(frozen=True)
@@ -294,9 +293,8 @@ def seen_share(track: dict[str, np.ndarray]) -> float:
 
 def score(clip: Clip, perturb: str, fps: float) -> tuple[list[dict[str, Any]], float]:
     """The engine's events on a clip's cached track, and the share of frames with a person."""
-    from eval_real import subsample
-
     from edge.hinge import score_track
+    from tools.eval_real import subsample
 
     track = subsample(load_track(clip, perturb), fps)
     events = score_track(track["t"], track["xy"], track["visibility"], world=track["world"])
@@ -507,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     results = {fps: run(clips, args.perturb, fps) for fps in args.fps}
     secs = time.monotonic() - start
-    command = " ".join([".venv/bin/python tools/stability.py", *argv])
+    command = " ".join([".venv/bin/python -m tools.stability", *argv])
     args.out.write_text(report(results, command, secs))
     if args.json:
         args.json.write_text(json.dumps(as_json(results), indent=1))

@@ -9,7 +9,7 @@ explains where BlazePose put it (least squares on the image residuals through th
 camera's projection, robust to gross misses). With `--write` it adds the fitted offsets to
 `anatomy.LANDMARK_CORRECTIONS`, so that "error" against the truth means error.
 
-    .venv/bin/python tools/synth_calibrate.py --frames 400 --seed 0 [--write]
+    .venv/bin/python -m tools.synth_calibrate --frames 400 --seed 0 [--write]
 
 Run it again after `--write`: the fitted offsets should then be near zero.
 """
@@ -28,8 +28,8 @@ from edge.config import PoseConfig
 from edge.pose import PoseEstimator
 from edge.synth import anatomy
 from edge.synth.camera import Camera
-from edge.synth.posecheck import body_height_px, random_frame
 from edge.synth.renderer import Rendered
+from tools.synthsuite.posecheck import body_height_px, random_frame
 
 logger = logging.getLogger("synth_calibrate")
 ANATOMY = Path(anatomy.__file__)

@@ -6,7 +6,7 @@ camera that cannot be reached (to show a camera DOWN), opens both pages in headl
 Debian Chromium and captures them while the first set is still going, with the still of
 its last rep shown.
 
-    .venv/bin/python tools/web_screenshots.py [--out docs/screenshots]
+    .venv/bin/python -m tools.web_screenshots [--out docs/screenshots]
 
 Needs chromium and mosquitto (apt). About a minute, most of it rendering.
 """
@@ -18,14 +18,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from devkit.broker import Mosquitto  # noqa: E402
-from devkit.browser import Browser, missing_chromium  # noqa: E402
-from devkit.daemon import PageDaemon  # noqa: E402
-from edge.synth.clip import ClipCamera, render_clip  # noqa: E402
-from edge.synth.motion import MotionSpec  # noqa: E402
+from devkit.broker import Mosquitto
+from devkit.browser import Browser, missing_chromium
+from devkit.daemon import PageDaemon
+from edge.synth.clip import ClipCamera, render_clip
+from edge.synth.motion import MotionSpec
 
+ROOT = Path(__file__).resolve().parents[1]
 CAMERA = ClipCamera(width_px=640, height_px=360, focal_px=450.0, fps=15.0)
 SETS = {
     "platform-1": MotionSpec(exercise="rdl", reps=6, faults={"knee_dominant": 0.7}, tail_s=6.0),

@@ -31,7 +31,7 @@ def load_tool():
 def test_the_checked_in_schemas_are_the_generated_ones():
     stale = load_tool().stale(SCHEMAS)
     assert not stale, (
-        f"docs/schemas/ is stale ({stale}): run .venv/bin/python tools/event_schemas.py"
+        f"docs/schemas/ is stale ({stale}): run .venv/bin/python -m tools.event_schemas"
     )
 
 

@@ -13,7 +13,7 @@ from edge.pose import PoseEstimator, load_pose_models
 from edge.pose.manifest import load_manifest, sha256_file
 from edge.synth import Camera, Posture, Scene, render
 from edge.synth.body import BodyShape
-from edge.synth.suite import angles
+from tools.synthsuite.suite import angles
 
 pytestmark = pytest.mark.model
 INT8 = "blazepose_full_int8"

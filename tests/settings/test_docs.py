@@ -24,7 +24,7 @@ def test_reference_is_up_to_date() -> None:
     tool = load_tool()
     current = DOC.read_text(encoding="utf-8")
     assert tool.splice(current, tool.render_reference()) == current, (
-        "docs/config.md is stale: run .venv/bin/python tools/config_docs.py"
+        "docs/config.md is stale: run .venv/bin/python -m tools.config_docs"
     )
 
 

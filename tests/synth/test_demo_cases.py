@@ -32,7 +32,13 @@ from edge.cli import main
 from edge.config import PoseConfig
 from edge.pose import PoseEstimator
 from edge.synth.clip import truth_path
-from edge.synth.suite import cached_landmarks, find_landmarks, landmarks_key, score, with_codes
+from tools.synthsuite.suite import (
+    cached_landmarks,
+    find_landmarks,
+    landmarks_key,
+    score,
+    with_codes,
+)
 
 pytestmark = [pytest.mark.model, pytest.mark.slow]
 

@@ -1,6 +1,6 @@
 """A few clips of the synthetic-athlete suite, end to end in CI: render -> pose -> events.
 
-The full suite (110 clips: the plan of 56 and the grid of 54, `tools/synth_suite.py`,
+The full suite (110 clips: the plan of 56 and the grid of 54, `python -m tools.synthsuite`,
 docs/synth-suite.md) takes most of an hour to render; these five cover the exercises'
 families, a fault, and side, oblique and front cameras, at a small size so that rendering
 stays cheap. The grid's make-up and framing, and the landmark cache, are checked here too.
@@ -17,7 +17,7 @@ from edge.synth.camera import Camera, Lens
 from edge.synth.kinematics import forward_kinematics
 from edge.synth.motion import plan, sample
 from edge.synth.shape import BodyShape
-from edge.synth.suite import (
+from tools.synthsuite.suite import (
     EXERCISES,
     HEIGHTS,
     VIEW_LABEL,
@@ -79,7 +79,7 @@ def test_the_grid_is_every_exercise_view_and_camera_height():
 def _margin_m(clip, body: BodyShape) -> float:
     """Smallest room (metres at the body's depth) between the athlete and the picture's
     edge in the set's key postures (standing, bottoms, lockouts: the ends of its phases),
-    the camera aimed as `render_clip` aims it (`tools/synth_suite.py` checks every frame
+    the camera aimed as `render_clip` aims it (`python -m tools.synthsuite` checks every frame
     of the rendered truth)."""
     cam = clip.camera
     phases = plan(clip.spec)[0]

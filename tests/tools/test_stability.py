@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-
-import stability  # noqa: E402
+from tools import stability
 
 
 def _rep(rep_id: str, t_lockout_s: float, score: float | None, *codes: str) -> dict:

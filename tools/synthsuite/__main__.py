@@ -1,6 +1,6 @@
 """The synthetic-athlete suite, end to end: render -> pose -> hinge -> events, scored.
 
-Renders every clip of `edge.synth.suite.suite_clips` (cached under `.cache/synth-suite/`),
+Renders every clip of `suite.suite_clips` (cached under `.cache/synth-suite/`),
 finds its landmarks with the real pose pipeline (cached beside each video, keyed by the
 pose code, the model manifest, the pose settings and the video), runs the hinge engine on
 them, and writes a Markdown report (rep counts, fault detection and false alarms,
@@ -9,8 +9,8 @@ exercise recognised, the pose stage's per-landmark and angle errors, render and 
 speed), a JSON file of the same figures, and a contact sheet of the suite (every clip at
 its first rep's bottom).
 
-    .venv/bin/python tools/synth_suite.py [--jobs 1] [--seed 0] [--size 640x360] [--fps 15]
-    .venv/bin/python tools/synth_suite.py --rescore    # after a hinge-engine change
+    .venv/bin/python -m tools.synthsuite [--jobs 1] [--seed 0] [--size 640x360] [--fps 15]
+    .venv/bin/python -m tools.synthsuite --rescore    # after a hinge-engine change
 
 Clips and landmarks already cached are reused on every run; `--rescore` insists on it (no
 rendering, no pose model loaded: it fails if anything is missing or stale) and keeps the
@@ -40,7 +40,7 @@ from edge.synth.camera import Camera
 from edge.synth.renderer import render
 from edge.synth.scene import Scene
 from edge.synth.shape import BodyShape
-from edge.synth.suite import (
+from tools.synthsuite.suite import (
     ANGLES,
     EXERCISES,
     GRID_DISTANCE,
@@ -60,7 +60,7 @@ from edge.synth.suite import (
     suite_clips,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger("synth_suite")
 _ESTIMATOR: PoseEstimator | None = None
 _CACHE = ROOT / ".cache" / "synth-suite"
@@ -249,7 +249,7 @@ def _pose_rows(
 
 # ----------------------------------------------------------------- the grid
 def grid_cells(results: list[tuple[ClipResult, dict]]) -> list[dict]:
-    """The grid's cells (`edge.synth.suite.grid_cell`), with their views and framing."""
+    """The grid's cells (`tools.synthsuite.suite.grid_cell`), with their views and framing."""
     cells = []
     for result, errors in results:
         if result.clip.grid:
@@ -367,7 +367,7 @@ def report(args: argparse.Namespace, timing: dict, t: dict, sections: dict[str, 
         [
             "# The synthetic athlete, end to end",
             "",
-            f"Regenerate: `.venv/bin/python tools/synth_suite.py --seed {args.seed} "
+            f"Regenerate: `.venv/bin/python -m tools.synthsuite --seed {args.seed} "
             f"--size {args.size} --fps {args.fps:g}` ({timing['clips']} clips: "
             f"{timing['plan_clips']} in the plan, {timing['grid_clips']} in the grid; "
             f"{timing['frames']} frames) on this 2-core shared box with {args.jobs} job(s). "
@@ -537,7 +537,9 @@ def _figures(results: list[tuple[ClipResult, dict]], timing: dict, summaries: di
 
 
 def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.synthsuite", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--fps", type=float, default=15.0)

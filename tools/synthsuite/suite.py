@@ -10,7 +10,7 @@ manifest, the pose settings and the video: re-scoring after a hinge-engine chang
 pose inference). The hinge engine then scores the landmarks twice, the exercise fixed (as
 a camera at that platform is set up) and recognised, and `run_clip` returns both next to
 the ground truth with the pose stage's per-landmark and angle errors (`pose_errors`).
-`tools/synth_suite.py` runs the whole suite into `docs/synth-suite.md`;
+`python -m tools.synthsuite` runs the whole suite into `docs/synth-suite.md`;
 `tests/synth/test_suite.py` runs a small one in CI.
 """
 

@@ -1,6 +1,6 @@
 """Runs the pose pipeline on rendered frames and compares it with the ground truth.
 
-`python -m edge.synth.posecheck --frames 40 --seed 0` renders random athletes (shape,
+`python -m tools.synthsuite.posecheck --frames 40 --seed 0` renders random athletes (shape,
 clothes, gym, load, hinge or squat posture, view) at 1280 x 720 and reports how often a
 pose is found and how far each landmark lands from where the body model put it.
 """
