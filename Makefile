@@ -76,7 +76,7 @@ arm64-proof: setup
 # two stages, about 20 + 70 min of training and 10 of evaluation); ships into models/ as the
 # default only past the bar, as an option if it beats post-training quantization.
 qat: setup
-	bash tools/qat/run.sh
+	bash research/int8/qat/run.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

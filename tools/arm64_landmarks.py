@@ -3,17 +3,18 @@
 One file, three steps, so the middle one can run inside the arm64 image under qemu with
 the image's own Python and installed packages (numpy, onnxruntime, `edge`):
 
-    .venv/bin/python tools/arm64_landmarks.py write DIR        # host: crops, models, x86 outputs
+    .venv/bin/python -m tools.arm64_landmarks write DIR        # host: crops, models, x86 outputs
     python3 DIR/arm64_landmarks.py run DIR                     # arm64 (emulated): same crops
-    .venv/bin/python tools/arm64_landmarks.py compare DIR      # host: the differences
+    .venv/bin/python -m tools.arm64_landmarks compare DIR      # host: the differences
 
 ``write`` renders synthetic athletes (`edge.synth`, seeded), takes the exact crops our
-FP32 pipeline feeds the landmark model (detector, ROI, tracking: `calibration_crops.py`),
-copies every landmark model of the manifest with its sha256 into ``DIR/models`` and runs
-each on the crops (onnxruntime, one thread). ``run`` does the same on whatever machine it
-runs on, refusing a model whose bytes differ from the recorded sha256. ``compare`` reports
-per model the largest differences between the two machines: landmarks in 256-px crop
-pixels, pose flag, heatmap, world landmarks (metres). `tools/arm64_proof.sh` runs all three.
+FP32 pipeline feeds the landmark model (detector, ROI, tracking: the INT8 research's
+`research/int8/calibration_crops.py`), copies every landmark model of the manifest with
+its sha256 into ``DIR/models`` and runs each on the crops (onnxruntime, one thread).
+``run`` does the same on whatever machine it runs on, refusing a model whose bytes differ
+from the recorded sha256. ``compare`` reports per model the largest differences between
+the two machines: landmarks in 256-px crop pixels, pose flag, heatmap, world landmarks
+(metres). `tools/arm64_proof.sh` runs all three.
 
 FP32 must agree to float rounding (0.01 px). The INT8 models cannot: onnxruntime's
 integer kernels (x86 AVX-512 VNNI vs arm64 NEON) requantize every layer's int32 sums
@@ -66,13 +67,12 @@ def run_models(folder: Path) -> Path:
 
 def write(folder: Path, count: int, seed: int) -> None:
     """Host side: crops of rendered athletes, the models, and their x86 outputs."""
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "tools"))
-    from calibration_crops import RecordingEstimator, record_frame, sample_scene
-
+    # Imported here: `run` works in the image, which has `edge` but neither this
+    # checkout's research/ nor a renderer's dependencies.
     from edge.config import PoseConfig
     from edge.pose import load_pose_models
     from edge.pose.manifest import load_manifest
+    from research.int8.calibration_crops import RecordingEstimator, record_frame, sample_scene
 
     config = PoseConfig(threads=1)
     estimator = RecordingEstimator(config, load_pose_models(config))

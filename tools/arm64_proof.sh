@@ -28,7 +28,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cache="${ARM64_CACHE:-${root}/.cache/arm64}"
+cache="$(realpath -m "${ARM64_CACHE:-${root}/.cache/arm64}")"
 rootfs="${cache}/rootfs"
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 base_image="localhost/hinge-edge-base:bookworm-arm64"
@@ -239,11 +239,11 @@ landmarks_agree() {
   step "emulated: every landmark model (FP32, INT8) on arm64 vs x86, same crops"
   local dir="${workdir}/landmarks"
   rm -rf "${dir}"
-  "${root}/.venv/bin/python" "${root}/tools/arm64_landmarks.py" write "${dir}" \
-    --count "${ARM64_CROPS:-12}"
+  (cd "${root}" && .venv/bin/python -m tools.arm64_landmarks write "${dir}" \
+    --count "${ARM64_CROPS:-12}")
   chmod -R a+rwX "${dir}"  # the image's user (10001) writes its outputs here
   emulated python3 /work/landmarks/arm64_landmarks.py run /work/landmarks
-  "${root}/.venv/bin/python" "${root}/tools/arm64_landmarks.py" compare "${dir}"
+  (cd "${root}" && .venv/bin/python -m tools.arm64_landmarks compare "${dir}")
   done_step
 }
 

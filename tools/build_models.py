@@ -187,7 +187,7 @@ but with nothing removed: it keeps the segmentation output (renamed
 segmentation) next to the four outputs above.
 
 pose_landmark_full_int8.onnx is derived from pose_landmark_full.onnx by static
-INT8 quantization with onnxruntime (tools/quantize_pose.py), calibrated on
+INT8 quantization with onnxruntime (research/int8/quantize_pose.py), calibrated on
 images the project renders itself; its manifest entry records the recipe.
 """
 

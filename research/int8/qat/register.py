@@ -3,13 +3,13 @@
 Runs in the project venv (`.venv`), not in `.venv-qat`: it needs only onnx, onnxruntime
 and the project's own tools.
 
-``export`` takes one checkpoint's ONNX from `tools/qat/train.py` and writes it with
+``export`` takes one checkpoint's ONNX from `research/int8/qat/train.py` and writes it with
 canonical metadata and deterministic serialization (so equal weights give equal bytes),
 then checks that it is really quantized: QuantizeLinear/DequantizeLinear in the file,
 QLinearConv/QLinearAdd after onnxruntime's graph optimisation.
 
 ``ship`` copies it into ``models/`` as ``blazepose_full_int8_qat`` with its manifest
-entry, judged by the `tools/eval_int8.py` report of exactly that file (same sha256).
+entry, judged by the `research/int8/eval_int8.py` report of exactly that file (same sha256).
 Past the whole bar (hip, knee and trunk angle median <= 2 deg and p95 <= 5 deg on the
 same crops and in the pipeline, unchanged rep counts and fault codes on every clip,
 pose-flag agreement >= 99% in both modes) its verdict is ``default``. With ``--option``
@@ -21,10 +21,10 @@ FP32's own noise floor (`eval_int8.py --reference-noise`) next to the figures, s
 entry shows how much of what is left any model that is not FP32 itself would show.
 
 Usage:
-    .venv/bin/python tools/qat/register.py export .cache/qat/qat-step00700.onnx
-    .venv/bin/python tools/eval_int8.py --model .cache/qat/pose_landmark_full_int8_qat.onnx \
-        --json .cache/qat/eval.json
-    .venv/bin/python tools/qat/register.py ship --eval .cache/qat/eval.json [--option] \
+    .venv/bin/python -m research.int8.qat.register export .cache/qat/qat-step00700.onnx
+    .venv/bin/python -m research.int8.eval_int8 \
+        --model .cache/qat/pose_landmark_full_int8_qat.onnx --json .cache/qat/eval.json
+    .venv/bin/python -m research.int8.qat.register ship --eval .cache/qat/eval.json [--option] \
         [--floor .cache/int8/floor.json]
 """
 
@@ -42,20 +42,23 @@ from typing import Any
 import onnx
 import onnxruntime as ort
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+from edge.pose.manifest import sha256_file
+from research.int8.eval_int8 import BAR_ANGLES, BAR_MEDIAN_DEG, BAR_P95_DEG, figures_entry
+from research.int8.quantize_pose import (
+    FP32_NAME,
+    INT8_NAME,
+    merge_entry,
+    read_manifest,
+    tool_versions,
+)
 
-from eval_int8 import BAR_ANGLES, BAR_MEDIAN_DEG, BAR_P95_DEG, figures_entry  # noqa: E402
-from quantize_pose import FP32_NAME, INT8_NAME, merge_entry, read_manifest, tool_versions  # noqa: E402
-
-from edge.pose.manifest import sha256_file  # noqa: E402
+ROOT = Path(__file__).resolve().parents[3]
 
 QAT_NAME = "blazepose_full_int8_qat"
 QAT_FILE = "pose_landmark_full_int8_qat.onnx"
 STAGING = ROOT / ".cache" / "qat" / QAT_FILE
 FLAG_BAR = 0.99
-MODES = ("same_crops", "pipeline")  # the two comparisons of tools/eval_int8.py
+MODES = ("same_crops", "pipeline")  # the two comparisons of research/int8/eval_int8.py
 # An option may tie the post-training model on an angle: p95s that close are the same
 # within what repeated calibrations move them (docs/int8.md).
 OPTION_SLACK_DEG = 0.1
@@ -63,7 +66,7 @@ OPTION_SLACK_DEG = 0.1
 
 def canonical_bytes(model: onnx.ModelProto) -> bytes:
     """The model with fixed producer/doc fields, serialized deterministically."""
-    model.producer_name = "hinge-edge tools/qat"
+    model.producer_name = "hinge-edge tools/qat"  # as shipped: part of the file's bytes
     model.producer_version = "1"
     model.doc_string = ""
     model.graph.doc_string = ""
@@ -204,7 +207,7 @@ def manifest_entry(
         "build": "make qat",
         "quantization": {
             "format": "QDQ",
-            "method": "quantization-aware distillation (tools/qat/train.py)",
+            "method": "quantization-aware distillation (research/int8/qat/train.py)",
             "structure_from": {"name": INT8_NAME, "sha256": ptq["sha256"]},
             "base_model": {"name": FP32_NAME, "file": fp32["file"], "sha256": fp32["sha256"]},
             "training": recipe,
@@ -253,7 +256,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     export.add_argument("model", type=Path, help="a qat-stepNNNNN.onnx from train.py")
     export.add_argument("--out", type=Path, default=STAGING)
     ship = sub.add_parser("ship", help="into models/ if the evaluation meets the bar")
-    ship.add_argument("--eval", type=Path, required=True, help="tools/eval_int8.py --json")
+    ship.add_argument("--eval", type=Path, required=True, help="research/int8/eval_int8.py --json")
     ship.add_argument("--staging", type=Path, default=STAGING)
     ship.add_argument("--recipe", type=Path, default=ROOT / ".cache" / "qat" / "recipe.json")
     ship.add_argument("--option", action="store_true", help="ship short of the bar, as an option")

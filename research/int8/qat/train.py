@@ -12,8 +12,8 @@ it in onnxruntime against FP32 on held-out synthetic crops, so an interrupted ru
 leaves a usable model; ``--resume`` continues from the last checkpoint.
 
 Usage:
-    .venv-qat/bin/python tools/qat/train.py --steps 300            # -> .cache/qat/
-    .venv-qat/bin/python tools/qat/train.py --plot-only            # redraw the loss PNG
+    .venv-qat/bin/python -m research.int8.qat.train --steps 300            # -> .cache/qat/
+    .venv-qat/bin/python -m research.int8.qat.train --plot-only            # redraw the loss PNG
 """
 
 from __future__ import annotations
@@ -37,12 +37,10 @@ import onnxruntime as ort
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from research.int8.qat.data import Teacher, load_synth_crops, make_batch
+from research.int8.qat.qdq_net import QdqNet
 
-from data import Teacher, load_synth_crops, make_batch
-from qdq_net import QdqNet
-
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LOG = logging.getLogger("qat")
 CROPS = [
     ROOT / ".cache" / "calibration" / "synth-n500-s0.npz",
@@ -259,7 +257,7 @@ def validate(model: onnx.ModelProto, images: np.ndarray, targets: dict) -> dict[
 def export(net: QdqNet, base: onnx.ModelProto) -> onnx.ModelProto:
     """The trained QDQ model, with its producer fields fixed (bit-stable bytes)."""
     model = net.export(base)
-    model.producer_name = "hinge-edge tools/qat"
+    model.producer_name = "hinge-edge tools/qat"  # as shipped: part of the file's bytes
     model.producer_version = "1"
     return model
 
@@ -322,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     log_path = args.out_dir / "log.jsonl"
     if args.plot_only:
-        from plot import plot_log
+        from research.int8.qat.plot import plot_log
 
         recipe_path = args.out_dir / "recipe.json"
         recipe = json.loads(recipe_path.read_text()) if recipe_path.is_file() else {}

@@ -16,9 +16,9 @@ Sources:
   seed gives the same crops, byte for byte.
 * ``clips`` (DEBUG ONLY): frames of the real clips in ``../shared/data``, which carry no
   licence and are for tests and measurements only. It exists to debug the quantization
-  pipeline; `tools/quantize_pose.py` refuses to write a model into ``models/`` from it.
+  pipeline; `research/int8/quantize_pose.py` refuses to write a model into ``models/`` from it.
   It reads only clips whose view is not ``side``, so the side-view clips that
-  `tools/eval_int8.py` judges on stay unseen.
+  `research/int8/eval_int8.py` judges on stay unseen.
 
 Output: one ``.npz`` under ``.cache/calibration/`` (never committed) with
 
@@ -30,9 +30,9 @@ Output: one ``.npz`` under ``.cache/calibration/`` (never committed) with
     meta    str  JSON: source, seed, recipe, counts, sha256 of the crops, tool versions
 
 Usage:
-    python tools/calibration_crops.py                      # 500 synthetic crops, seed 0
-    python tools/calibration_crops.py --count 800 --seed 7
-    python tools/calibration_crops.py --source clips       # debug stand-in only
+    python -m research.int8.calibration_crops                      # 500 synthetic crops, seed 0
+    python -m research.int8.calibration_crops --count 800 --seed 7
+    python -m research.int8.calibration_crops --source clips       # debug stand-in only
 """
 
 from __future__ import annotations
@@ -52,13 +52,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from edge.config import PoseConfig
+from edge.pose import PoseEstimator, load_pose_models
+from edge.pose.landmarks import INPUT_SIZE
+from edge.types import Roi
 
-from edge.config import PoseConfig  # noqa: E402
-from edge.pose import PoseEstimator, load_pose_models  # noqa: E402
-from edge.pose.landmarks import INPUT_SIZE  # noqa: E402
-from edge.types import Roi  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 LOG = logging.getLogger("calibration_crops")
 
@@ -623,7 +622,7 @@ def main(argv: list[str] | None = None) -> int:
         "info": info,
         "tools": tool_versions(),
         "code": code,
-        "command": "python tools/calibration_crops.py " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m research.int8.calibration_crops " + " ".join(argv or sys.argv[1:]),
     }
     mix = f"-{args.mix}" if args.source == "synth" and args.mix != "general" else ""
     out = args.out or DEFAULT_DIR / f"{args.source}{mix}-n{args.count}-s{args.seed}.npz"

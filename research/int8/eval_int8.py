@@ -28,8 +28,8 @@ an "option". ``--reference-noise SIGMA`` replaces the candidate by FP32 itself f
 crop plus fixed noise of SIGMA grey levels: FP32's own floor, which no other model beats.
 
 Usage:
-    python tools/eval_int8.py --model models/pose_landmark_full_int8.onnx --json out.json
-    python tools/eval_int8.py --model ... --write-figures   # into the manifest entry
+    python -m research.int8.eval_int8 --model models/pose_landmark_full_int8.onnx --json out.json
+    python -m research.int8.eval_int8 --model ... --write-figures   # into the manifest entry
 """
 
 from __future__ import annotations
@@ -48,23 +48,25 @@ from typing import Any
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+from edge.capture.video import iter_video
+from edge.config import PoseConfig
+from edge.contract import RepEvent
+from edge.hinge import score_track
+from edge.pose import PoseEstimator, load_pose_models
+from edge.pose.landmarks import INPUT_SIZE, decode_landmarks
+from edge.pose.manifest import load_manifest
+from edge.pose.runtime import OnnxModel
+from edge.types import NUM_LANDMARKS
+from research.int8.calibration_crops import RecordingEstimator, code_state
+from research.int8.quantize_pose import (
+    FP32_NAME,
+    INT8_NAME,
+    merge_entry,
+    read_manifest,
+    sha256_file,
+)
 
-from calibration_crops import RecordingEstimator, code_state  # noqa: E402
-from quantize_pose import FP32_NAME, INT8_NAME, merge_entry, read_manifest, sha256_file  # noqa: E402
-
-from edge.capture.video import iter_video  # noqa: E402
-from edge.config import PoseConfig  # noqa: E402
-from edge.contract import RepEvent  # noqa: E402
-from edge.hinge import score_track  # noqa: E402
-from edge.pose import PoseEstimator, load_pose_models  # noqa: E402
-from edge.pose.landmarks import INPUT_SIZE, decode_landmarks  # noqa: E402
-from edge.pose.manifest import load_manifest  # noqa: E402
-from edge.pose.runtime import OnnxModel  # noqa: E402
-from edge.types import NUM_LANDMARKS  # noqa: E402
-
+ROOT = Path(__file__).resolve().parents[2]
 LOG = logging.getLogger("eval_int8")
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
@@ -470,7 +472,7 @@ def figures_entry(report: dict) -> dict[str, Any]:
 
     return {
         "eval": {
-            "tool": "tools/eval_int8.py",
+            "tool": "research/int8/eval_int8.py",
             "command": report["command"],
             "clips": report["clips"],
             "frames": report["frames"],
@@ -610,7 +612,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "model": models["int8"].spec.name if args.reference_noise is not None else str(args.model),
         "model_sha256": sha256_file(args.model) if args.reference_noise is None else None,
-        "command": "python tools/eval_int8.py "
+        "command": "python -m research.int8.eval_int8 "
         + shlex.join(str(a) for a in (argv if argv is not None else sys.argv[1:])),
         "clips": len(clips),
         "frames": frames,

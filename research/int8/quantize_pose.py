@@ -5,7 +5,7 @@ Recipe (onnxruntime.quantization, static, QDQ format):
 1. `quant_pre_process` (ONNX shape inference + onnxruntime basic graph optimisation,
    which folds the explicit Pad nodes into their convolutions; symbolic shape inference
    is skipped: every shape in this CNN is static and it would need sympy).
-2. Calibration over the crops of `tools/calibration_crops.py` (the exact tensors our
+2. Calibration over the crops of `research/int8/calibration_crops.py` (the exact tensors our
    FP32 pipeline feeds the landmark model), fed in fixed chunks so histogram methods fit
    in memory; the calibration session runs on `--threads` threads (1 by default: the
    machine is shared, and one thread keeps float reductions in a fixed order).
@@ -16,14 +16,14 @@ Recipe (onnxruntime.quantization, static, QDQ format):
 
 The model goes to ``models/pose_landmark_full_int8.onnx`` with a manifest entry
 ``blazepose_full_int8`` (merged by name; every other entry is kept as it is), carrying
-the recipe in ``quantization``; ``figures`` is filled by `tools/eval_int8.py`. Crops made
+the recipe in ``quantization``; ``figures`` is filled by `research/int8/eval_int8.py`. Crops made
 from the real clips (``--source clips``: unlicensed, debug only) are refused for
 ``models/``: write those models elsewhere with ``--out`` and ``--no-manifest``.
 
 Usage:
-    python tools/quantize_pose.py --crops .cache/calibration/synth-n500-s0.npz \
+    python -m research.int8.quantize_pose --crops .cache/calibration/synth-n500-s0.npz \
         --method percentile --percentile 99.99 --exclude-preset fieldnotes
-    python tools/quantize_pose.py --crops ... --out /tmp/x.onnx --no-manifest
+    python -m research.int8.quantize_pose --crops ... --out /tmp/x.onnx --no-manifest
 """
 
 from __future__ import annotations
@@ -44,12 +44,13 @@ import numpy as np
 
 from edge.pose.manifest import sha256_file
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = ROOT / "models"
 MANIFEST = MODELS_DIR / "manifest.json"
 FP32_NAME = "blazepose_full_fp32"
 INT8_NAME = "blazepose_full_int8"
 INT8_FILE = "pose_landmark_full_int8.onnx"
+# The old path on purpose: the name is part of the shipped file's bytes (and its sha256).
 PRODUCER_NAME = "hinge-edge tools/quantize_pose.py"
 PRODUCER_VERSION = "1"
 
@@ -498,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     if not into_models and not args.no_manifest:
         raise SystemExit("error: a manifest entry needs the model inside models/")
     recipe = recipe_from_args(args)
-    command = "python tools/quantize_pose.py " + shlex.join(
+    command = "python -m research.int8.quantize_pose " + shlex.join(
         str(a) for a in (argv if argv is not None else sys.argv[1:])
     )
     LOG.info(

@@ -1,7 +1,7 @@
 """A trainable PyTorch twin of an onnxruntime QDQ model, and the way back to ONNX.
 
 `QdqNet` interprets the nodes of a QDQ ONNX graph (the INT8 landmark model that
-`tools/quantize_pose.py` writes) in graph order with torch ops, so the network it trains
+`research/int8/quantize_pose.py` writes) in graph order with torch ops, so the network it trains
 has exactly the quantization points onnxruntime will use:
 
 * every activation ``QuantizeLinear -> DequantizeLinear`` pair becomes a fake quantizer

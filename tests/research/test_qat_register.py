@@ -1,16 +1,12 @@
-"""What `tools/qat/register.py ship` lets into models/: the bar, and the option short of it."""
+"""What `research/int8/qat/register.py ship` lets into models/: the bar, and the option short."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools" / "qat"))
-
-register = pytest.importorskip("register", reason="tools/qat needs onnx (the test extra)")
+register = pytest.importorskip(
+    "research.int8.qat.register", reason="research/int8/qat needs onnx (the test extra)"
+)
 
 
 def _mode(angles: dict[str, tuple[float, float]], flag: float = 0.999) -> dict:

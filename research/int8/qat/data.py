@@ -1,6 +1,6 @@
 """Training batches for distillation: synthetic crops, seeded augmentation, FP32 targets.
 
-Crops come only from `tools/calibration_crops.py` files whose source is ``synth``
+Crops come only from `research/int8/calibration_crops.py` files whose source is ``synth``
 (rendered athletes); a file from any other source is refused. Each batch draws crops
 with a seeded generator, perturbs them (small rotation/scale/shift with border
 replication, mirror, brightness/contrast/gamma, colour cast, blur, noise, JPEG) and asks
