@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from edge import __version__
-from edge.config import PoseConfig
 from edge.errors import EdgeError
 from edge.hinge.config import FAULT_CODES, HINGE_EXERCISES
 from edge.log import setup_logging
@@ -215,7 +214,7 @@ def _run_replay(args: argparse.Namespace) -> int:
     from edge.capture.video import probe_video
     from edge.contract import RepEvent
     from edge.hinge import HingeConfig, HingeScorer
-    from edge.pose import PoseEstimator, load_mask_model
+    from edge.pose import PoseConfig, PoseEstimator, load_mask_model
     from edge.replay import replay
     from edge.zone import Zone
 

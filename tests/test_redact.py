@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from edge.capture.options import CaptureOptions
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureState
 from edge.capture.source import parse_source
@@ -62,10 +62,8 @@ MASKED = {
         "/key/***/live?user=admin&pwd=***&access_token=***"
     ),
 }
-FAST = CaptureOptions(
-    open_timeout_s=1.0, read_timeout_s=0.5, stall_timeout_s=1.0, backoff_min_s=0.1,
-    backoff_max_s=0.2,
-)  # fmt: skip
+FAST = CaptureConfig(open_timeout_s=1.0, read_timeout_s=0.5, stall_timeout_s=1.0)
+FAST_RETRY = ReaderTuning(backoff_min_s=0.1, backoff_max_s=0.2)
 
 
 def assert_clean(text: str) -> None:
@@ -252,7 +250,9 @@ def test_reader_daemon_payloads_and_logs_show_no_secret(config, capfd, restore_l
     setup_logging("debug")  # to stderr, where capfd reads it with OpenCV's and FFmpeg's
     daemon = Daemon(settings)  # not started: no broker, no models, no web server
     events = daemon.hub.subscribe()
-    reader = CameraReader("all", settings.cameras["all"].source, FAST, daemon._on_capture_state)
+    reader = CameraReader(
+        "all", settings.cameras["all"].source, FAST, daemon._on_capture_state, FAST_RETRY
+    )
     daemon._cameras["all"] = (reader, SimpleNamespace(counters=PipelineCounters()))
     reader.start()
     try:

@@ -1,9 +1,10 @@
 """Generates the key reference of docs/config.md from the settings models' fields.
 
 Every key gets its type (with its bounds), its default and its description, straight from
-edge/settings/models.py (and the pose and hinge sections it includes), so the document
-cannot drift from the code: tests/settings/test_docs.py fails when the committed text
-differs from what this prints.
+`AppSettings` (edge/settings/models.py) and the sections it assembles, each defined by its
+stage (edge/capture, pose, hinge and publish `config.py`), so the document cannot drift
+from the code: tests/settings/test_docs.py fails when the committed text differs from
+what this prints.
 
     .venv/bin/python -m tools.config_docs            # rewrite the generated part in place
     .venv/bin/python -m tools.config_docs --check    # exit 1 if docs/config.md is stale

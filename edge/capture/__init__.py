@@ -5,20 +5,21 @@ with backoff and reports its state (`CaptureSnapshot`); `edge.capture.video` rea
 frame by frame for replays.
 """
 
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.frame import Frame
-from edge.capture.options import CaptureOptions
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureSnapshot, CaptureState, Quality
 from edge.capture.source import CaptureSource, SourceKind, parse_source
 
 __all__ = [
     "CameraReader",
-    "CaptureOptions",
+    "CaptureConfig",
     "CaptureSnapshot",
     "CaptureSource",
     "CaptureState",
     "Frame",
     "Quality",
+    "ReaderTuning",
     "SourceKind",
     "parse_source",
 ]

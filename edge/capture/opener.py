@@ -9,12 +9,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.capture.options import CaptureOptions
+from edge.capture.config import CaptureConfig
 from edge.capture.source import CaptureSource, SourceKind
 from edge.errors import SourceError
 
 
-def open_capture(source: CaptureSource, options: CaptureOptions) -> tuple[cv2.VideoCapture, float]:
+def open_capture(source: CaptureSource, config: CaptureConfig) -> tuple[cv2.VideoCapture, float]:
     """Opens a source: FFmpeg with open/read timeouts for files and streams, V4L2 for USB.
 
     The timeouts only take effect when passed at open time (setting them afterwards does
@@ -30,24 +30,24 @@ def open_capture(source: CaptureSource, options: CaptureOptions) -> tuple[cv2.Vi
     if source.kind is SourceKind.FILE:
         check_file(Path(str(source.target)), ": check the camera's source path")
     try:
-        capture = _create(source, options)
+        capture = _create(source, config)
     except cv2.error as err:
         raise SourceError(source.scrub(f"OpenCV cannot open {source.display}: {err}")) from err
     if not capture.isOpened():
         capture.release()
-        raise SourceError(_open_failure(source, options))
+        raise SourceError(_open_failure(source, config))
     fps = capture.get(cv2.CAP_PROP_FPS)
     return capture, fps if math.isfinite(fps) and 1.0 <= fps <= 240.0 else 0.0
 
 
-def _create(source: CaptureSource, options: CaptureOptions) -> cv2.VideoCapture:
+def _create(source: CaptureSource, config: CaptureConfig) -> cv2.VideoCapture:
     if source.kind is SourceKind.USB:
         return cv2.VideoCapture(source.target, cv2.CAP_V4L2)
     params = [
         cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-        round(options.open_timeout_s * 1000),
+        round(config.open_timeout_s * 1000),
         cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-        round(options.read_timeout_s * 1000),
+        round(config.read_timeout_s * 1000),
     ]
     return cv2.VideoCapture(str(source.target), cv2.CAP_FFMPEG, params)
 
@@ -73,7 +73,7 @@ def check_file(path: Path, hint: str = "") -> None:
         raise SourceError(f"video file {path} is not readable: check its permissions")
 
 
-def _open_failure(source: CaptureSource, options: CaptureOptions) -> str:
+def _open_failure(source: CaptureSource, config: CaptureConfig) -> str:
     if source.kind is SourceKind.FILE:
         return f"cannot open {source.display} as a video (not a video, or an unknown codec)"
     if source.kind is SourceKind.USB:
@@ -82,7 +82,7 @@ def _open_failure(source: CaptureSource, options: CaptureOptions) -> str:
             "is the index right, and may this user open /dev/video*?"
         )
     return (
-        f"cannot open {source.display} within {options.open_timeout_s:g} s: camera "
+        f"cannot open {source.display} within {config.open_timeout_s:g} s: camera "
         "unreachable, wrong path or port, or wrong credentials"
     )
 

@@ -30,9 +30,9 @@ from enum import Enum
 import cv2
 import numpy as np
 
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.frame import Frame, FrameSlot
 from edge.capture.opener import check_image, open_capture
-from edge.capture.options import CaptureOptions
 from edge.capture.pacing import Backoff, FilePacer, RestartBudget
 from edge.capture.snapshot import CaptureSnapshot, CaptureState
 from edge.capture.source import CaptureSource, SourceKind, parse_source
@@ -70,7 +70,7 @@ class CameraReader:
     """Reads one camera in its own thread and keeps only the newest frame.
 
     Usage:
-        reader = CameraReader("platform-1", "rtsp://user:pw@cam/stream1", CaptureOptions())
+        reader = CameraReader("platform-1", "rtsp://user:pw@cam/stream1", CaptureConfig())
         reader.start()
         frame = reader.latest(after_seq=last_seq)  # None when nothing newer
         reader.snapshot().as_dict()
@@ -86,26 +86,36 @@ class CameraReader:
         self,
         camera_id: str,
         source: str,
-        options: CaptureOptions | None = None,
+        config: CaptureConfig | None = None,
         on_state_change: StateCallback | None = None,
+        tuning: ReaderTuning | None = None,
     ) -> None:
         """Parses the source; nothing is opened before `start()`.
+
+        Args:
+            camera_id: The camera's id (in logs, thread names and snapshots).
+            source: What to read (`edge.capture.parse_source`).
+            config: The camera's capture section (a daemon camera entry is one); default:
+                the section's defaults.
+            on_state_change: Called on every state change (see the class).
+            tuning: Reopening pace, restart budget, nominal rate; default: the defaults.
 
         Raises:
             SourceError: The source string is malformed.
         """
         self.camera_id = camera_id
         self._source = parse_source(source)
-        self._options = options or CaptureOptions()
+        self._config = config or CaptureConfig()
+        self._tuning = tuning or ReaderTuning()
         self._slot = FrameSlot()
         self._status = StatusBoard(
-            camera_id, self._source, self._options, self._slot, on_state_change
+            camera_id, self._source, self._config, self._tuning, self._slot, on_state_change
         )
         self._stop = threading.Event()
         self._reopen = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._backoff = Backoff(self._options.backoff_min_s, self._options.backoff_max_s)
-        self._budget = RestartBudget(self._options.restart_budget, self._options.restart_window_s)
+        self._backoff = Backoff(self._tuning.backoff_min_s, self._tuning.backoff_max_s)
+        self._budget = RestartBudget(self._tuning.restart_budget, self._tuning.restart_window_s)
         self._seq = 0
         self._over_budget = False
 
@@ -167,7 +177,7 @@ class CameraReader:
     # --- watchdog thread -------------------------------------------------------------------
 
     def _watch(self) -> None:
-        period_s = min(0.25, self._options.stall_timeout_s / 4)
+        period_s = min(0.25, self._config.stall_timeout_s / 4)
         reader = self._threads[0]
         while not self._stop.wait(period_s) and reader.is_alive():
             if self._status.check_stall(time.monotonic()):
@@ -197,7 +207,7 @@ class CameraReader:
         now = time.monotonic()
         self._budget.record(now)
         over = self._budget.exceeded(now)
-        delay_s = self._options.backoff_max_s if over else self._backoff.next_delay()
+        delay_s = self._tuning.backoff_max_s if over else self._backoff.next_delay()
         if over != self._over_budget:
             self._over_budget = over
             self._status.set_over_budget(over)
@@ -205,8 +215,8 @@ class CameraReader:
                 logger.error(
                     "%s: more than %d reopenings within %g s; retrying every %g s from now on",
                     self.camera_id,
-                    self._options.restart_budget,
-                    self._options.restart_window_s,
+                    self._tuning.restart_budget,
+                    self._tuning.restart_window_s,
                     delay_s,
                 )
             else:
@@ -221,7 +231,7 @@ class CameraReader:
         """Opens the source once, reads until it fails, ends, stalls or is stopped."""
         self._reopen.clear()
         try:
-            capture, fps = open_capture(self._source, self._options)
+            capture, fps = open_capture(self._source, self._config)
         except SourceError as err:
             self._fail(str(err))
             return _Outcome.FAILED
@@ -271,7 +281,7 @@ class CameraReader:
         session.good += 1
         if session.good == 1:
             self._backoff.reset()
-        fresh = session.pacer is not None or waited_s < 0.95 * self._options.read_timeout_s
+        fresh = session.pacer is not None or waited_s < 0.95 * self._config.read_timeout_s
         self._seq += 1
         now = time.monotonic()
         frame = Frame(self.camera_id, self._seq, image, now, time.time(), stream_s, session.epoch)
@@ -287,14 +297,14 @@ class CameraReader:
         `waited_s` is how long the failed read took: about `read_timeout_s` means a timeout.
         """
         if self._source.kind is SourceKind.FILE and session.good > 0:
-            if self._options.loop:
+            if self._config.loop:
                 logger.debug("%s: end of %s, looping", self.camera_id, self._source.display)
                 return _Outcome.LOOP
             self._status.set_state(CaptureState.ENDED)
             return _Outcome.ENDED
         if self._source.kind is SourceKind.FILE:
             self._fail(f"no frame could be decoded from {self._source.display}")
-        elif waited_s >= 0.8 * self._options.read_timeout_s:  # the read timed out: no data
+        elif waited_s >= 0.8 * self._config.read_timeout_s:  # the read timed out: no data
             quiet_s = time.monotonic() - session.last_fresh
             stalled = self._status.mark_stalled(f"no frame for {quiet_s:.1f} s (read timed out)")
             if not stalled and self._status.state is not CaptureState.STALLED:

@@ -8,8 +8,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.frame import FrameSlot
-from edge.capture.options import CaptureOptions
 from edge.capture.snapshot import (
     FPS_WINDOW_S,
     CaptureSnapshot,
@@ -36,17 +36,19 @@ class StatusBoard:
         self,
         camera_id: str,
         source: CaptureSource,
-        options: CaptureOptions,
+        config: CaptureConfig,
+        tuning: ReaderTuning,
         slot: FrameSlot,
         on_state_change: StateCallback | None = None,
     ) -> None:
-        self._camera_id, self._source, self._options, self._slot = camera_id, source, options, slot
+        self._camera_id, self._source, self._slot = camera_id, source, slot
+        self._config, self._tuning = config, tuning
         self._callback = on_state_change
         self._lock = threading.Lock()
         self._notify_lock = threading.RLock()  # keeps callbacks in the order of the changes
         self._state = CaptureState.CONNECTING
         self._since = time.time()
-        self._nominal_fps = options.nominal_fps
+        self._nominal_fps = tuning.nominal_fps
         self._counts = dict.fromkeys(("frames_read", "corrupt_frames", "reconnects", "stalls"), 0)
         self._epoch = 0
         self._last_error: str | None = None
@@ -68,7 +70,7 @@ class StatusBoard:
         with self._lock:
             self._epoch += 1
             self._session_mono = now
-            if self._options.nominal_fps is None and file_fps is not None:
+            if self._tuning.nominal_fps is None and file_fps is not None:
                 self._nominal_fps = file_fps
             return self._epoch
 
@@ -121,9 +123,9 @@ class StatusBoard:
 
         def quiet() -> bool:
             since = self._session_mono
-            return since is not None and now - since > self._options.stall_timeout_s
+            return since is not None and now - since > self._config.stall_timeout_s
 
-        return self.mark_stalled(f"no frame for {self._options.stall_timeout_s:g} s", quiet)
+        return self.mark_stalled(f"no frame for {self._config.stall_timeout_s:g} s", quiet)
 
     def mark_stalled(self, error: str, only_if: Callable[[], bool] | None = None) -> bool:
         """Makes a `connecting` or `online` stream `stalled` and counts the stall.
@@ -187,7 +189,7 @@ class StatusBoard:
         skipped, last_seq = self._slot.stats()
         fps = self._fps(now)
         online_long = self._online_mono is not None and now - self._online_mono >= FPS_WINDOW_S
-        while self._incidents and self._incidents[0] <= now - self._options.restart_window_s:
+        while self._incidents and self._incidents[0] <= now - self._tuning.restart_window_s:
             self._incidents.popleft()
         last = self._last_frame_mono
         return CaptureSnapshot(

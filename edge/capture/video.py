@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edge.capture.config import CaptureConfig
 from edge.capture.opener import check_file, check_image, open_capture
-from edge.capture.options import CaptureOptions
 from edge.capture.source import CaptureSource, SourceKind
 from edge.errors import SourceError
 
@@ -66,7 +66,7 @@ def open_video(path: Path) -> tuple[cv2.VideoCapture, VideoInfo]:
             open it as a video.
     """
     source = CaptureSource(SourceKind.FILE, str(path), str(path))
-    capture, fps = open_capture(source, CaptureOptions())
+    capture, fps = open_capture(source, CaptureConfig())
     info = VideoInfo(
         fps=fps or 30.0,  # some containers report 0 or 90000
         frame_count=int(capture.get(cv2.CAP_PROP_FRAME_COUNT)),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from edge import __version__
-from edge.capture import CameraReader, CaptureOptions, CaptureSnapshot
+from edge.capture import CameraReader, CaptureSnapshot
 from edge.contract import (
     SCHEMA_VERSION,
     AnyEvent,
@@ -43,7 +43,7 @@ from edge.daemon.stills import BottomFrame, render_still
 from edge.daemon.web import Hub, WebServer
 from edge.errors import EdgeError
 from edge.pose import PoseEstimator, load_pose_models
-from edge.publish import MqttOptions, Publisher, Spool, TlsOptions
+from edge.publish import MqttConfig, Publisher, Spool
 from edge.settings import ENV_PREFIX, AppSettings
 from edge.zone import Zone
 
@@ -59,30 +59,9 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + secrets.token_hex(2)
 
 
-def mqtt_options(settings: AppSettings) -> MqttOptions:
-    """The publisher's options from the `mqtt` section (a local broker when host is null)."""
-    m = settings.mqtt
-    tls = None
-    if m.tls.enabled:
-        tls = TlsOptions(
-            ca_file=m.tls.ca_file,
-            cert_file=m.tls.cert_file,
-            key_file=m.tls.key_file,
-            insecure=m.tls.insecure,
-        )
-    return MqttOptions(
-        host=m.host or HOST,
-        port=m.port,
-        topic_prefix=m.topic_prefix,
-        client_id=m.client_id or f"hinge-edge-{os.uname().nodename}",
-        username=m.username,
-        password=m.password.get_secret_value() if m.password is not None else None,
-        qos=m.qos,
-        keepalive_s=m.keepalive_s,
-        tls=tls,
-        reconnect_min_s=m.reconnect_min_s,
-        reconnect_max_s=m.reconnect_max_s,
-    )
+def broker_section(mqtt: MqttConfig) -> MqttConfig:
+    """The `mqtt` section the publisher gets: a null host is the local broker's address."""
+    return mqtt if mqtt.host is not None else mqtt.model_copy(update={"host": HOST})
 
 
 class Daemon:
@@ -127,8 +106,8 @@ class Daemon:
         s = self.settings
         if self._broker is not None:
             self._broker.start()
-        self._spool = Spool(s.spool.path, s.spool.max_messages, s.spool.when_full)
-        self.publisher = Publisher(mqtt_options(s), self._spool, run_id=self.run_id)
+        self._spool = Spool(s.spool)
+        self.publisher = Publisher(broker_section(s.mqtt), self._spool, run_id=self.run_id)
         self.publisher.start()
         models = load_pose_models(s.pose)
         for camera_id, cam in s.cameras.items():
@@ -162,13 +141,7 @@ class Daemon:
 
     def _add_camera(self, camera_id: str, models: tuple) -> None:
         cam = self.settings.cameras[camera_id]
-        options = CaptureOptions(
-            loop=cam.loop,
-            open_timeout_s=cam.open_timeout_s,
-            read_timeout_s=cam.read_timeout_s,
-            stall_timeout_s=cam.stall_timeout_s,
-        )
-        reader = CameraReader(camera_id, cam.source, options, self._on_capture_state)
+        reader = CameraReader(camera_id, cam.source, cam, self._on_capture_state)
         zone = Zone([tuple(p) for p in cam.zone]) if cam.zone else None
         estimator = PoseEstimator(self.settings.pose, zone, models=models)
         pipeline = CameraPipeline(

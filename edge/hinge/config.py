@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from edge.config_base import StrictModel
 
 Exercise = Literal["rdl", "deadlift", "good_morning", "swing", "single_leg_rdl", "squat"]
 HINGE_EXERCISES: tuple[str, ...] = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
@@ -40,11 +42,7 @@ DEFAULT_CUES: dict[str, str] = {
 GOOD_REP_CUE = "Good rep: keep it up"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SignalConfig(_Section):
+class SignalConfig(StrictModel):
     """Landmark gating and smoothing (One Euro filter, Casiez et al. 2012)."""
 
     min_visibility: float = Field(0.3, ge=0, le=1, description="Landmarks below are ignored")
@@ -62,7 +60,7 @@ class SignalConfig(_Section):
     )
 
 
-class ViewConfig(_Section):
+class ViewConfig(StrictModel):
     """View from the landmarks: shoulder and hip width relative to torso length."""
 
     side_max_width_norm: float = Field(
@@ -80,7 +78,7 @@ class ViewConfig(_Section):
         return self
 
 
-class RepConfig(_Section):
+class RepConfig(StrictModel):
     """Online rep segmentation on the depth signal (shoulder drop, fraction of body height)."""
 
     min_amplitude_norm: float = Field(
@@ -121,14 +119,14 @@ class RepConfig(_Section):
         return self
 
 
-class SetConfig(_Section):
+class SetConfig(StrictModel):
     """When a set ends."""
 
     idle_s: float = Field(12.0, gt=0, description="No rep for this long ends the set")
     absent_s: float = Field(3.0, gt=0, description="Athlete gone this long ends the set")
 
 
-class ExerciseConfig(_Section):
+class ExerciseConfig(StrictModel):
     """Telling the hinge variants and squats apart (features of each rep, see exercise.py).
 
     Ratios, cosines and 3-D angles: the same on every body and from every camera.
@@ -196,7 +194,7 @@ class ExerciseConfig(_Section):
     )
 
 
-class FaultConfig(_Section):
+class FaultConfig(StrictModel):
     """Fault thresholds (HINGE.md proxies); severity ramps from threshold to threshold+span."""
 
     hip_knee_ratio: dict[str, float] = Field(
@@ -327,7 +325,7 @@ class FaultConfig(_Section):
     )
 
 
-class BackCheckConfig(_Section):
+class BackCheckConfig(StrictModel):
     """The back's outline from the pose model's person mask, on chosen frames (docs/back.md).
 
     The mask model runs in place of the landmark pass on the frames the engine asks for:
@@ -346,7 +344,7 @@ class BackCheckConfig(_Section):
     )
 
 
-class HingeConfig(_Section):
+class HingeConfig(StrictModel):
     """The whole hinge engine."""
 
     exercise: Exercise | None = Field(

@@ -11,9 +11,9 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.errors import ModelError
 from edge.pose import detector, landmarks
+from edge.pose.config import PoseConfig
 from edge.pose.content import ContentArea
 from edge.pose.manifest import default_models_dir, find_model, load_manifest
 from edge.pose.roi import crop_roi, roi_from_alignment

@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 
 from edge.capture.video import iter_video
-from edge.config import PoseConfig
 from edge.errors import EdgeError, ModelError
 from edge.keypoints import load_keypoints
+from edge.pose.config import PoseConfig
 from edge.types import Poses
 from edge.zone import Zone
 

@@ -1,15 +1,17 @@
-"""Delivery to MQTT: the on-disk spool, the publisher, options and topic names."""
+"""Delivery to MQTT: its config sections, the on-disk spool, the publisher, topic names."""
 
+from edge.publish.config import MqttConfig, SpoolConfig, TlsConfig
 from edge.publish.mqtt import Publisher
-from edge.publish.options import MqttOptions, TlsOptions, Topics, validate_camera_id
 from edge.publish.spool import Spool, SpooledMessage
+from edge.publish.topics import Topics, validate_camera_id
 
 __all__ = [
-    "MqttOptions",
+    "MqttConfig",
     "Publisher",
     "Spool",
+    "SpoolConfig",
     "SpooledMessage",
-    "TlsOptions",
+    "TlsConfig",
     "Topics",
     "validate_camera_id",
 ]

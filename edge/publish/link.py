@@ -1,4 +1,4 @@
-"""The paho client as the publisher uses it: built from options, and its connection state.
+"""The paho client as the publisher uses it: built from its section, and its connection state.
 
 `create_client` sets up paho-mqtt 2.x (callback API 2, MQTT 3.1.1, clean session): auth,
 TLS, the retained last will and reconnect backoff. `LinkState` holds what the health
@@ -16,7 +16,7 @@ import threading
 
 import paho.mqtt.client as mqtt
 
-from edge.publish.options import MqttOptions
+from edge.publish.config import MqttConfig
 
 logger = logging.getLogger(__name__)
 
@@ -36,25 +36,26 @@ _PAHO_LOGGER = logging.getLogger("edge.publish.paho")
 _PAHO_LOGGER.addFilter(_DropReconnectNoise())
 
 
-def create_client(options: MqttOptions, will_topic: str, will_payload: str) -> mqtt.Client:
-    """A paho client configured from `options`, not yet connected.
+def create_client(config: MqttConfig, will_topic: str, will_payload: str) -> mqtt.Client:
+    """A paho client configured from the `mqtt` section, not yet connected.
 
     Args:
-        options: Connection options.
+        config: The section (its `host` set: see `Publisher`).
         will_topic: Topic of the last will (retained, QoS 1).
         will_payload: The will's payload (the `offline` status).
     """
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2,
-        client_id=options.client_id,
+        client_id=config.client_id,
         clean_session=True,  # we only publish; what must survive is in our own spool
         protocol=mqtt.MQTTv311,
     )
     client.enable_logger(_PAHO_LOGGER)
-    if options.username is not None:
-        client.username_pw_set(options.username, options.password)
-    if options.tls is not None:
-        tls = options.tls
+    if config.username is not None:
+        password = config.password.get_secret_value() if config.password is not None else None
+        client.username_pw_set(config.username, password)
+    tls = config.tls
+    if tls.enabled:
         client.tls_set(
             ca_certs=str(tls.ca_file) if tls.ca_file else None,
             certfile=str(tls.cert_file) if tls.cert_file else None,
@@ -62,7 +63,7 @@ def create_client(options: MqttOptions, will_topic: str, will_payload: str) -> m
         )
         client.tls_insecure_set(tls.insecure)
     client.will_set(will_topic, will_payload, qos=1, retain=True)
-    client.reconnect_delay_set(options.reconnect_min_s, options.reconnect_max_s)  # type: ignore[arg-type]
+    client.reconnect_delay_set(config.reconnect_min_s, config.reconnect_max_s)  # type: ignore[arg-type]
     return client
 
 
@@ -86,9 +87,9 @@ def describe_connect_error(err: BaseException | None) -> str:
 class LinkState:
     """The connection state shown to the health endpoint; logs each change once."""
 
-    def __init__(self, options: MqttOptions) -> None:
-        self._where = f"{options.host}:{options.port}"
-        self._retry = f"retrying with backoff up to {options.reconnect_max_s:g} s"
+    def __init__(self, config: MqttConfig) -> None:
+        self._where = f"{config.host}:{config.port}"
+        self._retry = f"retrying with backoff up to {config.reconnect_max_s:g} s"
         self._lock = threading.Lock()
         self.state = "connecting"
         self.last_error: str | None = None

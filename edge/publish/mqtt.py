@@ -27,10 +27,11 @@ from typing import Any
 from edge import __version__
 from edge.contract import DaemonStatus, StatusName, now_iso
 from edge.errors import SpoolError
+from edge.publish.config import MqttConfig
 from edge.publish.link import LinkState, create_client
-from edge.publish.options import MqttOptions, Topics
 from edge.publish.outbox import ACK, CONNECT, DISCONNECT, WAKE, Outbox
 from edge.publish.spool import Spool
+from edge.publish.topics import Topics
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class Publisher:
 
     def __init__(
         self,
-        options: MqttOptions,
+        config: MqttConfig,
         spool: Spool,
         *,
         run_id: str,
@@ -49,25 +50,32 @@ class Publisher:
         """Builds the client; nothing connects until `start()`.
 
         Args:
-            options: Broker, credentials, TLS, QoS, prefix, backoff.
+            config: The `mqtt` section: broker, credentials, TLS, QoS, prefix, backoff. Its
+                `host` must be set (the daemon fills in its local broker's for a null one).
             spool: The outbox on disk; owned by the caller, who closes it after `stop()`.
             run_id: This run of the daemon (in the status payloads and the last will).
             version: Daemon version for the status payloads.
+
+        Raises:
+            ValueError: `config.host` is null.
         """
-        self.options = options
-        self.topics = Topics(options.topic_prefix)
+        if config.host is None:
+            raise ValueError("mqtt.host is null: give the publisher the broker's address")
+        self.config = config
+        self._host: str = config.host
+        self.topics = Topics(config.topic_prefix)
         self._spool = spool
         self._run_id, self._version = run_id, version
-        self._link = LinkState(options)
+        self._link = LinkState(config)
         # The broker sends the will at a time the daemon cannot know: `since` is null.
         will = DaemonStatus("offline", run_id, version, since=None).to_json()
-        self._client = create_client(options, self.topics.status, will)
+        self._client = create_client(config, self.topics.status, will)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._outbox = Outbox(
-            self._client, spool, self.topics.status, partial(self._status, "online"), options.qos
+            self._client, spool, self.topics.status, partial(self._status, "online"), config.qos
         )
         self._started = False
 
@@ -79,16 +87,15 @@ class Publisher:
         """Connects in the background (retrying forever) and starts the outbox thread."""
         self._started = True
         self._outbox.start()
-        self._client.connect_async(
-            self.options.host, self.options.port, keepalive=self.options.keepalive_s
-        )
+        config = self.config
+        self._client.connect_async(self._host, config.port, keepalive=config.keepalive_s)
         self._client.loop_start()
         logger.info(
             "MQTT publisher for %s:%d started (prefix %s, QoS %d, %d events spooled)",
-            self.options.host,
-            self.options.port,
+            self._host,
+            config.port,
             self.topics.prefix,
-            self.options.qos,
+            config.qos,
             self._spool.count(),
         )
 
@@ -106,12 +113,12 @@ class Publisher:
             once, without a retry, if connected).
         """
         try:
-            stored = self._spool.put(key, topic, payload, self.options.qos)
+            stored = self._spool.put(key, topic, payload, self.config.qos)
         except SpoolError as err:
             # Coaching goes on: send it unguarded rather than not at all.
             logger.error("event %s not spooled: %s; sent without a retry if connected", key, err)
             if self._link.state == "connected":
-                self._client.publish(topic, payload, qos=self.options.qos)
+                self._client.publish(topic, payload, qos=self.config.qos)
             return False
         self._outbox.notify(WAKE)
         return stored

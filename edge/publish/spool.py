@@ -29,14 +29,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Literal
 
 from edge.errors import SpoolError
+from edge.publish.config import SpoolConfig
 
 logger = logging.getLogger(__name__)
 
-FullPolicy = Literal["drop_oldest", "reject_new"]
 SPOOL_FILE = "outbox.sqlite3"
 _FILE_FORMAT = 1
 """The spool file's own format (SQLite `user_version`), not the payloads' schema version."""
@@ -72,38 +70,28 @@ class SpooledMessage:
 
 
 class Spool:
-    """A bounded, durable, idempotent outbox in `<directory>/outbox.sqlite3`.
+    """A bounded, durable, idempotent outbox in `<spool.path>/outbox.sqlite3`.
 
     Thread-safe (one connection behind a lock). One process at a time: the database is
     opened in exclusive locking mode, so a second daemon on the same directory fails
     clearly instead of sending the same events twice.
     """
 
-    def __init__(
-        self,
-        directory: Path | str,
-        max_messages: int = 10_000,
-        policy: FullPolicy = "drop_oldest",
-    ) -> None:
+    def __init__(self, config: SpoolConfig) -> None:
         """Opens (or creates) the spool.
 
         Args:
-            directory: Folder of the spool file; created if missing.
-            max_messages: Most messages kept; beyond it `policy` applies.
-            policy: When full, `drop_oldest` drops the oldest message to make room,
+            config: The `spool` section: the folder of the spool file (created if
+                missing), `max_messages` kept at most, and what happens beyond it
+                (`when_full`): `drop_oldest` drops the oldest message to make room,
                 `reject_new` refuses the new one. Either way the drop is counted in
                 `dropped` and logged with the dropped key.
 
         Raises:
             SpoolError: The folder or file cannot be created, opened or locked.
         """
-        if max_messages < 1:
-            raise SpoolError(f"spool max_messages must be at least 1, got {max_messages}")
-        if policy not in ("drop_oldest", "reject_new"):
-            raise SpoolError(f"spool policy must be drop_oldest or reject_new, got {policy!r}")
-        self.path = Path(directory) / SPOOL_FILE
-        self.max_messages = max_messages
-        self.policy: FullPolicy = policy
+        self.config = config
+        self.path = config.path / SPOOL_FILE
         self.dropped = 0
         self._lock = threading.Lock()
         self._db = self._open()
@@ -200,7 +188,7 @@ class Spool:
             exists = self._db.execute("SELECT 1 FROM outbox WHERE key = ?", (key,)).fetchone()
             if exists:
                 return True
-            if self._count >= self.max_messages and not self._make_room(key):
+            if self._count >= self.config.max_messages and not self._make_room(key):
                 return False
             self._db.execute(
                 "INSERT INTO outbox (key, topic, payload, qos, created_s) VALUES (?, ?, ?, ?, ?)",
@@ -211,18 +199,20 @@ class Spool:
 
     def _make_room(self, key: str) -> bool:
         """Applies the full policy (inside put's transaction); True if `key` may go in."""
-        if self.policy == "reject_new":
+        if self.config.when_full == "reject_new":
             self.dropped += 1
-            logger.warning("spool full (%d messages): rejected new %s", self.max_messages, key)
+            logger.warning(
+                "spool full (%d messages): rejected new %s", self.config.max_messages, key
+            )
             return False
-        excess = self._count - self.max_messages + 1  # 1 unless max_messages was lowered
+        excess = self._count - self.config.max_messages + 1  # 1 unless max_messages was lowered
         rows = self._db.execute(
             "SELECT seq, key FROM outbox ORDER BY seq LIMIT ?", (excess,)
         ).fetchall()
         for seq, old_key in rows:
             self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
             logger.warning(
-                "spool full (%d messages): dropped oldest %s", self.max_messages, old_key
+                "spool full (%d messages): dropped oldest %s", self.config.max_messages, old_key
             )
         self._count -= len(rows)
         self.dropped += len(rows)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from edge.config_base import config_folder
 from edge.errors import ConfigError, ConfigIssue
 from edge.log import register_secret
 from edge.redact import url_secrets
@@ -24,9 +25,6 @@ from edge.settings.models import (
     AppSettings,
     CameraConfig,
     LogConfig,
-    MqttConfig,
-    SpoolConfig,
-    TlsConfig,
     WebConfig,
     source_kind,
 )
@@ -39,9 +37,6 @@ __all__ = [
     "AppSettings",
     "CameraConfig",
     "LogConfig",
-    "MqttConfig",
-    "SpoolConfig",
-    "TlsConfig",
     "WebConfig",
     "default_settings",
     "load_settings",
@@ -98,7 +93,8 @@ def _build(state: LoadState) -> AppSettings:
     settings = None
     token = CURRENT_LOAD.set(state)
     try:
-        settings = AppSettings()
+        with config_folder(state.base_dir):
+            settings = AppSettings()
     except ValidationError as err:
         issues += validation_issues(err, AppSettings, state.lines, ENV_PREFIX)
     except SettingsError as err:

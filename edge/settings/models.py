@@ -1,15 +1,18 @@
-"""The configuration models: one section per component, every field documented.
+"""The root of the configuration: it assembles the stages' sections, every field documented.
 
-`AppSettings` is the root (pydantic-settings): keyword arguments override environment
-variables (`HINGE_EDGE_MQTT__HOST`), which override the YAML file, which overrides the
-defaults. Unknown keys are errors at every level. docs/config.md is generated from the
-field descriptions here (tools/config_docs.py).
+Each stage owns its section in its own package: `mqtt` and `spool` in
+`edge/publish/config.py`, `pose` in `edge/pose/config.py`, `hinge` in
+`edge/hinge/config.py`, and a camera's capture keys in `edge/capture/config.py`. Here are
+only the daemon's own: the camera entries (capture keys plus source, zone and analysis),
+the status page, the log and the root. `AppSettings` is pydantic-settings: keyword
+arguments override environment variables (`HINGE_EDGE_MQTT__HOST`), which override the
+YAML file, which overrides the defaults. Unknown keys are errors at every level.
+docs/config.md is generated from the field descriptions (tools/config_docs.py).
 """
 
 from __future__ import annotations
 
 import re
-import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,20 +20,22 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
-    SecretStr,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from edge.capture.config import CaptureConfig
 from edge.capture.source import SourceKind as CaptureKind
 from edge.capture.source import parse_source
-from edge.config import PoseConfig, StrictModel
+from edge.config_base import StrictModel, resolve_path
 from edge.errors import SourceError
 from edge.hinge.config import Exercise, HingeConfig
+from edge.pose.config import PoseConfig
+from edge.publish.config import MqttConfig, SpoolConfig
 from edge.redact import redact_url
-from edge.settings.sources import CURRENT_LOAD, YamlFileSource, resolve_path
+from edge.settings.sources import CURRENT_LOAD, YamlFileSource
 
 ENV_PREFIX = "HINGE_EDGE_"
 CAMERA_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -68,98 +73,12 @@ Coordinate = Annotated[float, Field(ge=0, le=1)]
 Polygon = tuple[tuple[Coordinate, Coordinate], ...]  # at least 3 points (checked after)
 
 
-class TlsConfig(StrictModel):
-    """TLS towards the MQTT broker."""
+class CameraConfig(CaptureConfig):
+    """One camera watching one platform.
 
-    enabled: bool = Field(False, description="Connect with TLS (usually port 8883)")
-    ca_file: Path | None = Field(
-        None, description="CA certificate (PEM) that signed the broker's; null: system CAs"
-    )
-    cert_file: Path | None = Field(
-        None, description="Client certificate (PEM) for mutual TLS; needs key_file"
-    )
-    key_file: Path | None = Field(None, description="Private key (PEM) of cert_file")
-    insecure: bool = Field(False, description="Skip the broker host name check (test set-ups only)")
-
-    @field_validator("ca_file", "cert_file", "key_file")
-    @classmethod
-    def _file_present(cls, path: Path | None, info: ValidationInfo) -> Path | None:
-        if path is None:
-            return None
-        path = resolve_path(path)
-        if info.data.get("enabled") and not path.is_file():
-            raise ValueError(f"no such file: {path} (TLS is enabled, so it must exist)")
-        return path
-
-    @model_validator(mode="after")
-    def _cert_with_key(self) -> TlsConfig:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("cert_file and key_file go together: set both or neither")
-        return self
-
-
-class MqttConfig(StrictModel):
-    """Where rep events go."""
-
-    host: str | None = Field(
-        None,
-        min_length=1,
-        description="Broker host name or address; null (or left out): the daemon starts a "
-        "local broker",
-    )
-    port: int = Field(
-        1883, ge=1, le=65535, description="Broker port (the local broker's too, when host is null)"
-    )
-    topic_prefix: str = Field(
-        "hinge", description="First topic levels: events go to <prefix>/<camera>/..."
-    )
-    username: str | None = Field(None, min_length=1, description="Broker user name")
-    password: SecretStr | None = Field(
-        None, description="Broker password (needs username); never logged or printed"
-    )
-    qos: int = Field(1, ge=0, le=2, description="MQTT quality of service of events: 0, 1 or 2")
-    client_id: str | None = Field(
-        None,
-        min_length=1,
-        max_length=128,
-        validate_default=True,
-        description="MQTT client id; null: hinge-edge-<hostname>",
-    )
-    keepalive_s: int = Field(30, ge=5, le=65535, description="MQTT keep-alive interval")
-    reconnect_min_s: float = Field(1.0, gt=0, le=3600, description="First reconnect delay")
-    reconnect_max_s: float = Field(
-        30.0, gt=0, le=3600, description="Reconnect delay cap (the delay doubles up to it)"
-    )
-    tls: TlsConfig = Field(default_factory=TlsConfig, description="TLS settings")
-
-    @field_validator("topic_prefix")
-    @classmethod
-    def _topic_levels(cls, prefix: str) -> str:
-        if not prefix or any(c in prefix for c in "+#\0"):
-            raise ValueError("a topic prefix must be non-empty and hold no '+', '#' or NUL")
-        if "" in prefix.split("/") or prefix.startswith("$"):
-            raise ValueError(
-                "a topic prefix needs non-empty levels (no leading, trailing or double '/') "
-                "and must not start with '$'"
-            )
-        return prefix
-
-    @field_validator("client_id")
-    @classmethod
-    def _default_client_id(cls, client_id: str | None) -> str:
-        return client_id if client_id is not None else f"hinge-edge-{socket.gethostname()}"
-
-    @model_validator(mode="after")
-    def _consistent(self) -> MqttConfig:
-        if self.password is not None and self.username is None:
-            raise ValueError("password is set but username is not: set mqtt.username too")
-        if self.reconnect_min_s > self.reconnect_max_s:
-            raise ValueError("reconnect_min_s must not exceed reconnect_max_s")
-        return self
-
-
-class CameraConfig(StrictModel):
-    """One camera watching one platform."""
+    Its capture keys (`loop`, the timeouts) are `edge.capture.CaptureConfig`'s: the entry
+    goes to the camera's reader as it is.
+    """
 
     source: str = Field(
         min_length=1,
@@ -174,7 +93,6 @@ class CameraConfig(StrictModel):
     analysis_fps: float = Field(
         10.0, gt=0, le=60, description="Pose runs at most this often for this camera"
     )
-    loop: bool = Field(False, description="File sources: start again at the end")
     exercise: Exercise | None = Field(
         None, description="Fix the exercise (overrides hinge.exercise); null: recognise it"
     )
@@ -182,11 +100,6 @@ class CameraConfig(StrictModel):
         False, description="Keep stills of the athlete (privacy: off unless switched on)"
     )
     enabled: bool = Field(True, description="false: keep the entry but do not open the camera")
-    open_timeout_s: float = Field(5.0, gt=0, le=300, description="Give up opening after this")
-    read_timeout_s: float = Field(2.0, gt=0, le=300, description="Give up one read after this")
-    stall_timeout_s: float = Field(
-        5.0, gt=0, le=3600, description="No new frame for this long: reconnect"
-    )
 
     @field_validator("source")
     @classmethod
@@ -232,25 +145,6 @@ def _polygon_area(points: Polygon) -> float:
     return abs(total) / 2
 
 
-class SpoolConfig(StrictModel):
-    """The on-disk queue of events while the broker is unreachable."""
-
-    path: Path = Field(
-        Path("spool"),
-        validate_default=True,
-        description="Spool folder; relative to the config file's folder",
-    )
-    max_messages: int = Field(100_000, ge=1, le=10_000_000, description="Events kept at most")
-    when_full: Literal["drop_oldest", "reject_new"] = Field(
-        "drop_oldest", description="drop_oldest: make room; reject_new: keep the old events"
-    )
-
-    @field_validator("path")
-    @classmethod
-    def _absolute(cls, path: Path) -> Path:
-        return resolve_path(path)
-
-
 class WebConfig(StrictModel):
     """The local status page."""
 
@@ -274,7 +168,7 @@ class LogConfig(StrictModel):
 
 
 class AppSettings(BaseSettings):
-    """The root of the operator configuration; each component gets its own section."""
+    """The root of the operator configuration: each stage's section, assembled."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -319,13 +213,6 @@ class AppSettings(BaseSettings):
         if not cameras:
             raise ValueError("at least one camera is needed: add one under cameras:")
         return cameras
-
-    @field_validator("pose")
-    @classmethod
-    def _models_dir(cls, pose: PoseConfig) -> PoseConfig:
-        if pose.models_dir is None:
-            return pose
-        return pose.model_copy(update={"models_dir": resolve_path(pose.models_dir)})
 
     @field_validator("web")
     @classmethod

@@ -3,12 +3,12 @@
 The loader is pyyaml's SafeLoader plus a duplicate-key check (pyyaml silently keeps the
 last of two `platform-1:` entries) and a map of each key path to its line, so an issue can
 say where in the file the bad value is. `LoadState` carries what one load knows (the file,
-the folder relative paths start from) to the validators, through a context variable.
+the folder relative paths start from) to the YAML source, through a context variable; the
+sections' validators learn the folder from `edge.config_base.config_folder`.
 """
 
 from __future__ import annotations
 
-import os
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
@@ -30,7 +30,8 @@ class LoadState:
 
     Attributes:
         path: The YAML file, or None.
-        base_dir: The folder relative paths are resolved against.
+        base_dir: The folder relative paths are resolved against
+            (`edge.config_base.resolve_path`, the sections' validators use it).
         data: An embedded configuration used in place of a file (same priority).
         lines: Key path -> 1-based line in the file, filled in when the file is read.
     """
@@ -42,18 +43,6 @@ class LoadState:
 
 
 CURRENT_LOAD: ContextVar[LoadState | None] = ContextVar("edge_settings_load", default=None)
-
-
-def resolve_path(path: Path) -> Path:
-    """Makes a relative path absolute against the config file's folder (during a load).
-
-    Outside `load_settings` (a model built by hand) a relative path is left as it is.
-    """
-    path = path.expanduser()
-    state = CURRENT_LOAD.get()
-    if path.is_absolute() or state is None:
-        return path
-    return Path(os.path.normpath(state.base_dir / path))
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from edge.publish.config import MqttConfig
 from edge.redact import redact_url
-from edge.settings.models import ENV_PREFIX, AppSettings, CameraConfig, MqttConfig, source_kind
+from edge.settings.models import ENV_PREFIX, AppSettings, CameraConfig, source_kind
 
 
 def summarize(settings: AppSettings, path: Path | None = None) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge.capture.options import CaptureOptions
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureState, Quality
 from edge.capture.video import iter_video, open_video
@@ -19,7 +19,7 @@ from edge.errors import SourceError
 from tests.capture.conftest import CLIP_FPS, CLIP_SECONDS
 from tests.servers.streams import wait_until
 
-FAST_RETRY = {"backoff_min_s": 0.05, "backoff_max_s": 0.2}
+FAST_RETRY = ReaderTuning(backoff_min_s=0.05, backoff_max_s=0.2)
 
 
 def _drain(reader: CameraReader, seconds: float, until_ended: bool = False) -> list:
@@ -39,7 +39,7 @@ def _drain(reader: CameraReader, seconds: float, until_ended: bool = False) -> l
 
 @pytest.mark.slow
 def test_file_plays_at_its_own_rate_then_ends(clip, state_log):
-    reader = CameraReader("file-a", str(clip), CaptureOptions(loop=False), state_log)
+    reader = CameraReader("file-a", str(clip), CaptureConfig(loop=False), state_log)
     reader.start()
     try:
         assert "capture:file-a" in {t.name for t in threading.enumerate()}
@@ -67,7 +67,7 @@ def test_file_plays_at_its_own_rate_then_ends(clip, state_log):
 
 @pytest.mark.slow
 def test_loop_restarts_the_file_with_a_new_epoch(short_clip, state_log):
-    reader = CameraReader("file-b", str(short_clip), CaptureOptions(loop=True), state_log)
+    reader = CameraReader("file-b", str(short_clip), CaptureConfig(loop=True), state_log)
     reader.start()
     try:
         frames = _drain(reader, 2.6)
@@ -85,7 +85,7 @@ def test_loop_restarts_the_file_with_a_new_epoch(short_clip, state_log):
 
 @pytest.mark.slow
 def test_slow_consumer_counts_skipped_frames(clip):
-    reader = CameraReader("file-c", str(clip), CaptureOptions(loop=True))
+    reader = CameraReader("file-c", str(clip), CaptureConfig(loop=True))
     reader.start()
     taken, seq = 0, 0
     try:
@@ -107,8 +107,8 @@ def test_slow_consumer_counts_skipped_frames(clip):
 def test_missing_file_is_offline_retries_and_is_picked_up_later(tmp_path, clip, caplog):
     caplog.set_level(logging.DEBUG, logger="edge.capture")
     path = tmp_path / "later.mp4"
-    options = CaptureOptions(restart_budget=2, restart_window_s=60, **FAST_RETRY)
-    reader = CameraReader("file-d", str(path), options)
+    tuning = FAST_RETRY.model_copy(update={"restart_budget": 2, "restart_window_s": 60})
+    reader = CameraReader("file-d", str(path), tuning=tuning)
     reader.start()
     try:
         assert wait_until(lambda: reader.snapshot().reconnects >= 4, 10.0)
@@ -130,7 +130,7 @@ def test_missing_file_is_offline_retries_and_is_picked_up_later(tmp_path, clip, 
 def test_garbage_named_mp4_is_offline_with_a_clear_error(tmp_path):
     path = tmp_path / "garbage.mp4"
     path.write_bytes(np.random.default_rng(0).integers(0, 256, 20_000, np.uint8).tobytes())
-    reader = CameraReader("file-e", str(path), CaptureOptions(**FAST_RETRY))
+    reader = CameraReader("file-e", str(path), tuning=FAST_RETRY)
     reader.start()
     try:
         assert wait_until(lambda: reader.snapshot().reconnects >= 2, 10.0)
@@ -149,7 +149,7 @@ def test_file_corrupt_in_the_middle_plays_what_decodes_then_ends(tmp_path, clip)
     data[middle : middle + 600] = np.random.default_rng(1).integers(0, 256, 600, np.uint8).tobytes()
     path = tmp_path / "damaged.mp4"
     path.write_bytes(bytes(data))
-    reader = CameraReader("file-f", str(path), CaptureOptions(**FAST_RETRY))
+    reader = CameraReader("file-f", str(path), tuning=FAST_RETRY)
     reader.start()
     try:
         assert wait_until(lambda: reader.snapshot().state is CaptureState.ENDED, 10.0)
@@ -176,7 +176,7 @@ def test_a_failing_callback_does_not_stop_the_reader(short_clip, caplog):
     def broken(camera_id, snapshot):
         raise ValueError("subscriber bug")
 
-    reader = CameraReader("file-g", str(short_clip), CaptureOptions(), broken)
+    reader = CameraReader("file-g", str(short_clip), CaptureConfig(), broken)
     reader.start()
     try:
         assert wait_until(lambda: reader.snapshot().state is CaptureState.ENDED, 10.0)
@@ -192,7 +192,7 @@ def test_usb_camera_without_a_device_is_offline(state_log):
     # No camera on this machine (hardware boundary): only the real "cannot open" path runs.
     if Path("/dev/video37").exists():
         pytest.skip("/dev/video37 exists here")
-    reader = CameraReader("usb-a", "usb:37", CaptureOptions(**FAST_RETRY), state_log)
+    reader = CameraReader("usb-a", "usb:37", on_state_change=state_log, tuning=FAST_RETRY)
     reader.start()
     try:
         assert wait_until(lambda: reader.snapshot().reconnects >= 1, 10.0)

@@ -6,20 +6,15 @@ import time
 
 import pytest
 
-from edge.capture.options import CaptureOptions
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureState
 from tests.servers.streams import missing_ffmpeg, mjpeg_server, wait_until
 
 pytestmark = pytest.mark.skipif(missing_ffmpeg() is not None, reason=str(missing_ffmpeg()))
 
-OPTIONS = CaptureOptions(
-    open_timeout_s=2.0,
-    read_timeout_s=0.5,
-    stall_timeout_s=1.0,
-    backoff_min_s=0.1,
-    backoff_max_s=0.4,
-)
+OPTIONS = CaptureConfig(open_timeout_s=2.0, read_timeout_s=0.5, stall_timeout_s=1.0)
+TUNING = ReaderTuning(backoff_min_s=0.1, backoff_max_s=0.4)
 
 
 @pytest.fixture
@@ -33,7 +28,7 @@ def _state_is(reader: CameraReader, state: CaptureState):
 
 
 def test_reads_live_frames(camera):
-    reader = CameraReader("mj-a", camera.url, OPTIONS)
+    reader = CameraReader("mj-a", camera.url, OPTIONS, tuning=TUNING)
     reader.start()
     try:
         assert wait_until(_state_is(reader, CaptureState.ONLINE), 10.0), camera.log()
@@ -52,7 +47,7 @@ def test_reads_live_frames(camera):
 
 
 def test_killed_server_goes_offline_and_comes_back(camera, state_log):
-    reader = CameraReader("mj-b", camera.url, OPTIONS, state_log)
+    reader = CameraReader("mj-b", camera.url, OPTIONS, state_log, TUNING)
     reader.start()
     try:
         assert wait_until(_state_is(reader, CaptureState.ONLINE), 10.0), camera.log()
@@ -74,7 +69,7 @@ def test_killed_server_goes_offline_and_comes_back(camera, state_log):
 
 
 def test_frozen_server_is_stalled_then_recovers(camera, state_log):
-    reader = CameraReader("mj-c", camera.url, OPTIONS, state_log)
+    reader = CameraReader("mj-c", camera.url, OPTIONS, state_log, TUNING)
     reader.start()
     try:
         assert wait_until(_state_is(reader, CaptureState.ONLINE), 10.0), camera.log()

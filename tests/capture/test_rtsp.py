@@ -5,14 +5,13 @@ The server runs under the system Python (it needs PyGObject); see tests/servers/
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 import time
 
 import pytest
 
-from edge.capture.options import CaptureOptions
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureState
 from tests.servers.streams import missing_rtsp, rtsp_server, wait_until
@@ -21,13 +20,8 @@ pytestmark = pytest.mark.skipif(missing_rtsp() is not None, reason=str(missing_r
 
 # A 1 s open timeout also cuts FFmpeg's stream probe short (about 2 s otherwise): the open
 # still succeeds.
-OPTIONS = CaptureOptions(
-    open_timeout_s=1.0,
-    read_timeout_s=0.5,
-    stall_timeout_s=1.0,
-    backoff_min_s=0.1,
-    backoff_max_s=0.4,
-)
+OPTIONS = CaptureConfig(open_timeout_s=1.0, read_timeout_s=0.5, stall_timeout_s=1.0)
+TUNING = ReaderTuning(backoff_min_s=0.1, backoff_max_s=0.4)
 SECRET = "s3cr3t-pw"
 
 
@@ -37,7 +31,7 @@ def _alive(name: str) -> bool:
 
 def test_reads_a_looped_clip_and_recovers_from_a_freeze(clip, state_log):
     with rtsp_server(clip) as camera:
-        reader = CameraReader("rt-a", camera.url, OPTIONS, state_log)
+        reader = CameraReader("rt-a", camera.url, OPTIONS, state_log, TUNING)
         reader.start()
         try:
             assert wait_until(lambda: reader.snapshot().frames_read >= 10, 15.0), camera.log()
@@ -66,9 +60,9 @@ def test_reads_a_looped_clip_and_recovers_from_a_freeze(clip, state_log):
 
 def test_watchdog_reports_a_hung_read_and_stop_does_not_wait_for_it(state_log):
     # read timeout > stall timeout: read() stays blocked while the watchdog reports the stall
-    options = dataclasses.replace(OPTIONS, read_timeout_s=2.0)
+    options = OPTIONS.model_copy(update={"read_timeout_s": 2.0})
     with rtsp_server() as camera:  # a live test pattern
-        reader = CameraReader("rt-b", camera.url, options, state_log)
+        reader = CameraReader("rt-b", camera.url, options, state_log, TUNING)
         reader.start()
         try:
             assert wait_until(lambda: reader.snapshot().frames_read >= 5, 15.0), camera.log()
@@ -97,7 +91,7 @@ def test_credentials_never_reach_logs_or_status(caplog, capfd):
     caplog.set_level(logging.DEBUG, logger="edge")
     with rtsp_server() as camera:
         url = camera.url.replace("rtsp://", f"rtsp://viewer:{SECRET}@")
-        reader = CameraReader("rt-c", url, OPTIONS)
+        reader = CameraReader("rt-c", url, OPTIONS, tuning=TUNING)
         reader.start()
         try:
             assert wait_until(lambda: reader.snapshot().state is CaptureState.ONLINE, 15.0)

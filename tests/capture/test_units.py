@@ -11,15 +11,16 @@ from contextlib import nullcontext as does_not_raise
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
+from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.frame import Frame, FrameSlot
 from edge.capture.opener import check_image
-from edge.capture.options import CaptureOptions
 from edge.capture.pacing import Backoff, RestartBudget
 from edge.capture.reader import CameraReader
 from edge.capture.snapshot import CaptureState, Quality, rate_quality
 from edge.capture.source import SourceKind, parse_source
-from edge.errors import ConfigError, SourceError
+from edge.errors import SourceError
 from edge.redact import redact_url
 
 
@@ -95,28 +96,28 @@ def test_redact_url(url, expected):
     assert redact_url(url) == expected
 
 
+def test_capture_and_tuning_defaults():
+    config, tuning = CaptureConfig(), ReaderTuning()
+    assert (config.open_timeout_s, config.read_timeout_s, config.stall_timeout_s) == (5, 2, 5)
+    assert not config.loop
+    assert (tuning.backoff_min_s, tuning.backoff_max_s, tuning.restart_budget) == (1, 30, 10)
+    assert (tuning.restart_window_s, tuning.nominal_fps) == (300, None)
+
+
 @pytest.mark.parametrize(
-    ("kwargs", "expectation"),
+    ("section", "kwargs", "loc", "match"),
     [
-        ({}, does_not_raise()),  # the defaults
-        ({"stall_timeout_s": 0}, pytest.raises(ConfigError, match="stall_timeout_s must be > 0")),
-        (
-            {"backoff_min_s": 5, "backoff_max_s": 1},
-            pytest.raises(ConfigError, match="backoff_max_s"),
-        ),
-        ({"restart_budget": 0}, pytest.raises(ConfigError, match="restart_budget must be >= 1")),
-        ({"nominal_fps": -1.0}, pytest.raises(ConfigError, match="nominal_fps must be > 0")),
+        (CaptureConfig, {"stall_timeout_s": 0}, "stall_timeout_s", "greater than 0"),
+        (CaptureConfig, {"open_timeout_s": 301}, "open_timeout_s", "less than or equal to 300"),
+        (ReaderTuning, {"backoff_min_s": 5, "backoff_max_s": 1}, "", "backoff_max_s"),
+        (ReaderTuning, {"restart_budget": 0}, "restart_budget", "greater than or equal to 1"),
+        (ReaderTuning, {"nominal_fps": -1.0}, "nominal_fps", "greater than 0"),
     ],
 )
-def test_options_validation(kwargs, expectation):
-    with expectation:
-        options = CaptureOptions(**kwargs)
-        assert (options.open_timeout_s, options.read_timeout_s, options.stall_timeout_s) == (
-            5,
-            2,
-            5,
-        )
-        assert (options.backoff_min_s, options.backoff_max_s, options.restart_budget) == (1, 30, 10)
+def test_bad_capture_sections_are_refused(section, kwargs, loc, match):
+    with pytest.raises(ValidationError, match=match) as info:
+        section(**kwargs)
+    assert ".".join(str(part) for part in info.value.errors()[0]["loc"]) == loc
 
 
 @pytest.mark.parametrize(
@@ -193,7 +194,7 @@ def test_check_image(image, problem):
 
 
 def test_reader_before_start_reports_connecting_and_stops_cleanly():
-    reader = CameraReader("c1", "rtsp://u:pw@127.0.0.1:9/x", CaptureOptions())
+    reader = CameraReader("c1", "rtsp://u:pw@127.0.0.1:9/x", CaptureConfig())
     snap = reader.snapshot()
     assert snap.state is CaptureState.CONNECTING
     assert snap.source == "rtsp://u:***@127.0.0.1:9/x"

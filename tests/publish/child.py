@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import secrets
 import sys
 
-from edge.publish import MqttOptions, Publisher, Spool
+from edge.publish import MqttConfig, Publisher, Spool, SpoolConfig
 
 
 def main() -> None:
@@ -25,11 +26,16 @@ def main() -> None:
     parser.add_argument("--prefix", default="hinge")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    options = MqttOptions(
-        "127.0.0.1", args.port, topic_prefix=args.prefix, reconnect_min_s=0.1, reconnect_max_s=0.5
+    config = MqttConfig(
+        host="127.0.0.1",
+        port=args.port,
+        topic_prefix=args.prefix,
+        client_id=f"edge-test-{secrets.token_hex(4)}",  # its own: see helpers.unique_client_id
+        reconnect_min_s=0.1,
+        reconnect_max_s=0.5,
     )
-    spool = Spool(args.spool)
-    publisher = Publisher(options, spool, run_id=args.run_id)
+    spool = Spool(SpoolConfig(path=args.spool))
+    publisher = Publisher(config, spool, run_id=args.run_id)
     publisher.start()
     _publish(publisher, args.run_id, range(args.events))
     print(f"spooled {spool.count()}", flush=True)

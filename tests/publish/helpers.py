@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from devkit.broker import child_env
-from edge.publish import MqttOptions, Publisher, Spool
+from edge.publish import MqttConfig, Publisher, Spool
 
 
 def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str = "") -> None:
@@ -24,13 +25,24 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str
 
 
 def make_publisher(port: int, spool: Spool, run_id: str = "run-1", **kwargs) -> Publisher:
-    """A started publisher on 127.0.0.1:port with fast reconnects."""
-    options = MqttOptions(
-        "127.0.0.1", port, reconnect_min_s=0.1, reconnect_max_s=0.5, keepalive_s=5, **kwargs
+    """A started publisher on 127.0.0.1:port with fast reconnects and its own client id."""
+    config = MqttConfig(
+        host="127.0.0.1",
+        port=port,
+        client_id=unique_client_id(),
+        reconnect_min_s=0.1,
+        reconnect_max_s=0.5,
+        keepalive_s=5,
+        **kwargs,
     )
-    publisher = Publisher(options, spool, run_id=run_id)
+    publisher = Publisher(config, spool, run_id=run_id)
     publisher.start()
     return publisher
+
+
+def unique_client_id() -> str:
+    """A client id of its own (two clients with one id throw each other off the broker)."""
+    return f"edge-test-{secrets.token_hex(4)}"
 
 
 def publish_events(publisher: Publisher, keys: Iterable[str], camera: str = "cam1") -> None:

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from devkit.broker import BrokerAuth, Collector, payload_json, retained_payload
-from edge.publish import Spool
+from edge.publish import Spool, SpoolConfig
 from tests.publish.helpers import (
     ids_of,
     kill_child,
@@ -31,7 +31,7 @@ def test_broker_killed_and_restarted_mid_stream(mosquitto_factory, tmp_path):
     collector = Collector(broker.port, "hinge/+/rep", client_id="consumer", clean_session=False)
     collector.wait_subscribed()
     broker.save()
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(broker.port, spool)
     wait_until(lambda: publisher.connection_state == "connected", what="first connect")
     keys = [f"ev-{i:03d}" for i in range(100)]
@@ -61,7 +61,7 @@ def test_broker_killed_and_restarted_mid_stream(mosquitto_factory, tmp_path):
 def test_retained_values_are_current_after_a_broker_restart_without_persistence(
     mosquitto, tmp_path
 ):
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(mosquitto.port, spool)
     state = publisher.topics.state("cam1")
     publisher.publish_retained(state, '{"v":1}')
@@ -82,7 +82,7 @@ def test_events_survive_a_killed_publisher_process(mosquitto_factory, tmp_path):
     kill_child(start_child(broker.port, spool_dir, "dead", events=25))
     broker.start()
     collector = Collector(broker.port, "hinge/+/rep").wait_subscribed()
-    spool = Spool(spool_dir)
+    spool = Spool(SpoolConfig(path=spool_dir))
     assert spool.count() == 25  # all of them are on disk after SIGKILL
     publisher = make_publisher(broker.port, spool, run_id="restarted")
     keys = {f"dead-{i}" for i in range(25)}
@@ -96,7 +96,7 @@ def test_events_survive_a_killed_publisher_process(mosquitto_factory, tmp_path):
 def test_unreachable_broker_keeps_events_then_delivers(mosquitto_factory, tmp_path, caplog):
     broker = mosquitto_factory(start=False)  # nothing listens on its port yet
     caplog.set_level(logging.INFO, "edge.publish")
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(broker.port, spool)
     publish_events(publisher, ["a", "b", "c"])
     wait_until(lambda: publisher.connection_state.startswith("unreachable:"))
@@ -115,7 +115,7 @@ def test_unreachable_broker_keeps_events_then_delivers(mosquitto_factory, tmp_pa
 def test_wrong_credentials_are_refused_clearly_and_events_kept(mosquitto_factory, tmp_path, caplog):
     broker = mosquitto_factory(auth=BrokerAuth({"edge": "right-password"}))
     caplog.set_level(logging.DEBUG)  # paho's own lines too: no password anywhere
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(broker.port, spool, username="edge", password="wrong-password")
     publish_events(publisher, ["a", "b"])
     wait_until(lambda: publisher.connection_state.startswith("refused:"))
@@ -138,7 +138,7 @@ def test_right_credentials_and_acl_deliver(mosquitto_factory, tmp_path):
     broker = mosquitto_factory(auth=BrokerAuth({"edge": "pw-edge", "reader": "pw-reader"}, acl))
     collector = Collector(broker.port, "hinge/#", auth=("reader", "pw-reader"))
     collector.wait_subscribed()
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(broker.port, spool, username="edge", password="pw-edge")
     publish_events(publisher, ["x", "y"])
     wait_until(lambda: spool.count() == 0)
@@ -149,7 +149,7 @@ def test_right_credentials_and_acl_deliver(mosquitto_factory, tmp_path):
 
 
 def test_stop_keeps_unacknowledged_events_for_the_next_start(mosquitto, tmp_path):
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(mosquitto.port, spool)
     wait_until(lambda: publisher.connection_state == "connected")
     mosquitto.kill()
@@ -161,7 +161,7 @@ def test_stop_keeps_unacknowledged_events_for_the_next_start(mosquitto, tmp_path
 
 
 def test_transient_messages_are_sent_only_when_connected(mosquitto, tmp_path):
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(mosquitto.port, spool)
     collector = Collector(mosquitto.port, "hinge/stats").wait_subscribed()
     wait_until(lambda: publisher.connection_state == "connected")
@@ -177,7 +177,7 @@ def test_transient_messages_are_sent_only_when_connected(mosquitto, tmp_path):
 @pytest.mark.parametrize("qos", [0, 2])
 def test_other_qos_levels_deliver_and_empty_the_spool(mosquitto, tmp_path, qos):
     collector = Collector(mosquitto.port, "hinge/+/rep", qos=2).wait_subscribed()
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(mosquitto.port, spool, qos=qos)
     keys = [f"q{qos}-{i}" for i in range(20)]
     publish_events(publisher, keys)
@@ -208,7 +208,7 @@ def test_events_sent_but_never_acknowledged_survive_both_processes_dying(
         broker.kill()
     broker.start()
     collector = Collector(broker.port, "hinge/+/rep").wait_subscribed()
-    spool = Spool(spool_dir)
+    spool = Spool(SpoolConfig(path=spool_dir))
     assert spool.count() == 10
     publisher = make_publisher(broker.port, spool)
     keys = {f"frozen-{i}" for i in range(10)}
@@ -220,7 +220,7 @@ def test_events_sent_but_never_acknowledged_survive_both_processes_dying(
 
 
 def test_stop_gives_up_at_its_timeout_when_the_broker_does_not_answer(mosquitto, tmp_path):
-    spool = Spool(tmp_path / "spool")
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
     publisher = make_publisher(mosquitto.port, spool)
     wait_until(lambda: publisher.connection_state == "connected")
     os.kill(mosquitto.pid, signal.SIGSTOP)  # connected, but no PUBACK will ever come

@@ -4,8 +4,10 @@ import logging
 import sqlite3
 
 import pytest
+from pydantic import ValidationError
 
 from edge.errors import SpoolError
+from edge.publish.config import SpoolConfig
 from edge.publish.spool import SPOOL_FILE, Spool
 
 
@@ -14,7 +16,7 @@ def _put(spool, *keys, qos=1):
 
 
 def test_put_is_idempotent_on_key(tmp_path):
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         assert _put(spool, "a", "b", "a") == [True, True, True]
         # the repeated key keeps its first payload and its place
         spool.put("b", "other/topic", "changed", 0)
@@ -26,7 +28,7 @@ def test_put_is_idempotent_on_key(tmp_path):
 
 
 def test_pending_is_oldest_first_and_ack_removes(tmp_path):
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         _put(spool, *[f"k{i}" for i in range(10)])
         assert [m.key for m in spool.pending(limit=3)] == ["k0", "k1", "k2"]
         assert spool.ack("k1") is True
@@ -40,7 +42,7 @@ def test_pending_is_oldest_first_and_ack_removes(tmp_path):
 
 
 def test_qos_and_creation_time_are_kept(tmp_path):
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         spool.put("x", "t", "p", 2)
         (msg,) = spool.pending()
         assert msg.qos == 2
@@ -48,7 +50,7 @@ def test_qos_and_creation_time_are_kept(tmp_path):
 
 
 def test_drop_oldest_when_full_counts_and_logs_the_dropped_id(tmp_path, caplog):
-    with Spool(tmp_path, max_messages=3, policy="drop_oldest") as spool:
+    with Spool(SpoolConfig(path=tmp_path, max_messages=3, when_full="drop_oldest")) as spool:
         caplog.set_level(logging.WARNING, "edge.publish.spool")
         assert _put(spool, "a", "b", "c", "d", "e") == [True] * 5
         assert [m.key for m in spool.pending()] == ["c", "d", "e"]
@@ -63,7 +65,7 @@ def test_drop_oldest_when_full_counts_and_logs_the_dropped_id(tmp_path, caplog):
 
 
 def test_reject_new_when_full_counts_and_logs_the_rejected_id(tmp_path, caplog):
-    with Spool(tmp_path, max_messages=2, policy="reject_new") as spool:
+    with Spool(SpoolConfig(path=tmp_path, max_messages=2, when_full="reject_new")) as spool:
         caplog.set_level(logging.WARNING, "edge.publish.spool")
         assert _put(spool, "a", "b", "c") == [True, True, False]
         assert [m.key for m in spool.pending()] == ["a", "b"]
@@ -74,10 +76,10 @@ def test_reject_new_when_full_counts_and_logs_the_rejected_id(tmp_path, caplog):
 
 
 def test_survives_reopen_in_order(tmp_path):
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         _put(spool, "a", "b", "c")
         spool.ack("b")
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         assert spool.count() == 2
         assert [m.key for m in spool.pending()] == ["a", "c"]
         _put(spool, "d")
@@ -85,9 +87,9 @@ def test_survives_reopen_in_order(tmp_path):
 
 
 def test_lowered_bound_on_reopen_trims_to_the_newest(tmp_path):
-    with Spool(tmp_path, max_messages=10) as spool:
+    with Spool(SpoolConfig(path=tmp_path, max_messages=10)) as spool:
         _put(spool, *"abcdef")
-    with Spool(tmp_path, max_messages=3) as spool:
+    with Spool(SpoolConfig(path=tmp_path, max_messages=3)) as spool:
         _put(spool, "g")
         assert [m.key for m in spool.pending()] == ["e", "f", "g"]
         assert spool.dropped == 4
@@ -96,7 +98,7 @@ def test_lowered_bound_on_reopen_trims_to_the_newest(tmp_path):
 def test_corrupt_file_is_moved_aside_loudly(tmp_path, caplog):
     (tmp_path / SPOOL_FILE).write_bytes(b"this is not an sqlite database at all" * 200)
     caplog.set_level(logging.ERROR, "edge.publish.spool")
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         assert spool.count() == 0
         _put(spool, "a")
     aside = sorted(p.name for p in tmp_path.iterdir() if ".corrupt-" in p.name)
@@ -107,41 +109,41 @@ def test_corrupt_file_is_moved_aside_loudly(tmp_path, caplog):
 
 
 def test_truncated_file_is_moved_aside(tmp_path):
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         _put(spool, *[f"k{i}" for i in range(200)])
     path = tmp_path / SPOOL_FILE
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])  # cut mid-page: a crash of the disk, not of us
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         _put(spool, "new")
         assert [m.key for m in spool.pending()] == ["new"]
     assert any(".corrupt-" in p.name for p in tmp_path.iterdir())
 
 
 def test_a_second_opener_is_refused_with_a_clear_error(tmp_path):
-    with Spool(tmp_path) as spool:
+    with Spool(SpoolConfig(path=tmp_path)) as spool:
         _put(spool, "a")
         with pytest.raises(SpoolError, match="locked by another process"):
-            Spool(tmp_path)
+            Spool(SpoolConfig(path=tmp_path))
         assert spool.count() == 1  # the first one is unharmed
-    assert Spool(tmp_path).count() == 1
+    assert Spool(SpoolConfig(path=tmp_path)).count() == 1
 
 
 def test_unusable_folder_names_the_path(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     with pytest.raises(SpoolError, match=r"cannot create the spool folder .*file"):
-        Spool(blocker / "spool")
+        Spool(SpoolConfig(path=blocker / "spool"))
 
 
 def test_spool_of_another_format_is_not_silently_reused(tmp_path, caplog):
-    with Spool(tmp_path):
+    with Spool(SpoolConfig(path=tmp_path)):
         pass
     db = sqlite3.connect(tmp_path / SPOOL_FILE)
     db.execute("PRAGMA user_version=99")
     db.close()
     caplog.set_level(logging.ERROR, "edge.publish.spool")
-    with Spool(tmp_path) as spool:  # moved aside, logged, fresh
+    with Spool(SpoolConfig(path=tmp_path)) as spool:  # moved aside, logged, fresh
         assert spool.count() == 0
     assert "spool format 99, this hinge-edge reads 1" in caplog.records[0].getMessage()
 
@@ -149,10 +151,10 @@ def test_spool_of_another_format_is_not_silently_reused(tmp_path, caplog):
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"max_messages": 0}, "max_messages must be at least 1"),  # no room at all
-        ({"policy": "drop_newest"}, "policy must be drop_oldest or reject_new"),  # typo
+        ({"max_messages": 0}, "greater than or equal to 1"),  # no room at all
+        ({"when_full": "drop_newest"}, "'drop_oldest' or 'reject_new'"),  # typo
     ],
 )
 def test_bad_settings_are_refused(tmp_path, kwargs, match):
-    with pytest.raises(SpoolError, match=match):
-        Spool(tmp_path, **kwargs)
+    with pytest.raises(ValidationError, match=match):
+        SpoolConfig(path=tmp_path, **kwargs)

@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from devkit.broker import make_tls_files
-from edge.publish import Spool, TlsOptions
+from edge.publish import Spool, SpoolConfig, TlsConfig
 from tests.publish.helpers import make_publisher, publish_events, wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -22,8 +22,8 @@ def tls_broker(mosquitto_factory, tmp_path):
 
 def test_trusted_ca_connects_and_delivers(tls_broker, tmp_path):
     broker, files = tls_broker
-    spool = Spool(tmp_path / "spool")
-    publisher = make_publisher(broker.port, spool, tls=TlsOptions(ca_file=files.ca))
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
+    publisher = make_publisher(broker.port, spool, tls=TlsConfig(enabled=True, ca_file=files.ca))
     publish_events(publisher, ["t1", "t2"])
     wait_until(lambda: spool.count() == 0, what="delivered over TLS")
     assert publisher.connection_state == "connected"
@@ -33,8 +33,8 @@ def test_trusted_ca_connects_and_delivers(tls_broker, tmp_path):
 def test_unknown_ca_is_reported_and_events_kept(tls_broker, tmp_path):
     broker, _ = tls_broker
     other = make_tls_files(tmp_path / "other")  # a CA that did not sign the broker
-    spool = Spool(tmp_path / "spool")
-    publisher = make_publisher(broker.port, spool, tls=TlsOptions(ca_file=other.ca))
+    spool = Spool(SpoolConfig(path=tmp_path / "spool"))
+    publisher = make_publisher(broker.port, spool, tls=TlsConfig(enabled=True, ca_file=other.ca))
     publish_events(publisher, ["t1"])
     wait_until(lambda: publisher.connection_state.startswith("unreachable:"))
     assert "TLS certificate not accepted" in publisher.connection_state

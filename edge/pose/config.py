@@ -1,0 +1,62 @@
+"""The pose stage's config section (`pose:`): which models, threads, and its thresholds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from edge.config_base import StrictModel, resolve_path
+
+
+class PoseConfig(StrictModel):
+    """The pose stage: which models, how many threads, and its decision thresholds."""
+
+    models_dir: Path | None = Field(
+        default=None,
+        description="Folder with the ONNX models and manifest.json; default: the shipped models/",
+    )
+    detector_model: str = Field(
+        default="blazepose_detector", description="Manifest name of the person detector"
+    )
+    landmark_model: str = Field(
+        default="blazepose_full_fp32",
+        description=(
+            "Manifest name of the landmark model "
+            "(INT8 options: blazepose_full_int8_qat, blazepose_full_int8)"
+        ),
+    )
+    threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Daemon: inference threads shared by all cameras (one camera is analysed "
+        "by one at a time); about one per spare core",
+    )
+    providers: tuple[str, ...] = Field(
+        default=("CPUExecutionProvider",),
+        description="onnxruntime execution providers in order of preference",
+    )
+    min_detection_score: float = Field(
+        default=0.5, gt=0, lt=1, description="Detector probability needed to acquire a person"
+    )
+    nms_iou: float = Field(default=0.3, gt=0, lt=1, description="Weighted-NMS IoU threshold")
+    max_detector_runs: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="Detector runs per frame at most while nobody is tracked: the whole "
+        "picture, then closer regions (zone, tiles) in turn",
+    )
+    pose_flag_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Landmark-model pose probability below which the track is dropped",
+    )
+
+    @field_validator("models_dir")
+    @classmethod
+    def _relative_to_the_config(cls, models_dir: Path | None) -> Path | None:
+        return None if models_dir is None else resolve_path(models_dir)
