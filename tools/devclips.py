@@ -4,7 +4,7 @@ Test and measurement material only: nothing here copies a clip into the project.
 (the pose stage's landmarks of every frame) are cached under `.cache/tracks/<key>/`, keyed
 by the pose code and the models, so the hinge engine can be re-scored in seconds.
 
-    .venv/bin/python tools/devclips.py extract [--jobs 2] [--perturb NAME ...]
+    .venv/bin/python -m tools.devclips extract [--jobs 2] [--perturb NAME ...]
 
 A perturbation (see `PERTURBATIONS`) re-delivers a clip as another camera would (scaled
 down, re-encoded, trimmed, another frame rate, slight noise) with ffmpeg, then runs the
