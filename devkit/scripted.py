@@ -59,10 +59,11 @@ def main(argv: list[str]) -> int:
     keypoints, clip, *args = argv
     script = ScriptedPoseEstimator.from_file(Path(keypoints), Path(clip))
 
-    def scripted(config, zone=None, models=None) -> ScriptedPoseEstimator:
+    def scripted(config, zone=None, models=None, mask_model=None) -> ScriptedPoseEstimator:
         return ScriptedPoseEstimator(script.track, config, zone, script.prints)
 
     app.load_pose_models = lambda config: ()
+    app.load_mask_model = lambda config: None  # no back check: the script has no masks
     app.PoseEstimator = scripted
     return edge_main(args)
 

@@ -42,7 +42,8 @@ from edge.daemon.scheduler import Scheduler
 from edge.daemon.stills import BottomFrame, render_still
 from edge.daemon.web import Hub, WebServer
 from edge.errors import EdgeError
-from edge.pose import PoseEstimator, load_pose_models
+from edge.pose import PoseEstimator, load_mask_model, load_pose_models
+from edge.pose.runtime import OnnxModel
 from edge.publish import MqttConfig, Publisher, Spool
 from edge.settings import ENV_PREFIX, AppSettings
 from edge.zone import Zone
@@ -110,9 +111,11 @@ class Daemon:
         self.publisher = Publisher(broker_section(s.mqtt), self._spool, run_id=self.run_id)
         self.publisher.start()
         models = load_pose_models(s.pose)
+        # The back check's mask model, shared like the others (docs/back.md)
+        mask = load_mask_model(s.pose) if s.hinge.back.enabled else None
         for camera_id, cam in s.cameras.items():
             if cam.enabled:
-                self._add_camera(camera_id, models)
+                self._add_camera(camera_id, models, mask)
         self._scheduler = Scheduler(list(self._cameras.values()), s.pose.workers)
         self.web = self._bind_web()
         for reader, _ in self._cameras.values():
@@ -139,11 +142,11 @@ class Daemon:
                 f"(without a config file: {ENV_PREFIX}WEB__PORT={port + 1})"
             ) from err
 
-    def _add_camera(self, camera_id: str, models: tuple) -> None:
+    def _add_camera(self, camera_id: str, models: tuple, mask: OnnxModel | None = None) -> None:
         cam = self.settings.cameras[camera_id]
         reader = CameraReader(camera_id, cam.source, cam, self._on_capture_state)
         zone = Zone([tuple(p) for p in cam.zone]) if cam.zone else None
-        estimator = PoseEstimator(self.settings.pose, zone, models=models)
+        estimator = PoseEstimator(self.settings.pose, zone, models=models, mask_model=mask)
         pipeline = CameraPipeline(
             camera_id,
             cam.analysis_fps,
