@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from edge.config import PoseConfig
-from edge.pose import PoseEstimator
+from edge.hinge import HingeScorer
+from edge.pose import PoseEstimator, load_mask_model
 from edge.pose.manifest import landmark_code_digest
 from edge.replay import replay
 
@@ -26,13 +27,35 @@ def pose_code_key() -> str:
 
 
 def clip_track(clip: Path, cache: Path, models: tuple) -> dict[str, np.ndarray]:
-    """(t, xy, visibility, world) of a clip, from the cache or computed now."""
+    """(t, xy, visibility, world, back) of a clip, from the cache or computed now.
+
+    As replay and the daemon run it: the scorer alongside, the mask model on the frames it
+    asks for (`back`: their outlines, NaN rows elsewhere).
+    """
     out = cache / (hashlib.sha256(str(clip).encode()).hexdigest()[:16] + ".npz")
     if not out.exists():
-        result = replay(clip, PoseEstimator(PoseConfig(), models=models))
-        result.track.save(out)
+        config = PoseConfig()
+        estimator = PoseEstimator(config, models=models, mask_model=load_mask_model(config))
+        scorer = HingeScorer()
+        outlines: list[list[float]] = []
+
+        def outline(*_: object) -> None:
+            f = scorer.signals
+            outlines.append(
+                [np.nan] * 4
+                if f is None
+                else [f.back_bulge, f.back_bulge_upper, f.back_bulge_lower, f.back_arch]
+            )
+
+        result = replay(clip, estimator, scorer, on_frame=outline)
+        arrays = result.track.arrays()
+        np.savez_compressed(
+            out,
+            **{k: arrays[k] for k in ("t", "xy", "visibility", "world")},
+            back=np.array(outlines, np.float64).reshape(-1, 4),
+        )
     with np.load(out) as data:
-        return {key: data[key] for key in ("t", "xy", "visibility", "world")}
+        return {key: data[key] for key in ("t", "xy", "visibility", "world", "back")}
 
 
 def load_posetrack(path: Path) -> dict[str, np.ndarray]:

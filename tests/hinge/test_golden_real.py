@@ -44,14 +44,18 @@ def _split(item):
 
 @pytest.fixture(scope="module")
 def events_of(shared_data, pose_models, request):
-    cache = Path(request.config.cache.mkdir(f"real-tracks-{pose_code_key()}"))
+    cache = Path(request.config.cache.mkdir(f"real-tracks-back-{pose_code_key()}"))
     memo = {}
 
     def run(clip):
         if clip not in memo:
             track = clip_track(shared_data / clip, cache, pose_models)
             memo[clip] = score_track(
-                track["t"], track["xy"], track["visibility"], world=track["world"]
+                track["t"],
+                track["xy"],
+                track["visibility"],
+                world=track["world"],
+                back=track["back"],
             )
         return memo[clip]
 
