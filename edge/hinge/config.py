@@ -337,7 +337,10 @@ class BackCheckConfig(StrictModel):
         True, description="Ask for the mask on chosen frames (where the mask model is loaded)"
     )
     max_rate_hz: float = Field(
-        5.0, gt=0, description="At most this many masked frames a second, per camera"
+        2.0,
+        gt=0,
+        description="At most this many masked frames a second, per camera (2: 4-6 a rep; the "
+        "daemon's CPU rises by about 10% at 10 analysed fps, docs/back.md)",
     )
     min_frames: int = Field(
         2, ge=1, description="A rep's back is judged from at least this many masked frames"

@@ -109,7 +109,6 @@ class HingeScorer:
                 events += self._end_set(t_s, "athlete_changed") if self._set else []
                 self._frames = []
             if back is not None:
-                self._last_back_t = t_s
                 frame.back_bulge, frame.back_arch = back.bulge, back.arch
                 frame.back_bulge_upper, frame.back_bulge_lower = back.bulge_upper, back.bulge_lower
             depth, lean = frame.depth, frame.torso_deg
@@ -137,6 +136,8 @@ class HingeScorer:
         Deep in a rep (the rounded back shows at the bottom) and at its top (the arch),
         judged from the frames so far, at most `back.max_rate_hz` of them a second: a few
         frames a rep, where a mask on every frame would double the pose stage's cost.
+        Asking counts, whether or not the outline could then be read (a frame the mask
+        model saw but rejected must not make it ask on every frame): call it once a frame.
         """
         back = self.config.back
         frame = self._last_frame
@@ -147,7 +148,10 @@ class HingeScorer:
         phase = self._reps.phase
         _, deep = self._reps.thresholds
         in_rep = phase in (Phase.DESCENDING, Phase.ASCENDING, Phase.BOTTOM)
-        return (in_rep and frame.depth >= deep) or phase is Phase.LOCKING
+        wanted = (in_rep and frame.depth >= deep) or phase is Phase.LOCKING
+        if wanted:
+            self._last_back_t = t_s
+        return wanted
 
     @property
     def signals(self) -> FrameSignals | None:
@@ -284,7 +288,7 @@ class HingeScorer:
         needed = self.config.back.min_frames
         metrics = rep_metrics(window, rep, base) | {
             "back_rounding": faults.back_rounding(window, needed),
-            "lumbar_arch": faults.lumbar_arch(window, rep, needed),
+            "lumbar_arch": faults.lumbar_arch(window, rep),  # a metric: one frame will do
         }
         exercise = self._exercise.add(rep_features(window, rep))
         view = self._view.label(_majority_side(window))

@@ -49,8 +49,9 @@ def test_a_rounded_outline_is_a_spine_flexion_and_a_metric():
     rounded, _, _ = _run(_rdl_set(), 0.10)
     for rep in rounded:
         assert rep.metrics.back_rounding == 0.1
-        assert rep.metrics.lumbar_arch == 0.02
         assert "spine_flexion" in [f.code for f in rep.faults]
+    arches = [rep.metrics.lumbar_arch for rep in rounded]
+    assert set(arches) <= {0.02, None} and 0.02 in arches  # where the top was masked
     straight, _, _ = _run(_rdl_set(), 0.01)
     for rep in straight:
         assert rep.metrics.back_rounding == 0.01
