@@ -89,25 +89,26 @@ def _proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _config(folder: Path, cameras: int, port: int, fps: float) -> Path:
+def _config(folder: Path, cameras: int, port: int, fps: float, back: bool = True) -> Path:
     lines = [f"mqtt: {{host: 127.0.0.1, port: {port}}}", "cameras:"]
     for i in range(cameras):
         clip = DATA / CLIPS[i % len(CLIPS)]
         lines += [f"  cam{i}:", f"    source: {clip}", "    loop: true", f"    analysis_fps: {fps}"]
     lines += [f"spool: {{path: {folder / 'spool'}}}", "web: {port: 0}", "stats_interval_s: 2"]
+    lines += [f"hinge: {{back: {{enabled: {'true' if back else 'false'}}}}}"]
     path = folder / "bench.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
-def run(cameras: int, seconds: float, fps: float) -> dict:
-    """One measurement with `cameras` cameras."""
+def run(cameras: int, seconds: float, fps: float, back: bool = True) -> dict:
+    """One measurement with `cameras` cameras (the back check on or off)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         broker = Mosquitto(folder / "broker")
         broker.start()
         receiver = Receiver(broker.port)
-        config = _config(folder, cameras, broker.port, fps)
+        config = _config(folder, cameras, broker.port, fps, back)
         env = {**os.environ, "OPENCV_LOG_LEVEL": "ERROR"}
         daemon = subprocess.Popen(
             [
@@ -168,15 +169,16 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
         "# The daemon under load",
         "",
         f"`.venv/bin/python -m tools.bench_daemon --cameras {args.cameras} --seconds "
-        f"{args.seconds:g} --fps {args.fps:g}` on this shared 2-core x86 box (no GPU), "
+        f"{args.seconds:g} --fps {args.fps:g} --back {args.back}` on this shared 2-core x86 "
+        "box (no GPU), "
         f"{os.cpu_count()} logical CPUs, FP32 landmark model, one inference worker, "
         "one onnxruntime thread. Cameras are the multi-rep dev clips looping at their own "
         "frame rate (360x640 at 60 fps, 640x360 at 25-30 fps), as live cameras would "
         "deliver them. Sampled after an 8 s warm-up.",
         "",
-        "| cameras | analysed fps per camera (mean / min) | frames skipped | CPU (cores) "
-        "| RSS max (MB) | reps seen | latency p50 / p99 (ms) |",
-        "|---|---|---|---|---|---|---|",
+        "| cameras | back check | analysed fps per camera (mean / min) | frames skipped "
+        "| CPU (cores) | RSS max (MB) | reps seen | latency p50 / p99 (ms) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         latency = (
@@ -185,7 +187,8 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
             else "-"
         )
         lines.append(
-            f"| {r['cameras']} | {r['fps_analysed_mean']:.1f} / {r['fps_analysed_min']:.1f} "
+            f"| {r['cameras']} | {'on' if r.get('back_check', True) else 'off'} "
+            f"| {r['fps_analysed_mean']:.1f} / {r['fps_analysed_min']:.1f} "
             f"| {r['skipped_pct']:.1f}% | {r['cpu_cores']:.2f} | {r['rss_mb_max']:.0f} "
             f"| {r['reps']} | {latency} |"
         )
@@ -194,9 +197,19 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
         "Frames skipped: analysis slots (one per 1/analysis_fps s per camera) missed because "
         "the box was behind, as a share of all slots. Latency: from the wall-clock time of "
         "the frame in which the rep completed (`frame_ts`, the frame's arrival) to the "
-        "subscriber's receipt, through the spool and a local mosquitto.",
+        "subscriber's receipt, through the spool and a local mosquitto. Back check: the "
+        "mask model in place of the landmark pass on the frames the hinge engine asks for "
+        "(docs/back.md); with `--back both` each camera count runs off, then on.",
         "",
     ]
+    pairs = {(r["cameras"], r.get("back_check", True)): r for r in rows}
+    ratios = [
+        f"{n} camera(s) {pairs[(n, True)]['cpu_cores'] / pairs[(n, False)]['cpu_cores']:.2f}x"
+        for n in sorted({r["cameras"] for r in rows})
+        if (n, True) in pairs and (n, False) in pairs and pairs[(n, False)]["cpu_cores"] > 0
+    ]
+    if ratios:
+        lines += ["CPU with the back check on, over off: " + ", ".join(ratios) + ".", ""]
     return "\n".join(lines)
 
 
@@ -206,15 +219,23 @@ def main() -> int:
     parser.add_argument("--cameras", default="1,2,4,6")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--fps", type=float, default=10.0)
+    parser.add_argument(
+        "--back",
+        choices=("on", "off", "both"),
+        default="on",
+        help="the back check (the mask model on a few frames a rep): on, off, or both in turn",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "daemon-benchmark.md")
     args = parser.parse_args()
     if not (DATA / "labels.csv").is_file():
         print(f"needs the dev clips in {DATA}", file=sys.stderr)
         return 2
     rows = []
+    checks = {"on": [True], "off": [False], "both": [False, True]}[args.back]
     for n in (int(v) for v in args.cameras.split(",")):
-        rows.append(run(n, args.seconds, args.fps))
-        print(json.dumps(rows[-1]))
+        for back in checks:  # off then on, one after the other: the same box's load
+            rows.append({**run(n, args.seconds, args.fps, back), "back_check": back})
+            print(json.dumps(rows[-1]))
     args.out.write_text(report(rows, args), encoding="utf-8")
     args.out.with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
     print(f"wrote {args.out}")
