@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.pose.manifest import landmark_code_digest
+from edge.pose.manifest import landmark_code_digest, mask_frames_digest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -120,7 +120,8 @@ def load_track(clip: Clip, perturb: str = "", model: str = "") -> dict[str, np.n
 
 def back_path(clip: Clip, perturb: str = "", model: str = "") -> Path:
     """Where a clip's back outlines (`extract --back`) are cached, beside its track."""
-    return track_path(clip, perturb, model).with_suffix(".back.npz")
+    tag = mask_frames_digest()[:8]  # the engine that chose the masked frames
+    return track_path(clip, perturb, model).with_suffix(f".back-{tag}.npz")
 
 
 def perturbed_video(video: Path, perturb: str, out_dir: Path) -> Path:

@@ -171,3 +171,16 @@ def landmark_code_digest(models_dir: str | Path) -> str:
             digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     digest.update((Path(models_dir) / MANIFEST_NAME).read_bytes())
     return digest.hexdigest()
+
+
+def mask_frames_digest() -> str:
+    """sha256 of the hinge engine's code: it picks the frames the mask model sees.
+
+    A cache of back outlines holds the frames one engine asked for; another engine would
+    have asked for others, so the outlines are keyed by this beside the landmark key.
+    """
+    hinge = Path(__file__).resolve().parents[1] / "hinge"
+    digest = hashlib.sha256()
+    for path in sorted(hinge.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from edge.hinge import HINGE_EXERCISES, score_track
+from edge.pose.manifest import mask_frames_digest
 from tests.hinge.real_tracks import clip_track, load_posetrack, pose_code_key
 
 pytestmark = pytest.mark.data
@@ -44,7 +45,9 @@ def _split(item):
 
 @pytest.fixture(scope="module")
 def events_of(shared_data, pose_models, request):
-    cache = Path(request.config.cache.mkdir(f"real-tracks-back-{pose_code_key()}"))
+    # the landmarks, and the back outlines of the frames this engine asks the mask for
+    key = f"{pose_code_key()}-{mask_frames_digest()[:8]}"
+    cache = Path(request.config.cache.mkdir(f"real-tracks-back-{key}"))
     memo = {}
 
     def run(clip):
