@@ -153,9 +153,10 @@ def verify_model_file(spec: ModelSpec, models_dir: Path) -> Path:
     return path
 
 
-# Pose modules that do not decide the landmarks: the scripted stand-in for tests and the
-# back contour drawn from the mask (an output of its own).
-_NOT_LANDMARKS = ("__init__.py", "back.py", "scripted.py")
+# Pose modules that do not decide the landmarks: the scripted stand-in for tests, the
+# back contour drawn from the mask (an output of its own), and this file (the models'
+# bytes are pinned by manifest.json, which is hashed).
+_NOT_LANDMARKS = ("__init__.py", "back.py", "manifest.py", "scripted.py")
 
 
 def landmark_code_digest(models_dir: str | Path) -> str:
