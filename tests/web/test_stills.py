@@ -135,7 +135,9 @@ def test_the_daemon_keeps_stills_only_for_cameras_with_images(
     tmp_path, swing_keypoints, pipelines, monkeypatch
 ):
     scripted = ScriptedPoseEstimator.from_file(swing_keypoints)  # no model loads
-    monkeypatch.setattr(app, "PoseEstimator", lambda config, zone, models, mask_model=None: scripted)
+    monkeypatch.setattr(
+        app, "PoseEstimator", lambda config, zone, models, mask_model=None: scripted
+    )
     settings = AppSettings(
         cameras={
             "on": {"source": "rtsp://127.0.0.1:1/cam", "images": True},
