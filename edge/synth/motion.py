@@ -74,7 +74,7 @@ class MotionSpec:
     Attributes:
         exercise: rdl, deadlift, good_morning, swing, single_leg_rdl or squat.
         reps: Reps in the set.
-        faults: Fault code -> severity in [0, 1] (HINGE.md codes), applied to every rep.
+        faults: Fault code -> severity in [0, 1] (docs/hinge.md codes), applied to every rep.
         tempo: (eccentric, bottom pause, concentric, top pause) seconds; None: the default.
         speed: Multiplies every phase's duration (0.5 = twice as fast).
         depth: Scales how far the bottom goes (1 = the exercise's nominal bottom).

@@ -44,7 +44,7 @@ logger = logging.getLogger(__name__)
 
 HINGES = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
 EXERCISES = (*HINGES, "squat")
-_FLOOR_ONLY = {"hips_rise_first"}  # HINGE.md: "lifting from the floor"
+_FLOOR_ONLY = {"hips_rise_first"}  # docs/hinge.md: a fault of lifting from the floor
 NOT_FOR: dict[str, set[str]] = {
     "rdl": _FLOOR_ONLY,
     "good_morning": _FLOOR_ONLY,
@@ -52,7 +52,7 @@ NOT_FOR: dict[str, set[str]] = {
     "swing": {"rushed_eccentric", *_FLOOR_ONLY},  # explosive by design
     "deadlift": {"chest_first"},  # a floor-start set's descent is the previous rep's lowering
 }
-"""Faults that do not apply to an exercise, by design (see HINGE.md)."""
+"""Faults that do not apply to an exercise, by design (see docs/hinge.md)."""
 VIEW_LABEL = {
     "side_left": "side_left",
     "side_right": "side_right",
