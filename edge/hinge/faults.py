@@ -1,4 +1,4 @@
-"""Fault detectors: one function per HINGE.md fault, each returning a severity in [0, 1].
+"""Fault detectors: one function per docs/hinge.md fault, each returning a severity in [0, 1].
 
 Each works on the rep's frames (`RepWindow`), its boundary times and the athlete's
 standing baseline; NaN (not measurable, e.g. landmarks unseen) becomes severity 0 and
@@ -194,7 +194,7 @@ def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
 def hips_rise_first(w: RepWindow, rep: RepBoundary, exercise: str, c: FaultConfig) -> float:
     """Early lift led by the legs: the hips rise much faster than the shoulders.
 
-    A deadlift's fault (HINGE.md: "lifting from the floor"): an RDL, a good morning or a
+    A deadlift's fault (docs/hinge.md: lifting from the floor): an RDL, a good morning or a
     swing rises from a hip fold with the legs nearly straight already, where the hips'
     and shoulders' rise say nothing about who leads.
 

@@ -47,7 +47,7 @@ class HingeScorer:
         """Creates a scorer.
 
         Args:
-            config: Thresholds; the defaults follow HINGE.md.
+            config: Thresholds; the defaults follow docs/hinge.md.
             session_id: Prefix of every event id (make it unique per camera and run).
             layout: `blazepose33` or `coco17` landmarks.
         """

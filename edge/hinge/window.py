@@ -102,7 +102,7 @@ class Baseline:
 
 
 def rep_metrics(window: RepWindow, rep: RepBoundary, base: Baseline) -> dict[str, float]:
-    """The per-rep metrics HINGE.md asks for (NaN where a view could not measure one)."""
+    """The per-rep metrics docs/hinge.md lists (NaN where a view could not measure one)."""
     eccentric, concentric = phase_durations(window, rep)
     top = window.between(rep.lockout_t_s - LOCKOUT_WINDOW_S, rep.lockout_t_s)
     start_back = window.at("hip_back_norm", rep.bottom_t_s if rep.from_floor else rep.start_t_s)
