@@ -98,7 +98,12 @@ def evaluate(
 ) -> Outcome:
     """Scores one clip's cached landmarks and compares with its labels."""
     track = subsample(load_track(clip, perturb), fps)
-    events = score_track(track["t"], track["xy"], track["visibility"], config, world=track["world"])
+    # The back outlines (`devclips extract --back`) were taken on the frames the engine
+    # chose at the clip's own rate: fed at every frame only.
+    back = track.get("back") if fps <= 0 else None
+    events = score_track(
+        track["t"], track["xy"], track["visibility"], config, world=track["world"], back=back
+    )
     reps = [e for e in events if e["event"] == "rep"]
     sets = [e for e in events if e["event"] == "set"]
     faults: dict[str, int] = {}

@@ -297,7 +297,12 @@ def score(clip: Clip, perturb: str, fps: float) -> tuple[list[dict[str, Any]], f
     from tools.eval_real import subsample
 
     track = subsample(load_track(clip, perturb), fps)
-    events = score_track(track["t"], track["xy"], track["visibility"], world=track["world"])
+    # The back outlines (`devclips extract --back`) were taken on the frames the engine
+    # chose at the clip's own rate: fed at every frame only.
+    back = track.get("back") if fps <= 0 else None
+    events = score_track(
+        track["t"], track["xy"], track["visibility"], world=track["world"], back=back
+    )
     return events, seen_share(track)
 
 
