@@ -46,6 +46,12 @@ while alive "$daemon" && alive "$printer"; do
     sleep 0.2
 done
 
+# Ctrl-C reaches the daemon too (one process group): it may close its broker, ending the
+# printer, before this shell's trap has run. Give a stop under way a moment.
+for _ in $(seq 1 15); do
+    { alive "$daemon" && [ "$stopping" = 0 ]; } || break
+    sleep 0.2
+done
 if alive "$daemon" && [ "$stopping" = 0 ]; then  # the broker went (or refused the printer)
     reap "$printer"
     say "lost the MQTT broker at ${HOST:-127.0.0.1}:$PORT while the daemon runs; stopping it"
@@ -55,8 +61,8 @@ if alive "$daemon" && [ "$stopping" = 0 ]; then  # the broker went (or refused t
 fi
 reap "$daemon"
 status=$?
-if [ "$stopping" = 1 ] && { [ "$status" = 0 ] || [ "$status" = 143 ]; }; then
-    # Stopped as asked (143: before the daemon took over SIGTERM). Its events are
+if { [ "$stopping" = 1 ] && [ "$status" = 143 ]; } || [ "$status" = 0 ]; then
+    # Stopped as asked (0; 143: before the daemon took over SIGTERM). Its events are
     # acknowledged by the broker; the printer ends when the local broker closes.
     for _ in $(seq 1 10); do alive "$printer" || break; sleep 0.2; done
     exit 0
