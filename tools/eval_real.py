@@ -93,10 +93,10 @@ def expected(clip: Clip) -> tuple[list[str], bool]:
     return codes, good
 
 
-def evaluate(
-    clip: Clip, config: HingeConfig | None = None, fps: float = 0.0, perturb: str = ""
-) -> Outcome:
-    """Scores one clip's cached landmarks and compares with its labels."""
+def clip_events(
+    clip: Clip, fps: float = 0.0, config: HingeConfig | None = None, perturb: str = ""
+) -> tuple[list, dict[str, np.ndarray]]:
+    """The engine's events on a clip's cached track at `fps`, and the track it scored."""
     track = subsample(load_track(clip, perturb), fps)
     # The back outlines (`devclips extract --back`) were taken on the frames the engine
     # chose at the clip's own rate: fed at every frame only.
@@ -104,6 +104,14 @@ def evaluate(
     events = score_track(
         track["t"], track["xy"], track["visibility"], config, world=track["world"], back=back
     )
+    return events, track
+
+
+def evaluate(
+    clip: Clip, config: HingeConfig | None = None, fps: float = 0.0, perturb: str = ""
+) -> Outcome:
+    """Scores one clip's cached landmarks and compares with its labels."""
+    events, _ = clip_events(clip, fps, config, perturb)
     reps = [e for e in events if e["event"] == "rep"]
     sets = [e for e in events if e["event"] == "set"]
     faults: dict[str, int] = {}

@@ -43,7 +43,6 @@ from tools.devclips import (
     ROOT,
     Clip,
     load_clips,
-    load_track,
     pose_key,
     track_path,
 )
@@ -293,16 +292,9 @@ def seen_share(track: dict[str, np.ndarray]) -> float:
 
 def score(clip: Clip, perturb: str, fps: float) -> tuple[list[dict[str, Any]], float]:
     """The engine's events on a clip's cached track, and the share of frames with a person."""
-    from edge.hinge import score_track
-    from tools.eval_real import subsample
+    from tools.eval_real import clip_events
 
-    track = subsample(load_track(clip, perturb), fps)
-    # The back outlines (`devclips extract --back`) were taken on the frames the engine
-    # chose at the clip's own rate: fed at every frame only.
-    back = track.get("back") if fps <= 0 else None
-    events = score_track(
-        track["t"], track["xy"], track["visibility"], world=track["world"], back=back
-    )
+    events, track = clip_events(clip, fps, perturb=perturb)
     return events, seen_share(track)
 
 
