@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from edge.capture.video import VideoFrame, iter_video, open_video
 from edge.contract import AnyEvent
 from edge.hinge import HingeScorer
+from edge.hinge.signals import BackShape
 from edge.keypoints import KeypointTrack
 from edge.pose import PoseEstimator
 from edge.pose.back import pose_and_back
@@ -30,9 +34,20 @@ class ReplayResult:
     track: KeypointTrack
     events: list[AnyEvent] = field(default_factory=list)  # stamped with the camera
     frames_with_pose: int = 0
-    frames_masked: int = 0  # frames the mask model saw (the back check)
+    outlines: list[BackShape | None] = field(default_factory=list)  # per frame: the back check
     detector_runs: int = 0
     seconds: float = 0.0
+
+    @property
+    def frames_masked(self) -> int:
+        """Frames on which the back check read an outline."""
+        return sum(outline is not None for outline in self.outlines)
+
+    def outline_rows(self) -> np.ndarray:
+        """(F, 4) outlines per frame (bulge, upper, lower, arch); NaN rows where none."""
+        none = (math.nan,) * 4
+        rows = [none if o is None else astuple(o) for o in self.outlines]
+        return np.array(rows, np.float64).reshape(-1, 4)
 
     @property
     def frames(self) -> int:
@@ -77,7 +92,7 @@ def replay(
         t_s = frame.t_s
         poses, back = pose_and_back(estimator, scorer, frame.image, t_s)
         result.frames_with_pose += bool(len(poses))
-        result.frames_masked += back is not None
+        result.outlines.append(back)
         result.track.append(t_s, poses)
         events: list[AnyEvent] = []
         if scorer is not None:

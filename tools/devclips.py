@@ -156,28 +156,14 @@ def extract_one(job: tuple[Clip, str, str, bool]) -> str:
         if perturb:
             video = perturbed_video(video, perturb, Path(tmp))
         scorer = HingeScorer() if back else None
-        outlines: list[list[float]] = []
-        result = replay(
-            video,
-            PoseEstimator(config, mask_model=mask),
-            scorer,
-            on_frame=(lambda *_: outlines.append(_outline(scorer))) if back else None,
-        )
+        result = replay(video, PoseEstimator(config, mask_model=mask), scorer)
         partial = out.with_suffix(".part.npz")
         if back:
-            np.savez_compressed(partial, t=result.track.t, back=np.array(outlines))
+            np.savez_compressed(partial, t=result.track.t, back=result.outline_rows())
         else:
             result.track.save(partial)
         partial.rename(out)
     return f"done    {clip.name} {perturb} ({result.frames} frames, {result.seconds:.0f} s)"
-
-
-def _outline(scorer: object) -> list[float]:
-    """The back outline the scorer took on its last frame (NaNs where none)."""
-    frame = scorer.signals  # type: ignore[attr-defined]
-    if frame is None:
-        return [np.nan] * 4
-    return [frame.back_bulge, frame.back_bulge_upper, frame.back_bulge_lower, frame.back_arch]
 
 
 def extract(

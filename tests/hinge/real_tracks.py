@@ -36,23 +36,12 @@ def clip_track(clip: Path, cache: Path, models: tuple) -> dict[str, np.ndarray]:
     if not out.exists():
         config = PoseConfig()
         estimator = PoseEstimator(config, models=models, mask_model=load_mask_model(config))
-        scorer = HingeScorer()
-        outlines: list[list[float]] = []
-
-        def outline(*_: object) -> None:
-            f = scorer.signals
-            outlines.append(
-                [np.nan] * 4
-                if f is None
-                else [f.back_bulge, f.back_bulge_upper, f.back_bulge_lower, f.back_arch]
-            )
-
-        result = replay(clip, estimator, scorer, on_frame=outline)
+        result = replay(clip, estimator, HingeScorer())
         arrays = result.track.arrays()
         np.savez_compressed(
             out,
             **{k: arrays[k] for k in ("t", "xy", "visibility", "world")},
-            back=np.array(outlines, np.float64).reshape(-1, 4),
+            back=result.outline_rows(),
         )
     with np.load(out) as data:
         return {key: data[key] for key in ("t", "xy", "visibility", "world", "back")}
