@@ -56,7 +56,6 @@ class PipelineCounters:
 
     analysed: int = 0
     skipped: int = 0
-    masked: int = 0  # of them, frames the mask model saw (the back check)
     reps: int = 0
     sets: int = 0
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
@@ -151,7 +150,6 @@ class CameraPipeline:
             poses.world[0] if seen else None,
             back=back,
         )
-        self.counters.masked += back is not None
         if self._deepest is not None and seen:
             self._offer_bottom(t_s, frame, poses.xy[0], poses.visibility[0])
         self.counters.analysed += 1

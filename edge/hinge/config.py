@@ -6,28 +6,15 @@ Units are in the names: `_deg` degrees, `_s` seconds, `_norm` a fraction of a bo
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import get_args
 
 from pydantic import Field, model_validator
 
 from edge.config_base import StrictModel
+from edge.contract.events import Exercise, FaultCode
 
-Exercise = Literal["rdl", "deadlift", "good_morning", "swing", "single_leg_rdl", "squat"]
 HINGE_EXERCISES: tuple[str, ...] = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
-View = Literal["side_left", "side_right", "oblique", "front"]
-
-
-FAULT_CODES: tuple[str, ...] = (
-    "knee_dominant",
-    "spine_flexion",
-    "head_extension",
-    "chest_first",
-    "hips_rise_first",
-    "incomplete_lockout",
-    "hyperextension",
-    "partial_rep",
-    "rushed_eccentric",
-)
+FAULT_CODES: tuple[str, ...] = get_args(FaultCode)  # the contract owns the vocabulary
 DEFAULT_CUES: dict[str, str] = {
     "knee_dominant": "Push your hips back and keep your shins vertical",
     "spine_flexion": "Keep your back flat: chest proud, brace before you move",

@@ -24,7 +24,8 @@ from edge.contract import (
 )
 from edge.contract import daemon as daemon_types
 from edge.contract import events as event_types
-from edge.hinge.config import FAULT_CODES, Exercise, View
+from edge.hinge.config import DEFAULT_CUES, FAULT_CODES, HINGE_EXERCISES
+from edge.hinge.view import VIEW_CONFIDENCE
 from tests.contract.samples import REP, REP_JSON, SET, STATE, STATS, UPDATE
 
 
@@ -136,8 +137,9 @@ def test_the_contract_imports_nothing_heavy():
 
 
 def test_the_contract_names_what_the_engine_and_the_capture_name():
-    assert typing.get_args(event_types.Exercise) == typing.get_args(Exercise)
-    assert typing.get_args(event_types.View) == typing.get_args(View)
-    assert typing.get_args(event_types.FaultCode) == FAULT_CODES
+    # the engine takes its vocabulary from the contract; what it produces must fit it
+    assert typing.get_args(event_types.Exercise) == (*HINGE_EXERCISES, "squat")
+    assert set(typing.get_args(event_types.View)) == set(VIEW_CONFIDENCE)
+    assert set(typing.get_args(event_types.FaultCode)) == set(DEFAULT_CUES) == set(FAULT_CODES)
     assert typing.get_args(daemon_types.StreamState) == tuple(s.value for s in CaptureState)
     assert typing.get_args(daemon_types.Quality) == tuple(q.value for q in Quality)
