@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import PoseConfig
 from edge.log import forget_secrets, registered_secrets
 from edge.pose import load_pose_models
+from edge.pose.config import PoseConfig
 from edge.pose.manifest import default_models_dir
 from tests.tiers import mark_tiers
 

@@ -69,8 +69,8 @@ def write(folder: Path, count: int, seed: int) -> None:
     """Host side: crops of rendered athletes, the models, and their x86 outputs."""
     # Imported here: `run` works in the image, which has `edge` but neither this
     # checkout's research/ nor a renderer's dependencies.
-    from edge.config import PoseConfig
     from edge.pose import load_pose_models
+    from edge.pose.config import PoseConfig
     from edge.pose.manifest import load_manifest
     from research.int8.calibration_crops import RecordingEstimator, record_frame, sample_scene
 

@@ -32,9 +32,9 @@ import cv2
 import numpy as np
 
 from edge.capture.video import iter_video
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator, load_mask_model, load_pose_models
 from edge.pose.back import BackConfig, BackMeasure, measure_back
+from edge.pose.config import PoseConfig
 from edge.pose.landmarks import INPUT_SIZE, CropMask
 from edge.pose.roi import crop_roi
 from edge.pose.runtime import OnnxModel

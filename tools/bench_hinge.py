@@ -20,9 +20,9 @@ import time
 
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.hinge import HingeScorer
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth import Camera, Posture, Scene, render
 from edge.synth.body import BodyShape
 from edge.synth.sequence import SIDE_VIEWS, random_set

@@ -51,7 +51,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.config import PoseConfig
+from edge.pose.config import PoseConfig
 from edge.pose.manifest import default_models_dir, load_manifest
 
 ROOT = Path(__file__).resolve().parents[1]

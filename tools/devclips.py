@@ -139,9 +139,9 @@ def extract_one(job: tuple[Clip, str, str, bool]) -> str:
     With `back`, the scorer runs along and the mask model sees the frames it asks for
     (as in replay and the daemon); their outlines are cached beside the track.
     """
-    from edge.config import PoseConfig
     from edge.hinge import HingeScorer
     from edge.pose import PoseEstimator, load_mask_model
+    from edge.pose.config import PoseConfig
     from edge.replay import replay
 
     clip, perturb, model, back = job

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator, load_pose_models
+from edge.pose.config import PoseConfig
 from edge.replay import replay
 
 ROOT = Path(__file__).resolve().parents[1]

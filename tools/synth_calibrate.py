@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth import anatomy
 from edge.synth.camera import Camera
 from edge.synth.renderer import Rendered

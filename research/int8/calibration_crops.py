@@ -52,8 +52,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator, load_pose_models
+from edge.pose.config import PoseConfig
 from edge.pose.landmarks import INPUT_SIZE
 from edge.types import Roi
 

@@ -49,10 +49,10 @@ from typing import Any
 import numpy as np
 
 from edge.capture.video import iter_video
-from edge.config import PoseConfig
 from edge.contract import RepEvent
 from edge.hinge import score_track
 from edge.pose import PoseEstimator, load_pose_models
+from edge.pose.config import PoseConfig
 from edge.pose.landmarks import INPUT_SIZE, decode_landmarks
 from edge.pose.manifest import load_manifest
 from edge.pose.runtime import OnnxModel

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.hinge import HingeScorer
 from edge.pose import PoseEstimator, load_mask_model
+from edge.pose.config import PoseConfig
 from edge.pose.manifest import landmark_code_digest
 from edge.replay import replay
 

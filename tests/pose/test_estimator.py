@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from edge.capture.video import iter_video
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.zone import Zone
 
 pytestmark = pytest.mark.model

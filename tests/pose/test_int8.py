@@ -8,8 +8,8 @@ import numpy as np
 import onnx
 import pytest
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator, load_pose_models
+from edge.pose.config import PoseConfig
 from edge.pose.manifest import load_manifest, sha256_file
 from edge.synth import Camera, Posture, Scene, render
 from edge.synth.body import BodyShape

@@ -3,9 +3,9 @@ import shutil
 
 import pytest
 
-from edge.config import PoseConfig
 from edge.errors import ModelError
 from edge.pose import load_pose_models
+from edge.pose.config import PoseConfig
 from edge.pose.manifest import find_model, load_manifest, sha256_file
 
 

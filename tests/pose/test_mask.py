@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from edge.capture.video import iter_video
-from edge.config import PoseConfig
 from edge.errors import ModelError
 from edge.pose import PoseEstimator, load_mask_model
 from edge.pose.back import facing_from_foot, measure_back
+from edge.pose.config import PoseConfig
 from edge.pose.estimator import MASK_MODEL, MASK_ROLE
 from edge.pose.landmarks import INPUT_SIZE
 from edge.pose.manifest import find_model, load_manifest

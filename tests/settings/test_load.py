@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import PoseConfig
 from edge.errors import ConfigError
+from edge.pose.config import PoseConfig
 from edge.settings import AppSettings, default_settings, load_settings, source_kind
 from tests.settings.conftest import MINIMAL
 

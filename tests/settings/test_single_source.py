@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import typing
 from collections.abc import Collection, Iterator
 from pathlib import Path
@@ -160,15 +161,17 @@ def test_each_section_is_defined_once_in_a_config_module():
     assert {n: m for n, m in misplaced.items() if m not in CONFIG_MODULES} == {}
 
 
-def test_the_old_pose_address_only_re_exports():
-    tree = ast.parse((EDGE / "config.py").read_text(encoding="utf-8"))
-    defined = [
-        node
-        for node in tree.body
-        if isinstance(node, ast.ClassDef | ast.FunctionDef)
-        or (isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) != "__all__")
+def test_no_second_address_for_a_section():
+    """The pose section's old home (`edge/config.py`) is gone: one import path per section."""
+    assert not (EDGE / "config.py").exists()
+    old = re.compile(r"^\s*(from edge\.config import|import edge\.config\b)", re.M)
+    imports = [
+        str(path.relative_to(EDGE.parent))
+        for folder in ("edge", "tools", "tests", "devkit", "research")
+        for path in (EDGE.parent / folder).glob("**/*.py")
+        if old.search(path.read_text("utf-8"))
     ]
-    assert defined == []
+    assert imports == []
 
 
 def test_one_base_for_every_section():

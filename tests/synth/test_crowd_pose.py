@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth.clip import ClipCamera, render_clip
 from edge.synth.crowd import Extras, PasserBy
 from edge.synth.motion import MotionSpec

@@ -29,8 +29,8 @@ from typing import Any
 import pytest
 
 from edge.cli import main
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth.clip import truth_path
 from tools.synthsuite.suite import (
     cached_landmarks,

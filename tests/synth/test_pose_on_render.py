@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth import poses
 from edge.synth.appearance import Appearance
 from edge.synth.body import BodyShape

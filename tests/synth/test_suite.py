@@ -11,8 +11,8 @@ import shutil
 import numpy as np
 import pytest
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth.camera import Camera, Lens
 from edge.synth.kinematics import forward_kinematics
 from edge.synth.motion import plan, sample

@@ -31,9 +31,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.hinge import FAULT_CODES
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth import poses
 from edge.synth.appearance import Appearance
 from edge.synth.camera import Camera

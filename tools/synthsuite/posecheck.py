@@ -13,8 +13,8 @@ import logging
 
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.synth import poses
 from edge.synth.appearance import Appearance
 from edge.synth.camera import VIEW_AZIMUTH_DEG, Camera

@@ -27,7 +27,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from edge.config import PoseConfig
 from edge.contract import AnyEvent, RepEvent, RepUpdate, SetEvent
 from edge.errors import EdgeError
 from edge.hinge import FAULT_CODES, HingeConfig, score_track
@@ -35,6 +34,7 @@ from edge.hinge.layout import JOINTS as LAYOUT_JOINTS
 from edge.hinge.layout import joint_indices
 from edge.keypoints import load_keypoints
 from edge.pose import PoseEstimator
+from edge.pose.config import PoseConfig
 from edge.pose.manifest import default_models_dir, landmark_code_digest, sha256_file
 from edge.replay import replay
 from edge.synth.clip import ClipCamera, render_clip, truth_path
@@ -383,9 +383,7 @@ def run_clip(clip: SuiteClip, folder: Path, estimator: PoseEstimator | None = No
     )
 
 
-def score(
-    data: dict[str, np.ndarray], exercise: str | None, session_id: str
-) -> list[AnyEvent]:
+def score(data: dict[str, np.ndarray], exercise: str | None, session_id: str) -> list[AnyEvent]:
     """The hinge engine's events on cached landmarks, the exercise fixed or (None) recognised.
 
     Frame by frame, pixels and 3-D (world) landmarks, as `edge.replay` and the daemon feed
