@@ -6,6 +6,7 @@ Tests are marked `model`, `server`, `browser`, `data` and `slow` after what they
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from edge.log import forget_secrets, registered_secrets
 from edge.pose import load_pose_models
 from edge.pose.config import PoseConfig
 from edge.pose.manifest import default_models_dir
+from edge.settings import ENV_PREFIX
 from tests.tiers import mark_tiers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +33,14 @@ def _isolated_secrets():
     kept = registered_secrets()
     yield
     forget_secrets(kept)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No HINGE_EDGE_* variable from the machine running the tests leaks in."""
+    for name in list(os.environ):
+        if name.upper().startswith(ENV_PREFIX):
+            monkeypatch.delenv(name)
 
 
 @pytest.fixture(scope="session")

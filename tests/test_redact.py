@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +28,9 @@ from edge.daemon.pipeline import PipelineCounters
 from edge.errors import ConfigError
 from edge.log import setup_logging
 from edge.redact import redact_url, url_secrets
-from edge.settings import ENV_PREFIX, load_settings, summarize
+from edge.settings import load_settings, summarize
+
+pytestmark = pytest.mark.usefixtures("clean_env")  # no machine's HINGE_EDGE_* leaks in
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -69,13 +70,6 @@ FAST_RETRY = ReaderTuning(backoff_min_s=0.1, backoff_max_s=0.2)
 def assert_clean(text: str) -> None:
     leaked = [secret for secret in SECRETS if secret in text]
     assert not leaked, f"{leaked} in {text}"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.upper().startswith(ENV_PREFIX):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -3,22 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from edge.settings import ENV_PREFIX
-
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No HINGE_EDGE_* variable from the machine running the tests leaks in."""
-    for name in list(os.environ):
-        if name.upper().startswith(ENV_PREFIX):
-            monkeypatch.delenv(name)
+def _no_machine_env(clean_env: None) -> None:
+    """Every settings test runs with the machine's HINGE_EDGE_* variables cleared."""
 
 
 @pytest.fixture
