@@ -68,7 +68,7 @@ class HingeScorer:
         self._last_seen_t = math.nan
         self.last_side = 0
         self._last_frame: FrameSignals | None = None  # for `signals`, never read here
-        self._last_back_t = -math.inf  # when the back's outline was last measured
+        self._last_back_t = -math.inf  # when the mask model was last asked for (the rate)
 
     # ----------------------------------------------------------------- per frame
     def update(
