@@ -72,7 +72,13 @@ def test_daemon_killed_with_spooled_events_delivers_them_at_restart(
 ):
     broker = mosquitto_factory(start=False)  # not there yet: every event stays in the spool
     daemon = daemons({CAMERA: swing_camera(swing_clip.path)}, broker.port).start()
-    wait_for(lambda: reps_counted(daemon) >= 2, 20.0, "2 reps counted", daemon.log)
+
+    # the recent-reps list, not the counter: the counter goes up a moment before the rep
+    # joins the list the state serves (another thread), and the list is what is compared
+    def listed() -> list:
+        return daemon.state()["cameras"][CAMERA]["reps"]
+
+    wait_for(lambda: len(listed()) >= 2, 20.0, "2 reps listed", daemon.log)
     state = daemon.state()
     spooled = {rep["id"] for rep in state["cameras"][CAMERA]["reps"]}
     assert state["mqtt"]["pending"] >= len(spooled) >= 2
