@@ -1,7 +1,7 @@
 """Runs the shipped broker configuration on a free local port, for the deploy tests.
 
-The shipped files are used as they are: deploy/mosquitto/acl unchanged, the password file
-made by deploy/mosquitto/make-passwd.sh, and deploy/mosquitto/mosquitto.conf with only
+The shipped files are used as they are: the password file and ACL made by
+deploy/mosquitto/make-passwd.sh, and deploy/mosquitto/mosquitto.conf with only
 what must differ on a test machine replaced (listener port and address, file locations;
 `user root` added when the tests run as root), each replacement checked to happen once.
 """
@@ -40,19 +40,19 @@ class Broker:
 
 
 def make_accounts(workdir: Path, displays: list[str]) -> dict[str, str]:
-    """Runs the shipped make-passwd.sh in a copy of deploy/; returns user -> password."""
+    """Runs the shipped make-passwd.sh (passwd, acl) in a copy of deploy/; user -> password."""
     mosquitto_dir = workdir / "deploy" / "mosquitto"
     mosquitto_dir.mkdir(parents=True)
     script = shutil.copy2(SHIPPED / "make-passwd.sh", mosquitto_dir / "make-passwd.sh")
-    shutil.copy2(SHIPPED / "acl", mosquitto_dir / "acl")
     out = subprocess.run(
         ["sh", script, *displays], check=True, capture_output=True, text=True
     ).stdout
     passwords = dict(re.findall(r"^([\w-]+): (\w{24})\s", out, flags=re.MULTILINE))
     env = (workdir / "deploy" / ".env").read_text(encoding="utf-8")
     passwords[DAEMON_USER] = re.search(r"^HINGE_MQTT_PASSWORD=(\w+)$", env, re.M).group(1)
-    # The script hands the file to the broker image's uid (1883); this broker runs as us.
-    os.chown(mosquitto_dir / "passwd", os.geteuid(), os.getegid())
+    # The script hands the files to the broker image's uid (1883); this broker runs as us.
+    for made in ("passwd", "acl"):
+        os.chown(mosquitto_dir / made, os.geteuid(), os.getegid())
     return passwords
 
 
@@ -81,6 +81,7 @@ def adapt_config(shipped: str, workdir: Path, port: int, tls: dict | None = None
         for key in ("cafile", "certfile", "keyfile"):
             replacements[rf"^#{key} /mosquitto/certs/(\S+)$"] = rf"{key} {tls['certs']}/\1"
         replacements[r"^#tls_version (\S+)$"] = r"tls_version \1"
+        replacements[r"^#use_username_as_clientid true$"] = "use_username_as_clientid true"
     text = shipped
     for pattern, new in replacements.items():
         text, count = re.subn(pattern, new, text, flags=re.MULTILINE)
@@ -143,6 +144,7 @@ class Client:
         self.connacks: queue.Queue = queue.Queue()
         self.messages: queue.Queue = queue.Queue()
         self.subacks: queue.Queue = queue.Queue()
+        self.disconnects: queue.Queue = queue.Queue()
         self.mqtt = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name)
         if username is not None:
             self.mqtt.username_pw_set(username, password)
@@ -151,6 +153,7 @@ class Client:
             (msg.topic, msg.payload.decode())
         )
         self.mqtt.on_subscribe = lambda c, u, mid, reasons, p: self.subacks.put(reasons)
+        self.mqtt.on_disconnect = lambda c, u, f, reason, p: self.disconnects.put(reason)
 
     def connect(self, port: int, ca_file: Path | None = None) -> mqtt.ReasonCode:
         """Connects, waits for the CONNACK and returns its reason code."""

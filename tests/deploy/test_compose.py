@@ -24,6 +24,7 @@ SCHEMA = Path(__file__).with_name("compose-spec") / "compose-spec.json"
 MADE_BY_OPERATOR = {
     "./config.yaml": "cp config.example.yaml config.yaml",
     "./mosquitto/passwd": "mosquitto/make-passwd.sh",
+    "./mosquitto/acl": "mosquitto/make-passwd.sh",
 }
 
 
@@ -117,5 +118,5 @@ def test_password_variable_is_written_by_make_passwd(compose: dict) -> None:
 
 def test_generated_secrets_are_ignored_by_git() -> None:
     ignored = (DEPLOY / ".gitignore").read_text(encoding="utf-8").split()
-    for path in (".env", "config.yaml", "mosquitto/passwd", "mosquitto/certs/"):
+    for path in (".env", "config.yaml", "mosquitto/passwd", "mosquitto/acl", "mosquitto/certs/"):
         assert path in ignored or f"/{path}" in ignored
