@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from edge import __version__
+from edge import __version__, cli_users
 from edge.errors import EdgeError
 from edge.hinge.config import FAULT_CODES, HINGE_EXERCISES
 from edge.log import setup_logging
 
 if TYPE_CHECKING:
-    from edge.report.trace import Trace
     from edge.synth.clip import ClipCamera
 
 logger = logging.getLogger("edge.cli")
@@ -53,6 +52,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="YAML config file (see docs/config.md); default: a rendered demo camera and a "
         "local broker",
     )
+    cli_users.add_commands(commands)
     return parser
 
 
@@ -257,16 +257,12 @@ def _run_replay(args: argparse.Namespace) -> int:
         f"{fps:.1f} fps" + (f", {reps} reps" if scorer is not None else "")
     )
     if recorder is not None:
-        _write_report(args, recorder.trace(result.events), result.events, camera)
+        from edge.report import write_report
+
+        trace = recorder.trace(result.events, result.outlines)
+        page = write_report(args.report, args.video, trace, result.events, camera, args.exercise)
+        print(f"report: {page} (shows the person filmed: keep it private)")
     return 0
-
-
-def _write_report(args: argparse.Namespace, trace: Trace, events: list, camera: str) -> None:
-    """The `--report DIR` of a replay, from the same run as its events."""
-    from edge.report import write_report
-
-    page = write_report(args.report, args.video, trace, events, camera, args.exercise)
-    print(f"report: {page} (shows the person filmed: keep it private)")
 
 
 def _run_synth(args: argparse.Namespace) -> int:
@@ -390,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_check_config(args)
         if args.command == "run":
             return _run_daemon(args)
+        if args.command in ("users", "display-token", "scrape-token"):
+            return cli_users.run(args)
     except EdgeError as err:
         logger.error("%s", err)
         return 2

@@ -14,10 +14,9 @@ import numpy as np
 from edge.capture.video import VideoFrame, iter_video, open_video
 from edge.contract import AnyEvent
 from edge.hinge import HingeScorer
-from edge.hinge.signals import BackShape
 from edge.keypoints import KeypointTrack
 from edge.pose import PoseEstimator
-from edge.pose.back import pose_and_back
+from edge.pose.back import BackOutline, pose_and_back
 from edge.report.progress import Progress
 from edge.types import Poses
 
@@ -34,7 +33,7 @@ class ReplayResult:
     track: KeypointTrack
     events: list[AnyEvent] = field(default_factory=list)  # stamped with the camera
     frames_with_pose: int = 0
-    outlines: list[BackShape | None] = field(default_factory=list)  # per frame: the back check
+    outlines: list[BackOutline | None] = field(default_factory=list)  # per frame: the back check
     detector_runs: int = 0
     seconds: float = 0.0
 
@@ -46,7 +45,7 @@ class ReplayResult:
     def outline_rows(self) -> np.ndarray:
         """(F, 4) outlines per frame (bulge, upper, lower, arch); NaN rows where none."""
         none = (math.nan,) * 4
-        rows = [none if o is None else astuple(o) for o in self.outlines]
+        rows = [none if o is None else astuple(o.shape) for o in self.outlines]
         return np.array(rows, np.float64).reshape(-1, 4)
 
     @property
@@ -102,7 +101,7 @@ def replay(
                 poses.xy[0] if seen else None,
                 poses.visibility[0] if seen else None,
                 poses.world[0] if seen else None,
-                back=back,
+                back=None if back is None else back.shape,
             )
             events = [e.stamped(camera, None) for e in events]
             result.events += events

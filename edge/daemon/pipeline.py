@@ -16,14 +16,13 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-import numpy as np
-
 from edge.capture.frame import Frame
 from edge.contract import AnyEvent, CameraState, LastRep, RepEvent, SetEvent, iso
 from edge.daemon.stills import BottomFrame, DeepestFrame
 from edge.hinge import HingeConfig, HingeScorer
 from edge.pose import PoseStage
-from edge.pose.back import pose_and_back
+from edge.pose.back import BackOutline, pose_and_back
+from edge.types import Poses
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +108,7 @@ class CameraPipeline:
 
     def enable_stills(self) -> None:
         """Keeps each rep's deepest frame for `EventSink.on_still` (`images: true` only)."""
-        self._deepest = DeepestFrame()
+        self._deepest = DeepestFrame(self._scorer.config.faults.back_rounding_margin)
 
     @property
     def stills_enabled(self) -> bool:
@@ -148,10 +147,10 @@ class CameraPipeline:
             poses.xy[0] if seen else None,
             poses.visibility[0] if seen else None,
             poses.world[0] if seen else None,
-            back=back,
+            back=None if back is None else back.shape,
         )
         if self._deepest is not None and seen:
-            self._offer_bottom(t_s, frame, poses.xy[0], poses.visibility[0])
+            self._offer_bottom(t_s, frame, poses, back)
         self.counters.analysed += 1
         self.counters.recent.append(now)
         self.last_seq = frame.seq
@@ -166,11 +165,12 @@ class CameraPipeline:
         self._last_frame_mono = frame.ts_mono
 
     def _offer_bottom(
-        self, t_s: float, frame: Frame, xy: np.ndarray, visibility: np.ndarray
+        self, t_s: float, frame: Frame, poses: Poses, back: BackOutline | None
     ) -> None:
         signals = self._scorer.signals
         if signals is not None and self._deepest is not None:
-            self._deepest.offer(signals.depth, t_s, frame.image, xy, visibility)
+            xy, visibility = poses.xy[0], poses.visibility[0]
+            self._deepest.offer(signals.depth, t_s, frame.image, xy, visibility, back)
 
     def idle(self) -> None:
         """Called when no frame came for a while: lets a set end while the camera is down."""

@@ -328,6 +328,23 @@ def athlete_back(mask: CropMask, xy: np.ndarray) -> BackMeasure:
     return measure_back(mask.probability(), crop[_SHOULDER + side], hip, facing)
 
 
+@dataclass(frozen=True)
+class BackOutline:
+    """A measured back, as the engine takes it and as a picture draws it.
+
+    Attributes:
+        shape: What the hinge engine scores (`HingeScorer.update(back=...)`).
+        edge_xy: (rays, 2) the dorsal edge in image pixels, shoulder end first; its first
+            and last points are the ends of the chord the bulge is measured against.
+        signed: (rays,) how far each edge point lies behind that chord, torso fractions
+            (positive rounds out).
+    """
+
+    shape: BackShape
+    edge_xy: npt.NDArray[np.float64]
+    signed: npt.NDArray[np.float64]
+
+
 def back_shape(measure: BackMeasure) -> BackShape | None:
     """A measured edge as the hinge engine takes it (None where it was not measurable)."""
     if not measure.valid:
@@ -335,9 +352,18 @@ def back_shape(measure: BackMeasure) -> BackShape | None:
     return BackShape(measure.bulge, measure.bulge_upper, measure.bulge_lower, measure.arch)
 
 
+def back_outline(mask: CropMask, xy: np.ndarray) -> BackOutline | None:
+    """The athlete's back in a masked frame, in image pixels; None where not measurable."""
+    measure = athlete_back(mask, xy)
+    shape = back_shape(measure)
+    if shape is None:
+        return None
+    return BackOutline(shape, mask.to_image(measure.points), measure.signed)
+
+
 def pose_and_back(
     estimator: PoseStage, scorer: HingeScorer | None, image: np.ndarray, t_s: float
-) -> tuple[Poses, BackShape | None]:
+) -> tuple[Poses, BackOutline | None]:
     """One frame through the pose stage, with the mask model where the scorer asks for it.
 
     The back check (docs/back.md) runs only with a mask model loaded and on the frames
@@ -349,4 +375,4 @@ def pose_and_back(
     poses, mask = estimator.process_with_mask(image, t_s)  # type: ignore[attr-defined]
     if mask is None or not len(poses):
         return poses, None
-    return poses, back_shape(athlete_back(mask, poses.xy[0]))
+    return poses, back_outline(mask, poses.xy[0])

@@ -162,3 +162,38 @@ def draw_caption(
             image, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA
         )
     return image
+
+
+CHORD_BGR = (200, 200, 200)
+BACK_BGR = (235, 200, 40)  # sky blue: apart from the bones, the red and a green plate
+
+
+def draw_back(
+    image: np.ndarray, edge_xy: np.ndarray, signed: np.ndarray, red_beyond: float | None = None
+) -> np.ndarray:
+    """Draws the back's outline and the chord it is measured against.
+
+    Args:
+        image: (H, W, 3) uint8 BGR, drawn on in place.
+        edge_xy: (N, 2) the dorsal edge in image pixels, shoulder end first; its end
+            points are the chord's.
+        signed: (N,) each point's distance behind the chord (torso fractions).
+        red_beyond: Draw the stretches of edge further behind the chord than this in red
+            (the rep was judged rounded); None draws the whole edge in `BACK_BGR`.
+
+    Returns:
+        The same image.
+    """
+    width = line_width_px(image) + 1  # over the trunk's bone, it must stand out
+    points = np.round(np.asarray(edge_xy, np.float64) * 16).astype(np.int64)
+    ends = tuple(points[0]), tuple(points[-1])
+    cv2.line(image, *ends, OUTLINE_BGR, width + 2, cv2.LINE_AA, shift=4)
+    cv2.line(image, *ends, CHORD_BGR, width - 1, cv2.LINE_AA, shift=4)
+    hot = np.zeros(len(points), bool) if red_beyond is None else np.asarray(signed) > red_beyond
+    for i in range(len(points) - 1):
+        thick = 2 * width if hot[i] or hot[i + 1] else width
+        colour = HIGHLIGHT_BGR if hot[i] or hot[i + 1] else BACK_BGR
+        a, b = tuple(points[i]), tuple(points[i + 1])
+        cv2.line(image, a, b, OUTLINE_BGR, thick + 2, cv2.LINE_AA, shift=4)
+        cv2.line(image, a, b, colour, thick, cv2.LINE_AA, shift=4)
+    return image

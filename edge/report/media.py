@@ -17,7 +17,7 @@ import numpy as np
 from edge.capture.video import iter_video, open_video
 from edge.contract import AnyEvent, RepEvent, RepUpdate, SetEvent
 from edge.errors import ReportError
-from edge.report.draw import draw_caption, draw_skeleton, segments_for
+from edge.report.draw import draw_back, draw_caption, draw_skeleton, segments_for
 from edge.report.progress import Progress
 from edge.report.rows import RepRow
 from edge.report.trace import Trace
@@ -27,6 +27,7 @@ VIDEO_STEM = "annotated"  # .mp4 (H.264, via ffmpeg) or .webm (VP8, via OpenCV)
 KEYFRAME_DIR = "keyframes"
 _MAX_VIDEO_WIDTH = 640  # enough to see the skeleton; keeps encoding faster than the replay
 _HIGHLIGHT_S = 2.0  # after a rep is counted its faulty segments stay red this long
+_OUTLINE_NEAR_S = 0.4  # a key frame moves this far to a frame the back check read
 _GOOD = (120, 230, 120)
 _BAD = (90, 90, 255)
 
@@ -69,12 +70,18 @@ class Media:
 
 
 def plan_keyframes(trace: Trace, rows: list[RepRow]) -> list[KeyFrame]:
-    """Each rep's bottom and lockout frame, named after the rep's id."""
+    """Each rep's bottom and lockout frame, named after the rep's id.
+
+    Where the back check read an outline close to the moment, that frame is taken, so
+    the picture can show the back the verdict was made from.
+    """
     out = []
     for row in rows:
         stem = re.sub(r"[^A-Za-z0-9_-]", "_", row.id)
         for moment in ("bottom", "lockout"):
-            index = trace.frame_at(row.time_of(moment))
+            t_s = row.time_of(moment)
+            outlined = trace.outlined_near(t_s, _OUTLINE_NEAR_S)
+            index = trace.frame_at(t_s) if outlined is None else outlined
             out.append(KeyFrame(row, moment, index, f"{KEYFRAME_DIR}/{stem}-{moment}.png"))
     return out
 
@@ -137,6 +144,10 @@ class _Overlay:
 def _write_keyframe(out_dir: Path, key: KeyFrame, image: np.ndarray, trace: Trace) -> None:
     still = image.copy()
     draw_skeleton(still, trace.xy[key.index], trace.visibility[key.index], segments_for(key.faults))
+    outline = trace.outlines.get(key.index)
+    if outline is not None:
+        red = trace.rounded_beyond if "spine_flexion" in key.faults else None
+        draw_back(still, outline.edge_xy, outline.signed, red)
     score = "not scored" if key.rep.score is None else f"score {key.rep.score:g}"
     lines = [f"rep {key.rep.label} {key.moment} at {key.t_s:.2f} s, {score}", *key.faults]
     draw_caption(still, lines, [(255, 255, 255)] + [_BAD] * len(key.faults))

@@ -10,6 +10,8 @@ import numpy as np
 from edge.capture.video import VideoFrame
 from edge.contract import AnyEvent
 from edge.hinge import HingeScorer
+from edge.hinge.config import FaultConfig
+from edge.pose.back import BackOutline
 from edge.types import NUM_LANDMARKS, Poses
 
 TRACE_FIELDS = ("depth", "torso_deg", "hip_deg", "knee_deg", "shin_deg", "head_ext_deg")
@@ -27,6 +29,10 @@ class Trace:
         xy: (F, 33, 2) landmark pixels of the athlete, NaN where nobody was seen.
         visibility: (F, 33) in [0, 1], 0 where nobody was seen.
         emitted_at: Event id -> index of the frame on which the event was emitted.
+        outlines: Frame index -> the back's outline, on the frames the back check read
+            one (docs/back.md); empty without the back check.
+        rounded_beyond: The engine's `faults.back_rounding_margin`: a rounded rep's
+            outline is drawn red where it lies further than this behind its chord.
     """
 
     t_s: np.ndarray
@@ -35,6 +41,8 @@ class Trace:
     xy: np.ndarray
     visibility: np.ndarray
     emitted_at: dict[str, int] = field(default_factory=dict)
+    outlines: dict[int, BackOutline] = field(default_factory=dict)
+    rounded_beyond: float = FaultConfig().back_rounding_margin
 
     def __len__(self) -> int:
         return len(self.t_s)
@@ -42,6 +50,15 @@ class Trace:
     def frame_at(self, t_s: float) -> int:
         """Index of the frame nearest `t_s`."""
         return int(np.argmin(np.abs(self.t_s - t_s)))
+
+    def outlined_near(self, t_s: float, within_s: float) -> int | None:
+        """Index of the frame nearest `t_s` with a back outline, if one is within `within_s`."""
+        if not self.outlines:
+            return None
+        indices = np.fromiter(self.outlines, np.int64)
+        gaps = np.abs(self.t_s[indices] - t_s)
+        best = int(np.argmin(gaps))
+        return int(indices[best]) if gaps[best] <= within_s else None
 
 
 class TraceRecorder:
@@ -77,12 +94,15 @@ class TraceRecorder:
             self._vis.append(np.zeros(NUM_LANDMARKS, np.float32))
         self._emitted.update({event.id: index for event in events})
 
-    def trace(self, events: Sequence[AnyEvent] = ()) -> Trace:
+    def trace(
+        self, events: Sequence[AnyEvent] = (), outlines: Sequence[BackOutline | None] = ()
+    ) -> Trace:
         """The recording so far.
 
         Args:
             events: Every event of the replay; those not seen frame by frame (the end of
                 the stream's, from `scorer.close`) count as emitted on the last frame.
+            outlines: The replay's back outlines, one per frame (`ReplayResult.outlines`).
         """
         emitted = dict(self._emitted)
         last = max(len(self._t) - 1, 0)
@@ -94,4 +114,6 @@ class TraceRecorder:
             xy=np.asarray(self._xy, np.float32).reshape(-1, NUM_LANDMARKS, 2),
             visibility=np.asarray(self._vis, np.float32).reshape(-1, NUM_LANDMARKS),
             emitted_at=emitted,
+            outlines={i: o for i, o in enumerate(outlines) if o is not None},
+            rounded_beyond=self._scorer.config.faults.back_rounding_margin,
         )

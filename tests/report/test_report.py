@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import cv2
 import jsonschema
@@ -14,7 +15,7 @@ from edge.cli import main
 from edge.contract import RepEvent, parse_event
 from edge.contract.schema import json_schema
 from edge.hinge.config import FAULT_CODES
-from edge.report.draw import HIGHLIGHT_BGR
+from edge.report.draw import BACK_BGR, HIGHLIGHT_BGR
 from edge.report.svg import CHARTS, FAULT_TRACE
 from edge.report.video import _ffmpeg_with_x264
 from tests.report.pages import parse_page
@@ -136,6 +137,17 @@ def test_key_frames_show_the_clip_with_the_faulty_segment_red(replay_run, page):
     for rep in reps:
         bottom = red[f"keyframes/{rep['id']}-bottom.png"]
         assert (bottom > 20) == bool(rep["faults"]), (rep["id"], bottom)
+
+
+def test_the_bottom_key_frames_show_the_back_the_check_read(replay_run, page):
+    seen = re.search(r"back seen on (\d+)", replay_run.stdout)
+    assert seen is not None and int(seen.group(1)) > 0  # the back check ran on some frames
+    outlined = 0
+    for rep in reps_of(replay_run):
+        still = cv2.imread(str(replay_run.report / f"keyframes/{rep['id']}-bottom.png"))
+        green = np.abs(still.astype(int) - BACK_BGR).max(axis=2) < 40
+        outlined += bool(green.sum() > 10)
+    assert outlined >= 1, "no bottom key frame shows the back's outline"
 
 
 def test_the_annotated_video_has_every_frame(replay_run, page):

@@ -13,21 +13,25 @@ from edge.contract import Fault, LoweringMetrics, RepEvent
 from edge.hinge import HingeScorer
 from edge.hinge.config import FAULT_CODES
 from edge.report.draw import (
+    BACK_BGR,
+    CHORD_BGR,
     FAINT_BGR,
     FAULT_SEGMENTS,
     HIGHLIGHT_BGR,
     SEGMENTS,
+    draw_back,
     draw_caption,
     draw_skeleton,
     segments_for,
 )
+from edge.report.media import plan_keyframes
 from edge.report.progress import Progress
 from edge.report.rows import rep_rows
 from edge.report.svg import CHARTS, render_chart
 from edge.report.trace import TraceRecorder
 from edge.types import NUM_LANDMARKS
 from tests.contract.samples import REP, SET, UPDATE
-from tests.report.builders import truth_poses
+from tests.report.builders import bent_outline, truth_poses
 
 
 def standing_xy() -> np.ndarray:
@@ -180,3 +184,30 @@ def test_reading_the_signals_changes_nothing_the_scorer_says(rendered_clip):
     assert np.nanmax(trace.signals["torso_deg"]) > 30  # the athlete hinged
     assert set(trace.phase) > {"top"}
     assert sorted(trace.emitted_at) == sorted(e["id"] for e in said[1])
+
+
+def test_the_back_is_drawn_with_its_chord_and_red_only_beyond_the_margin():
+    outline = bent_outline(0.1)
+    plain = draw_back(np.zeros((100, 200, 3), np.uint8), outline.edge_xy, outline.signed)
+    assert not red_mask(plain).any() and red_mask(plain, BACK_BGR).any()
+    assert red_mask(plain, CHORD_BGR)[40, 60:140].any()  # the chord, straight between the ends
+    rounded = draw_back(np.zeros((100, 200, 3), np.uint8), outline.edge_xy, outline.signed, 0.05)
+    rows, cols = np.nonzero(red_mask(rounded))
+    assert rows.size and rows.max() < 40 - 120 * 0.05 + 5  # only the bulge beyond the margin
+    assert cols.min() > 40 + 120 * 0.1 and cols.max() < 40 + 120 * 0.9  # not near the ends
+    straight = bent_outline(0.02)
+    within = draw_back(np.zeros((100, 200, 3), np.uint8), straight.edge_xy, straight.signed, 0.05)
+    assert not red_mask(within).any()
+
+
+def test_a_key_frame_moves_to_the_nearest_frame_with_an_outline(truth_run):
+    trace, events = truth_run
+    rows = rep_rows(events)
+    plain = plan_keyframes(trace, rows)
+    bottom = plain[0].index
+    dt = float(np.median(np.diff(trace.t_s)))
+    near, far = bottom + 2, bottom - round(1.0 / dt)  # 2 frames away, and a second away
+    outlined = replace(trace, outlines={near: bent_outline(0.1), far: bent_outline(0.1)})
+    moved = plan_keyframes(outlined, rows)
+    assert moved[0].moment == "bottom" and moved[0].index == near
+    assert [k.index for k in moved[1:]] == [k.index for k in plain[1:]]  # none near the rest

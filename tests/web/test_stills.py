@@ -17,6 +17,7 @@ import pytest
 
 from edge.capture.frame import Frame
 from edge.capture.video import iter_video
+from edge.contract import Fault
 from edge.daemon import app
 from edge.daemon.app import Daemon
 from edge.daemon.pipeline import CameraPipeline
@@ -24,9 +25,10 @@ from edge.daemon.stills import BottomFrame, DeepestFrame, render_still
 from edge.hinge import HingeConfig
 from edge.hinge.config import FaultConfig
 from edge.pose.scripted import ScriptedPoseEstimator
-from edge.report.draw import HIGHLIGHT_BGR
+from edge.report.draw import BACK_BGR, HIGHLIGHT_BGR
 from edge.settings import AppSettings
 from tests.contract.samples import REP as _A_REP
+from tests.report.builders import bent_outline
 from tests.web.conftest import CLIP_CAMERA, CLIP_SPEC, STRICT_SWING
 
 FRAME_S = 1 / CLIP_CAMERA.fps
@@ -129,6 +131,32 @@ def test_deepest_frame_keeps_the_deepest_and_forgets_on_take():
     best = keeper.take()
     assert best is not None and (best.depth, best.t_s) == (0.3, 1.0) and best.image.max() == 0
     assert keeper.take() is None and not keeper.holding
+
+
+def near(image: np.ndarray, colour: tuple[int, int, int]) -> np.ndarray:
+    return np.abs(image.astype(int) - colour).max(axis=2) < 30
+
+
+def test_an_outlined_frame_is_preferred_and_its_back_drawn_red_when_rounded():
+    keeper = DeepestFrame(rounded_beyond=0.05)
+    image = np.zeros((200, 200, 3), np.uint8)
+    xy, vis = np.full((33, 2), np.nan, np.float32), np.ones(33, np.float32)
+    outline = bent_outline(0.1, y=150)  # below the caption box
+    keeper.offer(0.5, 1.0, image, xy, vis)  # the deepest frame has no outline
+    keeper.offer(0.4, 1.1, image, xy, vis, outline)
+    keeper.offer(0.3, 1.2, image, xy, vis, bent_outline(0.2))  # outlined, but shallower
+    bottom = keeper.take()
+    assert bottom is not None and bottom.t_s == 1.1 and bottom.outline is outline
+    assert keeper.take() is None and not keeper.holding
+    rounded = replace(_A_REP, faults=(Fault("spine_flexion", 0.5, "trunk"),))
+    clean = replace(_A_REP, faults=())
+    for rep, reds in ((rounded, True), (clean, False)):
+        still = cv2.imdecode(np.frombuffer(render_still(bottom, rep), np.uint8), cv2.IMREAD_COLOR)
+        red = near(still, HIGHLIGHT_BGR)
+        assert red.any() == reds
+        if reds:  # on the bulge, above the chord at y = 150
+            assert np.nonzero(red)[0].max() < 150
+        assert near(still, BACK_BGR).any()
 
 
 def test_the_daemon_keeps_stills_only_for_cameras_with_images(
