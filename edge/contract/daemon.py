@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from edge.contract.events import Exercise
 from edge.contract.wire import Payload, Wire
 
-StatusName = Literal["online", "offline", "stopped"]
+StatusName = Literal["online", "degraded", "offline", "stopped"]
 StreamState = Literal["connecting", "online", "stalled", "offline", "ended", "stopped"]
 Quality = Literal["good", "degraded", "poor", "offline"]
 Phase = Literal["absent", "top", "descending", "bottom", "ascending", "locking", "floor"]
@@ -36,7 +36,8 @@ _RECONNECTS = Wire("Times the stream was reopened since the daemon started", min
 class DaemonStatus(Payload):
     """Retained on <prefix>/status: online on every connect, stopped after a clean stop.
 
-    offline is the last will, sent by the broker when the daemon vanishes.
+    degraded instead of online while events are at risk; offline is the last will, sent by
+    the broker when the daemon vanishes.
     """
 
     kind = "status"
@@ -46,8 +47,9 @@ class DaemonStatus(Payload):
     status: Annotated[
         StatusName,
         Wire(
-            "online: connected and working; stopped: shut down cleanly; offline: the connection "
-            "was lost without a goodbye (crash, power cut, network)"
+            "online: connected and working; degraded: connected and working, but events are "
+            "at risk or being lost (see problem); stopped: shut down cleanly; offline: the "
+            "connection was lost without a goodbye (crash, power cut, network)"
         ),
     ]
     run_id: Annotated[
@@ -66,6 +68,14 @@ class DaemonStatus(Payload):
             format="date-time",
         ),
     ]
+    problem: Annotated[
+        str | None,
+        Wire(
+            "Only with degraded: why, e.g. the spool cannot be written (disk full) and how "
+            "many events are held in memory or were dropped",
+            omit_none=True,
+        ),
+    ] = None
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,20 @@ def _mqtt_metrics(mqtt: dict[str, Any]) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "hinge_spool_pending", "Events waiting in the spool", value=mqtt["pending"]
     )
-    yield CounterMetricFamily(
-        "hinge_spool_dropped", "Events dropped because the spool was full", value=mqtt["dropped"]
+    yield GaugeMetricFamily(
+        "hinge_spool_held_in_memory",
+        "Events held in memory because the spool cannot be written",
+        value=mqtt["held_in_memory"],
     )
+    dropped = CounterMetricFamily(
+        "hinge_spool_dropped",
+        "Events lost: full (the spool's when_full policy), unwritable (spool failing and the "
+        "memory queue full, or held at stop), unsendable (MQTT cannot carry it)",
+        labels=["reason"],
+    )
+    for reason, count in mqtt["dropped_by_reason"].items():
+        dropped.add_metric([reason], count)
+    yield dropped
 
 
 class Metrics:

@@ -13,20 +13,21 @@ Delivery rules (docs/mqtt.md):
 - Retained "latest value" topics are not spooled: the latest value of each is kept in
   memory and published again on every connect, so a broker restarted without
   persistence still ends up with current values.
-- `<prefix>/status` is retained: `online` on every connect, `stopped` on a clean stop,
-  and `offline` as the last will, sent by the broker if the connection dies.
+- `<prefix>/status` is retained: `online` on every connect, `degraded` while events are
+  at risk (the spool cannot be written, or is full: `edge/publish/backlog.py`), `stopped`
+  on a clean stop, and `offline` as the last will, sent by the broker if the connection
+  dies.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from functools import partial
 from typing import Any
 
 from edge import __version__
 from edge.contract import DaemonStatus, StatusName, now_iso
-from edge.errors import SpoolError
+from edge.publish.backlog import MEMORY_MESSAGES, Backlog
 from edge.publish.config import MqttConfig
 from edge.publish.link import LinkState, create_client
 from edge.publish.outbox import ACK, CONNECT, DISCONNECT, WAKE, Outbox
@@ -46,6 +47,7 @@ class Publisher:
         *,
         run_id: str,
         version: str = __version__,
+        memory_messages: int = MEMORY_MESSAGES,
     ) -> None:
         """Builds the client; nothing connects until `start()`.
 
@@ -55,6 +57,8 @@ class Publisher:
             spool: The outbox on disk; owned by the caller, who closes it after `stop()`.
             run_id: This run of the daemon (in the status payloads and the last will).
             version: Daemon version for the status payloads.
+            memory_messages: Events held in memory at most while the spool cannot be
+                written (then retried); beyond it they are dropped and counted.
 
         Raises:
             ValueError: `config.host` is null.
@@ -64,7 +68,7 @@ class Publisher:
         self.config = config
         self._host: str = config.host
         self.topics = Topics(config.topic_prefix)
-        self._spool = spool
+        self._spool = Backlog(spool, memory_messages)
         self._run_id, self._version = run_id, version
         self._link = LinkState(config)
         # The broker sends the will at a time the daemon cannot know: `since` is null.
@@ -75,13 +79,19 @@ class Publisher:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._outbox = Outbox(
-            self._client, spool, self.topics.status, partial(self._status, "online"), config.qos
+            self._client, self._spool, self.topics.status, self._working_status, config.qos
         )
         self._started = False
 
-    def _status(self, status: StatusName) -> str:
+    def _status(self, status: StatusName, problem: str | None = None) -> str:
         """The `<prefix>/status` payload of a status that begins now."""
-        return DaemonStatus(status, self._run_id, self._version, since=now_iso()).to_json()
+        return DaemonStatus(
+            status, self._run_id, self._version, since=now_iso(), problem=problem
+        ).to_json()
+
+    def _working_status(self, problem: str | None) -> str:
+        """`online`, or `degraded` with why events are at risk."""
+        return self._status("online") if problem is None else self._status("degraded", problem)
 
     def start(self) -> None:
         """Connects in the background (retrying forever) and starts the outbox thread."""
@@ -108,18 +118,12 @@ class Publisher:
             payload: JSON text.
 
         Returns:
-            False if the event is not in the spool: the spool is full and refuses new
-            messages (policy `reject_new`), or cannot be written (then the event is sent
-            once, without a retry, if connected).
+            False if the event was dropped (counted): the spool is full and refuses new
+            messages (policy `reject_new`), or cannot be written and the memory queue
+            that stands in for it is full. While the spool cannot be written the event
+            waits in memory, is retried there and sent from there.
         """
-        try:
-            stored = self._spool.put(key, topic, payload, self.config.qos)
-        except SpoolError as err:
-            # Coaching goes on: send it unguarded rather than not at all.
-            logger.error("event %s not spooled: %s; sent without a retry if connected", key, err)
-            if self._link.state == "connected":
-                self._client.publish(topic, payload, qos=self.config.qos)
-            return False
+        stored = self._spool.put(key, topic, payload, self.config.qos)
         self._outbox.notify(WAKE)
         return stored
 
@@ -155,6 +159,7 @@ class Publisher:
         self._link.stopped()  # first: the disconnect below is not a lost connection
         self._client.disconnect()
         self._client.loop_stop()
+        self._spool.close()  # what is only in memory now is lost, and counted
         left = self._spool.count()
         logger.info("MQTT publisher stopped; %d events left in the spool for next start", left)
         return done
@@ -173,7 +178,10 @@ class Publisher:
             "published": self._outbox.published,
             "in_flight": self._outbox.in_flight,
             "pending": self._spool.count(),
+            "held_in_memory": self._spool.held,
             "dropped": self._spool.dropped,
+            "dropped_by_reason": self._spool.dropped_by_reason(),
+            "problem": self._spool.problem,
             "last_error": self._link.last_error,
         }
 

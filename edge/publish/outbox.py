@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 
-from edge.publish.spool import Spool
+from edge.publish.backlog import Backlog
 
 logger = logging.getLogger(__name__)
 
@@ -45,18 +45,20 @@ class Outbox:
     def __init__(
         self,
         client: mqtt.Client,
-        spool: Spool,
+        spool: Backlog,
         status_topic: str,
-        online_payload: Callable[[], str],
+        online_payload: Callable[[str | None], str],
         qos: int,
     ) -> None:
         """Prepares the thread (not started).
 
         Args:
             client: The paho client (its loop runs elsewhere).
-            spool: Where events wait.
+            spool: Where events wait (the spool, or memory while it fails).
             status_topic: `<prefix>/status`, published first on every connect.
-            online_payload: Builds the `online` status (called on every connect).
+            online_payload: Builds the status of a working daemon from the backlog's
+                `problem`: `online`, or `degraded` with the problem (called on every
+                connect, and whenever the problem changes).
             qos: QoS of retained state topics (the status always goes at QoS 1).
         """
         self._client, self._spool = client, spool
@@ -74,6 +76,7 @@ class Outbox:
         self._online = False
         self._stopping = False
         self._connection = 0  # connections made so far (the current one's number)
+        self._announced_problem: str | None = None
         self._in_flight: dict[int, tuple[str, int]] = {}  # mid -> (key, qos)
         self._in_flight_keys: set[str] = set()
         self._retained_in_flight: dict[int, _Retained] = {}
@@ -149,6 +152,8 @@ class Outbox:
         if acked:
             self.published += len(acked)  # acknowledged, even if dropped from the spool since
             self._spool.ack_many(acked)
+        self._spool.retry()  # events held in memory, while the spool cannot be written
+        self._refresh_status()
         if self._online:
             self._send_retained()
             self._drain()
@@ -174,9 +179,22 @@ class Outbox:
         elif kind == STOPPING:
             self._stopping = True
 
+    def _refresh_status(self) -> None:
+        """Publishes `degraded` (or `online` again) when the backlog's problem changes."""
+        problem = self._spool.problem
+        if (problem is None) == (self._announced_problem is None):
+            return  # the same state (the counts in its words may move; not worth a message)
+        self._announced_problem = problem
+        with self._latest_lock:
+            if self._hold_status:
+                return
+            self._latest[self._status_topic] = self._online_payload(problem)
+            self._dirty.append(self._status_topic)
+
     def _announce(self) -> None:
         """On every connect: `online` first, then every retained latest value again."""
-        online = self._online_payload()
+        self._announced_problem = self._spool.problem
+        online = self._online_payload(self._announced_problem)
         with self._latest_lock:
             if not self._hold_status:
                 self._latest[self._status_topic] = online
@@ -219,7 +237,7 @@ class Outbox:
                 info = self._client.publish(msg.topic, msg.payload, qos=msg.qos)
             except ValueError as err:  # a message paho can never send: do not retry forever
                 logger.error("dropping spooled event %s: MQTT cannot carry it (%s)", msg.key, err)
-                self._spool.ack(msg.key)
+                self._spool.drop_unsendable(msg.key)
                 continue
             # rc MQTT_ERR_NO_CONN (connection just lost) still means queued by paho.
             self._in_flight[info.mid] = (msg.key, msg.qos)

@@ -85,7 +85,7 @@ class Spool:
                 missing), `max_messages` kept at most, and what happens beyond it
                 (`when_full`): `drop_oldest` drops the oldest message to make room,
                 `reject_new` refuses the new one. Either way the drop is counted in
-                `dropped` and logged with the dropped key.
+                `dropped`; the first of each full episode is logged with its key.
 
         Raises:
             SpoolError: The folder or file cannot be created, opened or locked.
@@ -93,6 +93,7 @@ class Spool:
         self.config = config
         self.path = config.path / SPOOL_FILE
         self.dropped = 0
+        self.full_episode_drops: int | None = None  # while full: dropped so far, else None
         self._lock = threading.Lock()
         self._db = self._open()
         self._count = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
@@ -201,22 +202,29 @@ class Spool:
         """Applies the full policy (inside put's transaction); True if `key` may go in."""
         if self.config.when_full == "reject_new":
             self.dropped += 1
-            logger.warning(
-                "spool full (%d messages): rejected new %s", self.config.max_messages, key
-            )
+            self._note_full(f"rejected new {key}", 1)
             return False
         excess = self._count - self.config.max_messages + 1  # 1 unless max_messages was lowered
         rows = self._db.execute(
             "SELECT seq, key FROM outbox ORDER BY seq LIMIT ?", (excess,)
         ).fetchall()
-        for seq, old_key in rows:
-            self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
-            logger.warning(
-                "spool full (%d messages): dropped oldest %s", self.config.max_messages, old_key
-            )
+        self._db.executemany("DELETE FROM outbox WHERE seq = ?", [(seq,) for seq, _ in rows])
         self._count -= len(rows)
         self.dropped += len(rows)
+        self._note_full(f"dropped oldest {rows[0][1]}", len(rows))
         return True
+
+    def _note_full(self, what: str, dropped: int) -> None:
+        """Counts drops of this full episode; logs its first only (not one line per event)."""
+        if self.full_episode_drops is None:
+            self.full_episode_drops = 0
+            logger.warning(
+                "spool full (%d messages): %s, and so on until the broker takes events "
+                'again; counted in hinge_spool_dropped_total{reason="full"}',
+                self.config.max_messages,
+                what,
+            )
+        self.full_episode_drops += dropped
 
     def pending(self, limit: int = 100) -> list[SpooledMessage]:
         """Up to `limit` messages, oldest first."""
@@ -239,7 +247,13 @@ class Spool:
         with self._lock, self._writing():
             cursor = self._db.executemany("DELETE FROM outbox WHERE key = ?", [(k,) for k in keys])
             self._count -= cursor.rowcount
-            return cursor.rowcount
+        if self.full_episode_drops is not None and self._count < self.config.max_messages:
+            logger.info(
+                "spool has room again; %d events were dropped while it was full",
+                self.full_episode_drops,
+            )
+            self.full_episode_drops = None
+        return cursor.rowcount
 
     def count(self) -> int:
         """Messages waiting."""

@@ -57,8 +57,9 @@ def test_drop_oldest_when_full_counts_and_logs_the_dropped_id(tmp_path, caplog):
         assert spool.count() == 3
         assert spool.dropped == 2
         dropped = [r.getMessage() for r in caplog.records]
-        assert len(dropped) == 2
-        assert "dropped oldest a" in dropped[0] and "dropped oldest b" in dropped[1]
+        assert len(dropped) == 1  # once per episode, not once per event
+        assert "dropped oldest a" in dropped[0]
+        assert spool.full_episode_drops == 2
         # a key already stored is not a new message: nothing dropped
         assert spool.put("e", "t", "p", 1) is True
         assert spool.dropped == 2
@@ -71,7 +72,10 @@ def test_reject_new_when_full_counts_and_logs_the_rejected_id(tmp_path, caplog):
         assert [m.key for m in spool.pending()] == ["a", "b"]
         assert spool.dropped == 1
         assert "rejected new c" in caplog.records[0].getMessage()
+        assert _put(spool, "d") == [False]
+        assert len(caplog.records) == 1 and spool.full_episode_drops == 2
         spool.ack("a")
+        assert spool.full_episode_drops is None  # the episode is over
         assert _put(spool, "c") == [True]
 
 
