@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from edge.config_base import StrictModel, resolve_path
+from edge.config_base import HostAddress, StrictModel, resolve_path
 
 FullPolicy = Literal["drop_oldest", "reject_new"]
 
@@ -51,9 +51,8 @@ class TlsConfig(StrictModel):
 class MqttConfig(StrictModel):
     """Where rep events go."""
 
-    host: str | None = Field(
+    host: HostAddress | None = Field(
         None,
-        min_length=1,
         description="Broker host name or address; null (or left out): the daemon starts a "
         "local broker",
     )

@@ -1,8 +1,10 @@
 """Where settings come from: the YAML file (strict loader) or an embedded default.
 
 The loader is pyyaml's SafeLoader plus a duplicate-key check (pyyaml silently keeps the
-last of two `platform-1:` entries) and a map of each key path to its line, so an issue can
-say where in the file the bad value is. `LoadState` carries what one load knows (the file,
+last of two `platform-1:` entries), a bound on what aliases expand to (an alias loop
+`a: &a [*a]` or a "billion laughs" file is refused with its line before anything walks
+it), and a map of each key path to its line, so an issue can say where in the file the
+bad value is. `LoadState` carries what one load knows (the file,
 the folder relative paths start from) to the YAML source, through a context variable; the
 sections' validators learn the folder from `edge.config_base.config_folder`.
 """
@@ -21,6 +23,11 @@ from pydantic_settings import BaseSettings, YamlConfigSettingsSource
 from edge.errors import ConfigError, ConfigIssue
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_DEPTH = 64
+"""Nesting levels a configuration may use (it needs five or six)."""
+MAX_VALUES = 10_000
+"""Values a configuration may hold once its aliases are expanded: a gym's file has a few
+hundred; a "billion laughs" file (aliases of aliases) has billions."""
 KeyLines = dict[tuple[str, ...], int]
 
 
@@ -99,7 +106,10 @@ def load_yaml(path: Path) -> tuple[dict[str, Any], KeyLines]:
         raise ConfigError(issues=[ConfigIssue(str(path), f"cannot read the file: {err}")]) from err
     loader = _StrictLoader(text)
     try:
+        _check_depth(path, text)
         node = loader.get_single_node()
+        if node is not None:
+            _check_expansion(path, node)
         data = loader.construct_document(node) if node is not None else {}
     except yaml.MarkedYAMLError as err:
         raise ConfigError(issues=[_syntax_issue(path, err)]) from None  # no values in traces
@@ -117,6 +127,73 @@ def load_yaml(path: Path) -> tuple[dict[str, Any], KeyLines]:
     if node is not None:
         _key_lines(node, (), lines)
     return data, lines
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Refuses lists or mappings nested deeper than MAX_DEPTH, from the parser's events.
+
+    The parser is a state machine; pyyaml's composer and our walks recurse once per level,
+    so a file thousands of levels deep would end in a RecursionError (after a second of
+    unwinding) without this check.
+
+    Raises:
+        ConfigError: Naming the line where the nesting goes too deep.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_StrictLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+                message = f"YAML nested more than {MAX_DEPTH} levels deep: refused"
+                raise ConfigError(issues=[ConfigIssue(where, message)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _check_expansion(path: Path, root: yaml.Node) -> None:
+    """Refuses a node graph with a loop, or one that expands to more than MAX_VALUES.
+
+    Aliases make the composed document a graph: sizes are memoised per node, so the check
+    costs the file's size, not its expansion's.
+
+    Raises:
+        ConfigError: Naming the line of the looping or the expanding anchor.
+    """
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, active: set[int]) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in active:
+            loop = "an alias inside the value anchored here refers back to it (a loop)"
+            raise _alias_error(path, node, loop)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        active.add(id(node))
+        total = 1 + sum(size(child, active) for child in children)
+        active.discard(id(node))
+        if total > MAX_VALUES:
+            raise _alias_error(
+                path,
+                node,
+                f"its aliases expand to more than {MAX_VALUES} values (aliases of aliases, a "
+                '"billion laughs")',
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root, set())
+
+
+def _alias_error(path: Path, node: yaml.Node, why: str) -> ConfigError:
+    mark = node.start_mark
+    message = f"YAML aliases refused: {why}; write the values out instead"
+    return ConfigError(issues=[ConfigIssue(f"{path}:{mark.line + 1}:{mark.column + 1}", message)])
 
 
 def _syntax_issue(path: Path, err: yaml.MarkedYAMLError) -> ConfigIssue:

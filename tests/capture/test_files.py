@@ -17,7 +17,7 @@ from edge.capture.snapshot import CaptureState, Quality
 from edge.capture.video import iter_video, open_video
 from edge.errors import SourceError
 from tests.capture.conftest import CLIP_FPS, CLIP_SECONDS
-from tests.servers.streams import wait_until
+from tests.servers.streams import wait_until, write_test_clip
 
 FAST_RETRY = ReaderTuning(backoff_min_s=0.05, backoff_max_s=0.2)
 
@@ -201,3 +201,26 @@ def test_usb_camera_without_a_device_is_offline(state_log):
         assert reader.stop(timeout_s=2.0)
     assert snap.kind == "usb" and snap.state is CaptureState.OFFLINE
     assert snap.last_error.startswith("cannot open USB camera usb:37 (V4L2)")
+
+
+@pytest.mark.slow
+def test_a_file_that_loops_too_fast_backs_off_and_says_offline(tmp_path, state_log, caplog):
+    # One frame: it plays in no time, like a file whose container says 0 fps (nothing to
+    # pace it). Before: reopened as fast as it opened, "online/good" all along.
+    one_frame = write_test_clip(tmp_path / "one.mp4", seconds=0.05, fps=20.0)
+    tuning = ReaderTuning(backoff_min_s=0.1, backoff_max_s=0.4)
+    reader = CameraReader("file-x", str(one_frame), CaptureConfig(loop=True), state_log, tuning)
+    cpu_before = time.process_time()
+    reader.start()
+    try:
+        _drain(reader, 2.0)
+        snap = reader.snapshot()
+    finally:
+        reader.stop(timeout_s=2.0)
+    cpu_s = time.process_time() - cpu_before
+    # Waits 0.1, 0.2, 0.4, 0.4, ...: a handful of reopenings in 2 s, not hundreds.
+    assert 3 <= snap.reconnects <= 7, snap.reconnects
+    assert snap.quality is not Quality.GOOD  # poor: reopenings are incidents
+    assert CaptureState.OFFLINE in state_log.states()
+    assert "played in 0.0" in snap.last_error and "looping it with backoff" in snap.last_error
+    assert cpu_s < 1.0  # the whole test process, 2 s of wall time
