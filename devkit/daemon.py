@@ -2,7 +2,8 @@
 
 `DaemonProcess` writes a config (JSON text, which is YAML too) into its own folder, starts
 the daemon with its stderr in `daemon-N.log`, and offers what a test needs: the web routes
-(/healthz, /api/state, /metrics), SIGKILL and SIGTERM. With a `pose_script` its pose stage
+(/healthz, /api/state, /metrics; signed in as the `admin` it writes into its own users
+file), SIGKILL and SIGTERM. With a `pose_script` its pose stage
 replays recorded landmarks instead of running the models (`python -m devkit.scripted`):
 for tests about everything after pose. `PageDaemon` is the daemon as the page tests and
 tools/web_screenshots.py drive it: a base URL, raw GETs (bytes and headers), and freezing
@@ -11,18 +12,25 @@ the process.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
+import secrets
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from devkit.broker import child_env, free_port
+from devkit.browser import Browser, Page
+from edge.daemon.auth import Role, UserStore
+
+TEST_KDF_ITERATIONS = 1000  # the harness's own logins: cheap to check (the format records it)
 
 
 class DaemonProcess:
@@ -44,7 +52,8 @@ class DaemonProcess:
             mqtt_port: Broker port on 127.0.0.1.
             pose_script: (keypoints file, the clip it describes): every camera's pose stage
                 replays it (`devkit/scripted.py`); None runs the real models.
-            **sections: More top-level keys; a `mqtt` dict is merged into the defaults.
+            **sections: More top-level keys; a `mqtt` or `web` dict is merged into the
+                defaults.
         """
         self.pose_script = pose_script
         self.workdir = Path(workdir)
@@ -58,11 +67,21 @@ class DaemonProcess:
             "reconnect_min_s": 0.2,
             "reconnect_max_s": 1.0,
         } | sections.pop("mqtt", {})
+        self.users_file = self.workdir / "web-users.json"
+        self.users = UserStore(self.users_file)
+        self.admin_password = secrets.token_urlsafe(12)
+        self.users.add_user("admin", Role.ADMIN, self.admin_password, (), TEST_KDF_ITERATIONS)
+        web_section = {
+            "host": "127.0.0.1",
+            "port": self.web_port,
+            "auth": {"users_file": str(self.users_file)},
+        } | sections.pop("web", {})
+        self.web_port = web_section["port"]
         config = {
             "mqtt": mqtt_section,
             "cameras": cameras,
             "spool": {"path": "spool"},
-            "web": {"host": "127.0.0.1", "port": self.web_port},
+            "web": web_section,
             "stats_interval_s": 1.0,
         } | sections
         self.config_path = self.workdir / "config.yaml"
@@ -70,6 +89,9 @@ class DaemonProcess:
         self.spool_file = self.workdir / "spool" / "outbox.sqlite3"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.preexec: Callable[[], None] | None = None  # run in the child before the daemon
+        self.cookies = http.cookiejar.CookieJar()
+        self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     # ------------------------------------------------------------ process
     def start(self, timeout_s: float = 30.0) -> DaemonProcess:
@@ -85,6 +107,7 @@ class DaemonProcess:
                 stdout=log,
                 stderr=log,
                 env=child_env(),
+                preexec_fn=self.preexec,
             )
         wait_for(lambda: self._answers(), timeout_s, "the daemon's web side", self.log)
         return self
@@ -122,19 +145,40 @@ class DaemonProcess:
         return path.read_text(errors="replace") if path.exists() else ""
 
     # ------------------------------------------------------------ web side
+    def login(self, user: str = "admin", password: str | None = None) -> int:
+        """Signs in through POST /login (the session cookie is kept); returns the status."""
+        form = {"user": user, "password": password or self.admin_password, "next": "/"}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.web_port}/login",
+            data=urllib.parse.urlencode(form).encode(),
+        )
+        return self._open(request, 5.0)[0]
+
     def get(self, path: str, timeout_s: float = 3.0) -> tuple[int, str, str]:
-        """(HTTP status, content type, body) of a GET; error statuses are returned too."""
+        """(HTTP status, content type, body) of a GET as admin; error statuses too."""
         url = f"http://127.0.0.1:{self.web_port}{path}"
+        status, kind, body = self._open(urllib.request.Request(url), timeout_s)
+        if status == 401:  # not signed in yet, or the daemon restarted (sessions are per run)
+            self.login()
+            status, kind, body = self._open(urllib.request.Request(url), timeout_s)
+        return status, kind, body
+
+    def _open(self, request: urllib.request.Request, timeout_s: float) -> tuple[int, str, str]:
         try:
-            with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            with self._opener.open(request, timeout=timeout_s) as response:
                 kind = response.headers.get("Content-Type", "")
                 return response.status, kind, response.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.headers.get("Content-Type", ""), err.read().decode()
 
+    def display_link(self, camera_id: str) -> str:
+        """A new display link of a camera (as `hinge-edge display-token` makes)."""
+        _, token = self.users.new_display_token(camera_id)
+        return f"http://127.0.0.1:{self.web_port}/display/{camera_id}?token={token}"
+
     def health(self) -> dict[str, Any]:
-        """/healthz as JSON (200 or 503)."""
-        return json.loads(self.get("/healthz")[2])
+        """/api/health as JSON (200 or 503): what /healthz summarises as ok or degraded."""
+        return json.loads(self.get("/api/health")[2])
 
     def state(self) -> dict[str, Any]:
         """/api/state as JSON."""
@@ -184,14 +228,30 @@ class PageDaemon(DaemonProcess):
         return self
 
     def fetch(self, path: str) -> tuple[int | None, bytes, dict[str, str]]:
-        """(HTTP status or None if nothing answers, body, headers) of a GET."""
+        """(HTTP status or None if nothing answers, body, headers) of a GET as admin."""
+        if not self.cookies:
+            self.login()
         try:
-            with urllib.request.urlopen(self.base + path, timeout=5) as response:
+            with self._opener.open(self.base + path, timeout=5) as response:
                 return response.status, response.read(), dict(response.headers)
         except urllib.error.HTTPError as err:
             return err.code, err.read(), dict(err.headers)
         except OSError:
             return None, b"", {}
+
+    def sign_in(
+        self, browser: Browser, path: str = "/", width: int = 1280, height: int = 900
+    ) -> Page:
+        """A browser page signed in through the login form as admin, showing `path`."""
+        page = browser.page(f"{self.base}/login?next={urllib.parse.quote(path)}", width, height)
+        page.wait_for("document.readyState === 'complete' && !!document.forms[0]")
+        fill = {"user": "admin", "password": self.admin_password}
+        page.evaluate(
+            f"(() => {{ const f = document.forms[0], v = {json.dumps(fill)};"
+            " f.user.value = v.user; f.password.value = v.password; f.submit(); })()"
+        )
+        page.wait_for(f"location.pathname === {json.dumps(path)}")
+        return page
 
     def freeze(self) -> None:
         """SIGSTOP: connections stay open, nothing more is sent (a hung box)."""

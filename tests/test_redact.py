@@ -243,7 +243,9 @@ def test_reader_daemon_payloads_and_logs_show_no_secret(config, capfd, restore_l
     settings = load_settings(config)  # registers the known secrets with the log filter
     setup_logging("debug")  # to stderr, where capfd reads it with OpenCV's and FFmpeg's
     daemon = Daemon(settings)  # not started: no broker, no models, no web server
-    events = daemon.hub.subscribe()
+    # What the pages get on their event streams: each payload's JSON, as the hub sends it
+    shown: list[str] = []
+    daemon.hub.publish = lambda kind, payload: shown.append(payload.to_json())  # type: ignore[method-assign]
     reader = CameraReader(
         "all", settings.cameras["all"].source, FAST, daemon._on_capture_state, FAST_RETRY
     )
@@ -255,9 +257,7 @@ def test_reader_daemon_payloads_and_logs_show_no_secret(config, capfd, restore_l
             assert time.monotonic() < deadline, reader.snapshot()
             time.sleep(0.05)
         snap = reader.snapshot()
-        published = []
-        while not events.empty():
-            published.append(events.get_nowait())
+        published = list(shown)
         texts = [
             json.dumps(snap.as_dict()),
             *published,  # the status payloads, as the pages get them (and MQTT, same builder)

@@ -55,8 +55,8 @@ def cameras(clips: dict[str, Path]) -> dict[str, dict]:
 def shoot(daemon: PageDaemon, profile: Path, out: Path) -> None:
     """Opens both pages, waits for the moment, writes the two PNGs."""
     with Browser(profile) as browser:
-        display = browser.page(f"{daemon.base}/display/platform-1", 1280, 720)
-        dashboard = browser.page(f"{daemon.base}/", 1280, 1040)
+        display = browser.page(daemon.display_link("platform-1"), 1280, 720)
+        dashboard = daemon.sign_in(browser, "/", 1280, 1040)
         display.wait_for(f"Number(document.querySelector('#reps').innerText) >= {SHOT_AT_REP}", 90)
         for page in (display, dashboard):
             page.wait_for(

@@ -30,6 +30,7 @@ from edge.capture.config import CaptureConfig
 from edge.capture.source import SourceKind as CaptureKind
 from edge.capture.source import parse_source
 from edge.config_base import StrictModel, resolve_path
+from edge.daemon.config import WebConfig
 from edge.errors import SourceError
 from edge.hinge.config import Exercise, HingeConfig
 from edge.pose.config import PoseConfig
@@ -143,13 +144,6 @@ def _polygon_area(points: Polygon) -> float:
     for (x0, y0), (x1, y1) in zip(points, (*points[1:], points[0]), strict=True):
         total += x0 * y1 - x1 * y0
     return abs(total) / 2
-
-
-class WebConfig(StrictModel):
-    """The local status page."""
-
-    host: str = Field("0.0.0.0", min_length=1, description="Address to listen on")
-    port: int = Field(8080, ge=0, le=65535, description="Port; 0: any free port (tests)")
 
 
 def _lower(value: Any) -> Any:

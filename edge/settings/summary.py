@@ -31,7 +31,9 @@ def summarize(settings: AppSettings, path: Path | None = None) -> list[str]:
         f"mqtt: {_mqtt(settings.mqtt)}",
         f"spool: {settings.spool.path} (at most {settings.spool.max_messages} events, "
         f"{settings.spool.when_full} when full)",
-        f"web: {settings.web.host}:{settings.web.port}",
+        f"web: {settings.web.host}:{settings.web.port}"
+        f"{' (https)' if settings.web.tls.enabled else ''}, "
+        f"{'logins on' if settings.web.auth.enabled else 'logins OFF: open to anyone'}",
         f"log: {settings.log.level}, {settings.log.format}; stats every "
         f"{settings.stats_interval_s:g} s",
     ]

@@ -37,6 +37,8 @@ def test_one_play_of_a_clip_end_to_end(swing_clip, mosquitto_factory, daemons, s
     sub.wait_for(lambda m: m.topic == f"hinge/{CAMERA}/rep", 20.0)
 
     status, kind, body = daemon.get("/healthz")
+    assert (status, kind, json.loads(body)) == (200, "application/json", {"status": "ok"})
+    status, kind, body = daemon.get("/api/health")  # the details, for admin
     assert (status, kind) == (200, "application/json")
     health = json.loads(body)
     assert health["status"] == "ok" and health["mqtt"] == "connected", health

@@ -33,6 +33,24 @@ def get_json(port: int, path: str) -> dict:
         return json.loads(response.read())
 
 
+def admin_health(port: int, log: str) -> dict:
+    """/api/health, signed in with the admin password the first start printed (once)."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+
+    shown = [line for line in log.splitlines() if "created with password" in line]
+    assert len(shown) == 1, log
+    password = shown[0].split("with password ", 1)[1].split()[0]
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+    )
+    form = urllib.parse.urlencode({"user": "admin", "password": password}).encode()
+    opener.open(f"http://127.0.0.1:{port}/login", data=form, timeout=5).close()
+    with opener.open(f"http://127.0.0.1:{port}/api/health", timeout=5) as response:
+        return json.loads(response.read())
+
+
 def web_answers(proc: subprocess.Popen, port: int) -> bool:
     """True once /healthz answers; fails if the daemon exited."""
     assert proc.poll() is None, f"hinge-edge run exited with {proc.returncode}"
@@ -68,7 +86,8 @@ def test_run_without_config_renders_the_demo_and_starts_a_broker(tmp_path: Path)
         sub = Collector(mqtt_port, "hinge/#", qos=1).wait_subscribed()
         rep = json.loads(sub.wait_for(lambda m: m.topic == "hinge/demo/rep", 30.0).payload)
         assert rep["exercise"] == "rdl" and rep["camera"] == "demo"
-        health = get_json(web_port, "/healthz")
+        assert get_json(web_port, "/healthz") == {"status": "ok"}  # nothing private
+        health = admin_health(web_port, (tmp_path / "run.log").read_text())
         assert health["mqtt"] == "connected" and health["cameras"] == {"demo": "online"}
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0

@@ -39,7 +39,7 @@ def test_valid_file_prints_a_summary_and_exits_0(write_config, tmp_path, capsys)
     assert f"{tmp_path / 'clips' / 'p2.mp4'} (file, looped)" in cam2 and "DISABLED" in cam2
     assert any(line.startswith("mqtt: local broker on port 1883") for line in lines)
     assert f"spool: {tmp_path / 'spool'} (at most 100000 events, drop_oldest when full)" in lines
-    assert "web: 0.0.0.0:8081" in lines
+    assert "web: 0.0.0.0:8081, logins on" in lines
     assert (
         f"warning: cameras.platform-2.source: no such file (yet): {tmp_path}/clips/p2.mp4" in lines
     )

@@ -29,7 +29,8 @@ CONFIG_MODULES = {
     "edge/pose/config.py",
     "edge/hinge/config.py",
     "edge/publish/config.py",
-    "edge/settings/models.py",  # the root, and the daemon's own: cameras, web, log
+    "edge/settings/models.py",  # the root, and the daemon's own: cameras, log
+    "edge/daemon/config.py",  # the web side's section (web, web.auth, web.tls)
 }
 ROOT_BASES = {"BaseModel", "BaseSettings"}
 SHARED_FIELDS_MAX = 2

@@ -20,7 +20,7 @@ def test_stale_then_lost_then_back(swing_clip, daemon_factory, browser):
     daemon = daemon_factory(
         {"platform-1": {"source": str(clip), "exercise": "swing", "loop": True}}
     ).start()
-    display = browser.page(f"{daemon.base}/display/platform-1", 1280, 720)
+    display = browser.page(daemon.display_link("platform-1"), 1280, 720)
     display.wait_for("document.querySelector('#connection').innerText === 'Live'")
     assert display.text("#banner") is None  # hidden: the camera is online
     run_id = daemon.state()["run_id"]

@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
+from edge.daemon.auth import UserStore
+from edge.daemon.config import WebConfig
 from edge.daemon.web import Hub, WebServer
 
 
@@ -65,12 +67,19 @@ class StubBackend:
 
 
 @pytest.fixture
-def pages_server():
+def display_link(tmp_path):
+    """Makes a camera's display link (as `hinge-edge display-token` does) on a stub server."""
     # "on-none": pictures on, but no still served (none kept yet, or it failed to load).
     backend = StubBackend({"on": True, "off": False, "on-none": True}, stills={"on"})
-    server = WebServer("127.0.0.1", 0, backend, Hub())
+    users = UserStore(tmp_path / "users.json")
+    server = WebServer(WebConfig(host="127.0.0.1", port=0), backend, Hub(), users)
     server.start()
-    yield f"http://127.0.0.1:{server.port}"
+
+    def link(camera: str) -> str:
+        token = users.new_display_token(camera)[1]
+        return f"http://127.0.0.1:{server.port}/display/{camera}?token={token}"
+
+    yield link
     server.stop()
 
 
@@ -83,8 +92,8 @@ LIVE = "document.querySelector('#connection').innerText === 'Live'"
 CUE = f"document.querySelector('#cue').innerText === {json.dumps(_rep('x')['cue'])}"
 
 
-def test_the_picture_box_is_not_displayed_when_pictures_are_off(pages_server, browser):
-    page = browser.page(f"{pages_server}/display/off", 1280, 720)
+def test_the_picture_box_is_not_displayed_when_pictures_are_off(display_link, browser):
+    page = browser.page(display_link("off"), 1280, 720)
     page.wait_for(LIVE)
     page.wait_for(CUE)  # the rep is rendered: the still decision has been made
     assert page.evaluate(BOX) == {"hidden": True, "display": "none", "shown": False, "height": 0}
@@ -92,8 +101,8 @@ def test_the_picture_box_is_not_displayed_when_pictures_are_off(pages_server, br
     assert page.errors() == []
 
 
-def test_the_picture_box_stays_hidden_while_no_still_loads(pages_server, browser):
-    page = browser.page(f"{pages_server}/display/on-none", 1280, 720)
+def test_the_picture_box_stays_hidden_while_no_still_loads(display_link, browser):
+    page = browser.page(display_link("on-none"), 1280, 720)
     page.wait_for(LIVE)
     page.wait_for(CUE)
     page.wait_for("document.querySelector('#still').dataset.src")  # the load was tried
@@ -105,8 +114,8 @@ def test_the_picture_box_stays_hidden_while_no_still_loads(pages_server, browser
     assert page.evaluate(BOX) == {"hidden": True, "display": "none", "shown": False, "height": 0}
 
 
-def test_the_picture_box_shows_a_loaded_still(pages_server, browser):
-    page = browser.page(f"{pages_server}/display/on", 1280, 720)
+def test_the_picture_box_shows_a_loaded_still(display_link, browser):
+    page = browser.page(display_link("on"), 1280, 720)
     page.wait_for(LIVE)
     box = page.wait_for(f"(() => {{ const b = {BOX}; return b.shown && b; }})()")
     assert box["hidden"] is False and box["display"] == "flex" and box["height"] > 0

@@ -93,8 +93,8 @@ def test_display_and_dashboard_follow_the_daemon(
     events = Collector(mosquitto.port, "hinge/+/rep").wait_subscribed()
     try:
         daemon.start()
-        display = browser.page(f"{daemon.base}/display/platform-1", 1280, 720)
-        dashboard = browser.page(f"{daemon.base}/", 1280, 900)
+        display = browser.page(daemon.display_link("platform-1"), 1280, 720)
+        dashboard = daemon.sign_in(browser, "/", 1280, 900)
 
         # The display counts the reps as they happen (not from a reload: one snapshot only).
         seen = watch_count(display)

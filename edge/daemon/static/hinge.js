@@ -125,7 +125,13 @@ export class Live {
       if (this.source !== source) return;
       this.setConnection('lost');
       if (source.readyState === EventSource.CLOSED) {
-        // It gives up on an HTTP error (a proxy's 502, say): try again ourselves.
+        // It gives up on an HTTP error (a proxy's 502, say): try again ourselves, unless
+        // the login ended (401): then the sign-in page (a display's link signs it in again).
+        fetch('/api/state', { method: 'HEAD', cache: 'no-store' }).then((r) => {
+          if (r.status === 401) {
+            location.href = '/login?next=' + encodeURIComponent(location.pathname);
+          }
+        }, () => {});
         setTimeout(() => { if (this.source === source) this.open(); }, 2000);
       }
     };
