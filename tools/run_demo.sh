@@ -40,7 +40,8 @@ stop() { stopping=1; kill -TERM "$daemon" 2>/dev/null; }
 trap stop INT TERM
 trap 'kill -TERM "$daemon" "$printer" 2>/dev/null' EXIT
 echo "--- rep and set events on MQTT ($PREFIX/+/rep, $PREFIX/+/set);" \
-    "dashboard: http://localhost:$WEB_PORT/; Ctrl-C stops"
+    "dashboard: http://localhost:$WEB_PORT/ (user admin; its password is logged once, at" \
+    "the first run: '.venv/bin/hinge-edge users passwd admin' sets a new one); Ctrl-C stops"
 
 while alive "$daemon" && alive "$printer"; do
     sleep 0.2
