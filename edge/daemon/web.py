@@ -323,8 +323,9 @@ class WebServer:
         if self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(10.0)
-        else:
+        else:  # never started
             self._routes.close()
+            self._loop.close()
         self._sock.close()
 
 

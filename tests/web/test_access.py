@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -25,6 +28,7 @@ from edge.daemon.access import FREE_FAILURES
 from edge.daemon.auth import Role, UserStore
 from edge.daemon.config import WebConfig
 from edge.daemon.web import DISPLAY_COOKIE, SESSION_COOKIE, Hub, WebServer
+from edge.errors import EdgeError
 from tests.contract.samples import REP, STATE
 
 ITERATIONS = 1000  # cheap hashes: these tests are about the routes, not the KDF
@@ -388,3 +392,46 @@ def test_auth_off_opens_everything_with_a_warning(tmp_path: Path, caplog):
         assert conn.getresponse().read() == PNG["b"]
     finally:
         web.stop()
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (openssl); skips where openssl is missing."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_tls_serves_https_with_secure_cookies(tmp_path: Path, certificate):
+    cert, key = certificate
+    server = Server(tmp_path, tls={"cert": str(cert), "key": str(key)})
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=5, context=context)
+        form = urllib.parse.urlencode({"user": "admin", "password": PASSWORD})
+        conn.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+        response = conn.getresponse()
+        assert response.status == 303
+        assert "secure" in {p.strip().lower() for p in response.headers["Set-Cookie"].split(";")}
+        plain = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        plain.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert b'"status"' not in plain.recv(1000)  # no answer in clear
+        plain.close()
+    finally:
+        server.web.stop()
+
+
+def test_an_unreadable_certificate_is_a_clear_error(tmp_path: Path):
+    (tmp_path / "cert.pem").write_text("not a certificate")
+    config = WebConfig.model_validate(
+        {"port": 0, "tls": {"cert": str(tmp_path / "cert.pem"), "key": str(tmp_path / "k")}}
+    )
+    with pytest.raises(EdgeError, match=r"web\.tls: cannot load the certificate"):
+        WebServer(config, Backend(), Hub(), None)
