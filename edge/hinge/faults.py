@@ -19,6 +19,7 @@ _EARLY_FRACTION = 0.4  # "early in the descent / lift": until this share of the 
 _EXTREME_PERCENTILE = 25  # "the lowest" / "the highest" of a phase: its outer quartile
 BOTTOM_SHARE = 0.7  # frames deeper than this share of a rep's depth range are its bottom
 TOP_SHARE = 0.2  # frames shallower than this share of a rep's depth range are its top
+STANDING_LEAN_DEG = 5.0  # standing tall reads within this of vertical (camera roll, landmarks)
 
 
 def _ramp(excess: float, span: float) -> float:
@@ -232,9 +233,15 @@ def incomplete_lockout(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultC
 
 
 def hyperextension(w: RepWindow, rep: RepBoundary, base: Baseline, c: FaultConfig) -> float:
-    """Leaning back at lockout: torso past vertical beyond the athlete's standing lean."""
+    """Leaning back at lockout: torso past vertical beyond the athlete's standing lean.
+
+    The standing lean is learned from the tops of the reps, so an athlete who leans back
+    at every lockout teaches it the fault: it is taken only within `STANDING_LEAN_DEG` of
+    vertical, what a camera's roll and the landmarks' own offsets make of standing tall.
+    """
     top = w.between(rep.lockout_t_s - LOCKOUT_WINDOW_S, rep.lockout_t_s)
-    standing = min(base.torso_deg, 5.0) if not math.isnan(base.torso_deg) else 0.0
+    standing = 0.0 if math.isnan(base.torso_deg) else base.torso_deg
+    standing = min(max(standing, -STANDING_LEAN_DEG), STANDING_LEAN_DEG)
     lean_back = standing - _lower(top["torso_deg"])
     return _ramp(lean_back - c.hyperextension_deg, 10.0)
 

@@ -273,3 +273,18 @@ def test_knee_dominant_verdict_is_the_same_from_every_camera(exercise):
             assert all("knee_dominant" in {f["code"] for f in r["faults"]} for r in reps), view
         else:
             assert all("knee_dominant" in {w["code"] for w in r["withheld"]} for r in reps)
+
+
+@pytest.mark.parametrize("exercise", fast_first(("rdl", "deadlift")))
+def test_leaning_back_at_every_lockout_is_not_learned_as_standing(exercise):
+    """The standing lean is learned at the tops of the reps: held there, a lean-back must
+    not become the reference it is judged against (the synthetic athlete's severity 1)."""
+    rng = np.random.default_rng(5)
+    spec = MotionSpec(
+        exercise=exercise, reps=3, faults={"hyperextension": 1.0}, tempo=(1.2, 0.3, 1.0, 1.5)
+    )
+    seq = generate(spec, BodyShape.sample(rng), CaptureSpec(view="side_left"), rng)
+    events = score_track(seq.t, seq.xy, seq.visibility, HingeConfig(exercise=exercise))
+    reps = reps_of(events)
+    assert len(reps) == 3
+    assert all("hyperextension" in {f["code"] for f in rep["faults"]} for rep in reps)
