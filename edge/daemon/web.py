@@ -611,7 +611,8 @@ class _Routes:
         if who.role is Role.ADMIN:
             return snap
         cameras = {c: v for c, v in snap.get("cameras", {}).items() if who.may_see(c)}
-        return {**snap, "cameras": cameras}
+        # The broker link (its address in an error, its counters) is the admin's business
+        return {k: v for k, v in snap.items() if k != "mqtt"} | {"cameras": cameras}
 
     async def still(self, request: web.Request) -> web.Response:
         camera_id = request.match_info["camera"]

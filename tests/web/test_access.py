@@ -47,7 +47,7 @@ class Backend:
 
     def snapshot(self) -> dict[str, Any]:
         cameras = {c: {"status": {"camera": c}, "reps": [], "images": True} for c in PNG}
-        return {"run_id": "r1", "cameras": cameras}
+        return {"run_id": "r1", "cameras": cameras, "mqtt": {"last_error": "broker.lan: refused"}}
 
     def metrics(self) -> bytes:
         return b'hinge_reps_total{camera="a"} 1\nhinge_reps_total{camera="b"} 2\n'
@@ -169,6 +169,8 @@ def test_every_route_by_every_login(server: Server):
                 assert response.headers["Location"] == f"/login?next={route}"
             if route in ("/api/state", "/metrics") and response.status == OK:
                 assert (b'"b"' in body or b'camera="b"' in body) == SEES_B[who], (route, who)
+            if route == "/api/state" and response.status == OK:
+                assert (b"broker.lan" in body) == (who == "admin"), who  # the broker link
             if route.startswith("/api/still/") and response.status == OK:
                 assert body == PNG[route[-1]]
     assert wrong == []
