@@ -40,7 +40,7 @@ from edge.daemon.metrics import Metrics
 from edge.daemon.pipeline import CameraPipeline
 from edge.daemon.scheduler import Scheduler
 from edge.daemon.stills import BottomFrame, render_still
-from edge.daemon.web import Hub, WebServer
+from edge.daemon.web import Hub, WebServer, open_users
 from edge.errors import EdgeError
 from edge.pose import PoseEstimator, load_mask_model, load_pose_models
 from edge.pose.runtime import OnnxModel
@@ -133,8 +133,9 @@ class Daemon:
 
     def _bind_web(self) -> WebServer:
         host, port = self.settings.web.host, self.settings.web.port
+        users = open_users(self.settings.web, self.settings.spool.path)
         try:
-            return WebServer(host, port, self, self.hub)
+            return WebServer(self.settings.web, self, self.hub, users)
         except OSError as err:
             raise EdgeError(
                 f"cannot serve the status page on {host}:{port} ({err.strerror or err}): "
@@ -319,13 +320,16 @@ class Daemon:
         working = self._scheduler is not None and self._scheduler.alive
         cameras = {c: str(r.snapshot().state) for c, (r, _) in self._cameras.items()}
         mqtt = self.publisher.connection_state if self.publisher is not None else "stopped"
+        spool = _spool_health(self.publisher.stats() if self.publisher is not None else _NO_MQTT)
         degraded = mqtt != "connected" or any(s != "online" for s in cameras.values())
+        degraded = degraded or spool["problem"] is not None
         details = {
             "status": "ok" if working and not degraded else ("degraded" if working else "down"),
             "run_id": self.run_id,
             "workers": working,
             "cameras": cameras,
             "mqtt": mqtt,
+            "spool": spool,
         }
         return working, details
 
@@ -391,8 +395,17 @@ _NO_MQTT: dict[str, Any] = {
     "in_flight": 0,
     "pending": 0,
     "dropped": 0,
+    "held_in_memory": 0,
+    "dropped_by_reason": {},
+    "problem": None,
     "last_error": None,
 }
+
+
+def _spool_health(mqtt: dict[str, Any]) -> dict[str, Any]:
+    """The spool's part of the health details: what waits, what was lost, what is wrong."""
+    keys = ("pending", "held_in_memory", "dropped", "dropped_by_reason", "problem")
+    return {key: mqtt[key] for key in keys}
 
 
 def _cpu_seconds() -> float:
