@@ -124,7 +124,9 @@ class SuiteClip:
         return "held_out" if self.held_out else "tuning"
 
 
-class _Cell(NamedTuple):
+class Cell(NamedTuple):
+    """What a clip shows (its random draws come from `draw_clip`)."""
+
     exercise: str
     faults: dict[str, float]
     view: str
@@ -158,31 +160,31 @@ def suite_clips(
     lens = ClipCamera(width_px=size[0], height_px=size[1], focal_px=900.0 * size[0] / 1280, fps=fps)
     clips: list[SuiteClip] = []
     for cell in (*_plan(), *_grid()):
-        clips.append(_draw(rng, cell, lens, reps, len(clips)))
+        clips.append(draw_clip(rng, cell, lens, reps, len(clips)))
     return clips
 
 
-def _plan() -> list[_Cell]:
-    plan: list[_Cell] = []
+def _plan() -> list[Cell]:
+    plan: list[Cell] = []
     for i, exercise in enumerate(HINGES):
         for j, code in enumerate(faults_for(exercise)):
-            plan.append(_Cell(exercise, {code: 0.8}, ("side_left", "side_right")[(i + j) % 2]))
+            plan.append(Cell(exercise, {code: 0.8}, ("side_left", "side_right")[(i + j) % 2]))
         sides = (("side_left", "oblique_right"), ("side_right", "oblique_left"))[i % 2]
-        plan += [_Cell(exercise, {}, view) for view in (*sides, "front")]
-    return [*plan, _Cell("squat", {}, "side_right"), _Cell("squat", {}, "oblique_left")]
+        plan += [Cell(exercise, {}, view) for view in (*sides, "front")]
+    return [*plan, Cell("squat", {}, "side_right"), Cell("squat", {}, "oblique_left")]
 
 
-def _grid() -> list[_Cell]:
+def _grid() -> list[Cell]:
     cells = []
     for i, exercise in enumerate(EXERCISES):
         side, oblique = (("side_left", "oblique_right"), ("side_right", "oblique_left"))[i % 2]
         for view in (side, oblique, "front"):
-            cells += [_Cell(exercise, {}, view, height, grid=True) for height in HEIGHTS]
+            cells += [Cell(exercise, {}, view, height, grid=True) for height in HEIGHTS]
     return cells
 
 
-def _draw(
-    rng: np.random.Generator, cell: _Cell, lens: ClipCamera, reps: int, number: int
+def draw_clip(
+    rng: np.random.Generator, cell: Cell, lens: ClipCamera, reps: int, number: int
 ) -> SuiteClip:
     """One clip of a cell, its random draws in the order the suite has always used."""
     clip_seed = int(rng.integers(1 << 30))
