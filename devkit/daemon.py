@@ -90,6 +90,7 @@ class DaemonProcess:
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self.preexec: Callable[[], None] | None = None  # run in the child before the daemon
+        self.options: list[str] = []  # before `run`: `["--log-level", "debug"]`
         self.cookies = http.cookiejar.CookieJar()
         self._opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
@@ -97,7 +98,7 @@ class DaemonProcess:
     def start(self, timeout_s: float = 30.0) -> DaemonProcess:
         """Starts the daemon and waits until its web side answers."""
         self.starts += 1
-        command = ["-m", "edge", "run", "--config", str(self.config_path)]
+        command = ["-m", "edge", *self.options, "run", "--config", str(self.config_path)]
         if self.pose_script is not None:
             command[:2] = ["-m", "devkit.scripted", *map(str, self.pose_script)]
         with (self.workdir / f"daemon-{self.starts}.log").open("wb") as log:
