@@ -24,8 +24,14 @@ def wait_until(predicate: Callable[[], bool], timeout_s: float = 10.0, what: str
         time.sleep(0.01)
 
 
-def make_publisher(port: int, spool: Spool, run_id: str = "run-1", **kwargs) -> Publisher:
-    """A started publisher on 127.0.0.1:port with fast reconnects and its own client id."""
+def make_publisher(
+    port: int, spool: Spool, run_id: str = "run-1", memory_messages: int | None = None, **kwargs
+) -> Publisher:
+    """A started publisher on 127.0.0.1:port with fast reconnects and its own client id.
+
+    `memory_messages`: the publisher's memory queue (its default when None); `kwargs` go
+    to its `MqttConfig`.
+    """
     config = MqttConfig(
         host="127.0.0.1",
         port=port,
@@ -35,7 +41,8 @@ def make_publisher(port: int, spool: Spool, run_id: str = "run-1", **kwargs) -> 
         keepalive_s=5,
         **kwargs,
     )
-    publisher = Publisher(config, spool, run_id=run_id)
+    memory = {} if memory_messages is None else {"memory_messages": memory_messages}
+    publisher = Publisher(config, spool, run_id=run_id, **memory)
     publisher.start()
     return publisher
 

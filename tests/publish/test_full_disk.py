@@ -17,8 +17,7 @@ import pytest
 from devkit.broker import Collector, payload_json, retained_snapshot
 from edge.daemon.metrics import Metrics
 from edge.publish import Publisher, Spool, SpoolConfig
-from edge.publish.config import MqttConfig
-from tests.publish.helpers import ids_of, publish_events, unique_client_id, wait_until
+from tests.publish.helpers import ids_of, make_publisher, publish_events, wait_until
 
 MEMORY = 8  # events the publisher may hold in memory while the spool cannot be written
 
@@ -52,19 +51,6 @@ def _fill(disk: Path) -> Path:
     return filler
 
 
-def _publisher(port: int, spool: Spool) -> Publisher:
-    config = MqttConfig(
-        host="127.0.0.1",
-        port=port,
-        client_id=unique_client_id(),
-        reconnect_min_s=0.1,
-        reconnect_max_s=0.5,
-    )
-    publisher = Publisher(config, spool, run_id="full-disk", memory_messages=MEMORY)
-    publisher.start()
-    return publisher
-
-
 def _dropped_metric(publisher: Publisher, reason: str) -> float:
     snapshot = {"cameras": {}, "mqtt": publisher.stats()}
     text = Metrics(lambda: snapshot).exposition().decode()
@@ -85,7 +71,7 @@ def test_disk_full_while_broker_down_then_broker_back(
     broker.stop()
 
     spool = Spool(SpoolConfig(path=small_disk / "spool"))
-    publisher = _publisher(broker.port, spool)
+    publisher = make_publisher(broker.port, spool, "full-disk", MEMORY)
     publish_events(publisher, ["disk-1", "disk-2", "disk-3"])  # on disk, broker away
     assert spool.count() == 3
     filler = _fill(small_disk)
@@ -142,7 +128,7 @@ def test_stop_with_events_only_in_memory_counts_them(
 ) -> None:
     broker = mosquitto_factory(start=False)
     spool = Spool(SpoolConfig(path=small_disk / "spool", when_full="reject_new"))
-    publisher = _publisher(broker.port, spool)
+    publisher = make_publisher(broker.port, spool, "full-disk", MEMORY)
     _fill(small_disk)
     publish_events(publisher, [f"e{i}" for i in range(MEMORY + 1)])
     stats = publisher.stats()
