@@ -6,7 +6,7 @@
 set -euo pipefail
 PACKAGES=(
     mosquitto mosquitto-clients ffmpeg openssl shellcheck
-    python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
+    python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-bad
     gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
     chromium
 )

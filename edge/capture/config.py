@@ -28,6 +28,14 @@ class CaptureConfig(StrictModel):
     stall_timeout_s: float = Field(
         5.0, gt=0, le=3600, description="No new frame for this long: reconnect"
     )
+    decode_threads: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="FFmpeg decoder threads for this camera; 1: decoded on the camera's own "
+        "reader thread (the cameras share the cores, no frame of delay); 0: FFmpeg's choice "
+        "(one per core, each adding a frame of delay)",
+    )
 
 
 class ReaderTuning(StrictModel):

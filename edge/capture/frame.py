@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 
@@ -34,13 +35,46 @@ class Frame:
 
 
 class FrameSlot:
-    """Keeps only the newest frame; counts frames overwritten before anyone took them."""
+    """Keeps only the newest frame; counts frames overwritten before anyone took them.
+
+    It also tells the reader which frames are worth converting to an image (`wanted`):
+    every frame until the consumer says when it wants the next one (`want`); from then on
+    only the first frame at or after that time, and, while the consumer is late, a newer
+    one whenever the frame waiting is older than `max_age_s`. Taking a frame clears the
+    time: none is wanted until the consumer gives the next one (a frame converted while it
+    works on the last one would be stale by the time it comes back). The others are only grabbed
+    (decoded by FFmpeg, never converted to BGR nor copied).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._frame: Frame | None = None
         self._taken = True
         self._skipped = 0
+        self._want_at: float | None = None  # None: every frame is wanted
+        self._max_age_s = 0.0
+
+    def want(self, at_mono: float, max_age_s: float) -> None:
+        """The consumer's next frame: the first at or after `at_mono` (monotonic time).
+
+        Args:
+            at_mono: When the consumer will next take a frame.
+            max_age_s: While a frame waits untaken past `at_mono`, replace it once older
+                than this (the consumer is late: it should still get a recent frame).
+        """
+        with self._lock:
+            self._want_at, self._max_age_s = at_mono, max_age_s
+
+    def wanted(self, now: float) -> bool:
+        """True when a frame arriving at `now` should be converted and put here."""
+        with self._lock:
+            if self._want_at is None:
+                return True
+            if now < self._want_at:
+                return False
+            if self._taken or self._frame is None:
+                return True
+            return now - self._frame.ts_mono >= self._max_age_s
 
     def put(self, frame: Frame) -> None:
         """Replaces the held frame (an untaken one is counted as skipped)."""
@@ -56,6 +90,8 @@ class FrameSlot:
             if frame is None or frame.seq <= after_seq:
                 return None
             self._taken = True
+            if self._want_at is not None:  # nothing more until the consumer says when
+                self._want_at = math.inf
             return frame
 
     def stats(self) -> tuple[int, int]:

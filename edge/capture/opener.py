@@ -49,6 +49,8 @@ def _create(source: CaptureSource, config: CaptureConfig) -> cv2.VideoCapture:
         cv2.CAP_PROP_READ_TIMEOUT_MSEC,
         round(config.read_timeout_s * 1000),
     ]
+    if config.decode_threads > 0:
+        params += [cv2.CAP_PROP_N_THREADS, config.decode_threads]
     return cv2.VideoCapture(str(source.target), cv2.CAP_FFMPEG, params)
 
 

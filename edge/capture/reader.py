@@ -16,6 +16,12 @@ HTTP MJPEG server makes `read()` fail after 1x `read_timeout_s`; a frozen RTSP (
 makes it return two stale frames the decoder still held, one per timeout, and fail at the
 third (3x). `stop(timeout_s)` never waits longer than asked: a reader still blocked is left
 to end by itself (daemon thread) and releases its capture then.
+
+Every frame is grabbed (FFmpeg reads and decodes it: H.264 frames depend on each other), but
+only the frames a consumer will use are retrieved, that is converted to a BGR image: all of
+them until the consumer says when it wants its next one (`want_next`), then one per
+analysis slot (docs/cameras.md has the measured saving). Grabbed frames count for the frame
+rate, the stall check and the file pacing as retrieved ones do.
 """
 
 from __future__ import annotations
@@ -28,7 +34,6 @@ from dataclasses import dataclass
 from enum import Enum
 
 import cv2
-import numpy as np
 
 from edge.capture.config import CaptureConfig, ReaderTuning
 from edge.capture.frame import Frame, FrameSlot
@@ -176,6 +181,16 @@ class CameraReader:
         """Returns the newest frame newer than `after_seq` (marks it taken); never blocks."""
         return self._slot.take(after_seq)
 
+    def want_next(self, at_mono: float, max_age_s: float) -> None:
+        """Converts only the first frame at or after `at_mono`; the ones before are grabbed.
+
+        Args:
+            at_mono: When the consumer will next call `latest` (`time.monotonic()` clock).
+            max_age_s: While that frame waits untaken, a newer one replaces it once it is
+                older than this (a late consumer still gets a recent frame).
+        """
+        self._slot.want(at_mono, max_age_s)
+
     def snapshot(self) -> CaptureSnapshot:
         """Returns the state and counters now."""
         return self._status.snapshot()
@@ -253,24 +268,22 @@ class CameraReader:
         epoch = self._status.session_opened(opened, fps if is_file and fps > 0 else None)
         session = _Session(capture, fps, epoch, opened, FilePacer(self._stop) if is_file else None)
         while True:
-            asked = time.monotonic()
-            ok, image = capture.read()
+            asked, cpu0 = time.monotonic(), time.thread_time()
+            ok = capture.grab()
             waited_s = time.monotonic() - asked
             if self._stop.is_set():
                 return _Outcome.STOPPED
-            if self._reopen.is_set():  # the watchdog saw a stall while read() was blocked
+            if self._reopen.is_set():  # the watchdog saw a stall while grab() was blocked
                 return _Outcome.REOPEN
             if not ok:
                 return self._end_of_stream(session, waited_s)
-            problem = check_image(image)
-            if problem is not None:
-                self._status.count("corrupt_frames")
-                logger.debug("%s: corrupt frame skipped: %s", self.camera_id, problem)
-            elif not self._accept(session, image, waited_s):
+            accepted = self._accept(session, waited_s)
+            self._status.spent_decoding(time.thread_time() - cpu0)
+            if not accepted:
                 return _Outcome.STOPPED
 
-    def _accept(self, session: _Session, image: np.ndarray, waited_s: float) -> bool:
-        """Paces (files) and delivers one good frame; False if stopped meanwhile.
+    def _accept(self, session: _Session, waited_s: float) -> bool:
+        """Paces (files) one grabbed frame, and delivers it if wanted; False if stopped.
 
         A live read that returned a frame only after the read timeout got a stale frame: the
         timeout fired and OpenCV drained one the decoder still held (a frozen RTSP server
@@ -284,14 +297,24 @@ class CameraReader:
                 return False
         else:
             stream_s = time.monotonic() - session.opened
+        now = time.monotonic()
+        if self._slot.wanted(now):
+            ok, image = session.capture.retrieve()
+            problem = check_image(image) if ok else "retrieve() failed after a good grab()"
+            if problem is not None:
+                self._status.count("corrupt_frames")
+                logger.debug("%s: corrupt frame skipped: %s", self.camera_id, problem)
+                return True
+            self._status.count("frames_retrieved")
+            self._seq += 1
+            frame = Frame(
+                self.camera_id, self._seq, image, now, time.time(), stream_s, session.epoch
+            )
+            self._slot.put(frame)
         session.good += 1
         if session.good == 1 and not self._fast_loop:
             self._backoff.reset()
         fresh = session.pacer is not None or waited_s < 0.95 * self._config.read_timeout_s
-        self._seq += 1
-        now = time.monotonic()
-        frame = Frame(self.camera_id, self._seq, image, now, time.time(), stream_s, session.epoch)
-        self._slot.put(frame)
         self._status.frame_arrived(now, fresh)
         if fresh:
             session.last_fresh = now

@@ -50,12 +50,16 @@ class CaptureSnapshot:
         since: When the state last changed, ISO 8601 UTC.
         fps_in: Frames per second delivered over the last `FPS_WINDOW_S` seconds.
         nominal_fps: The rate the source should deliver, None if unknown.
-        frames_read: Good frames delivered since start.
+        frames_read: Frames read from the source since start (grabbed).
+        frames_retrieved: Frames of those converted to an image (the others were wanted
+            by no consumer: only grabbed, see `FrameSlot.wanted`).
         frames_skipped: Frames overwritten before the consumer took them.
         corrupt_frames: Reads that returned an empty or malformed image (skipped).
         reconnects: Reopenings after a failure or a stall (loops of a file not counted).
         stalls: Times the stream stopped delivering frames for `stall_timeout_s`.
         stream_epoch: Openings so far (see `Frame.stream_epoch`).
+        decode_cpu_s: CPU seconds the reader thread spent reading, decoding and converting
+            frames since start (FFmpeg decodes on that thread with `decode_threads: 1`).
         last_seq: Seq of the newest frame, 0 before the first.
         last_frame_age_s: Seconds since the newest frame arrived; None before the first.
         last_error: The latest error in words, credentials masked; None if none yet.
@@ -71,11 +75,13 @@ class CaptureSnapshot:
     fps_in: float
     nominal_fps: float | None
     frames_read: int
+    frames_retrieved: int
     frames_skipped: int
     corrupt_frames: int
     reconnects: int
     stalls: int
     stream_epoch: int
+    decode_cpu_s: float
     last_seq: int
     last_frame_age_s: float | None
     last_error: str | None
@@ -86,6 +92,7 @@ class CaptureSnapshot:
         out = dataclasses.asdict(self)
         out["state"], out["quality"] = str(self.state), str(self.quality)
         out["fps_in"] = round(self.fps_in, 2)
+        out["decode_cpu_s"] = round(self.decode_cpu_s, 3)
         if self.last_frame_age_s is not None:
             out["last_frame_age_s"] = round(self.last_frame_age_s, 3)
         return out

@@ -49,8 +49,11 @@ class StatusBoard:
         self._state = CaptureState.CONNECTING
         self._since = time.time()
         self._nominal_fps = tuning.nominal_fps
-        self._counts = dict.fromkeys(("frames_read", "corrupt_frames", "reconnects", "stalls"), 0)
+        self._counts = dict.fromkeys(
+            ("frames_read", "frames_retrieved", "corrupt_frames", "reconnects", "stalls"), 0
+        )
         self._epoch = 0
+        self._decode_cpu_s = 0.0
         self._last_error: str | None = None
         self._over_budget = False
         self._frame_times: deque[float] = deque(maxlen=4096)
@@ -99,8 +102,13 @@ class StatusBoard:
         if not was_online:
             self.set_state(CaptureState.ONLINE)
 
+    def spent_decoding(self, cpu_s: float) -> None:
+        """Adds the reader thread's CPU seconds for one frame (grab, and retrieve if any)."""
+        with self._lock:
+            self._decode_cpu_s += cpu_s
+
     def count(self, name: str) -> None:
-        """Adds one to a counter (`corrupt_frames`, `reconnects`, `stalls`)."""
+        """Adds one to a counter (`frames_retrieved`, `corrupt_frames`, `reconnects`, `stalls`)."""
         with self._lock:
             self._bump(name)
 
@@ -205,6 +213,7 @@ class StatusBoard:
             nominal_fps=self._nominal_fps,
             frames_skipped=skipped,
             stream_epoch=self._epoch,
+            decode_cpu_s=self._decode_cpu_s,
             last_seq=last_seq,
             last_frame_age_s=None if last is None else max(0.0, now - last),
             last_error=self._last_error,

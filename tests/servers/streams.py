@@ -30,8 +30,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+import devkit
+
 SYSTEM_PYTHON = "/usr/bin/python3"
-RTSP_SCRIPT = Path(__file__).with_name("rtsp_server.py")
+RTSP_SCRIPT = Path(devkit.__file__).with_name("rtsp_server.py")
 START_TIMEOUT_S = 20.0
 
 
@@ -226,11 +228,12 @@ class MjpegServer(_Served):
 
 
 class RtspServer(_Served):
-    """tests/servers/rtsp_server.py under the system Python: RTSP H.264 at rtsp://.../cam."""
+    """devkit/rtsp_server.py under the system Python: RTSP H.264 at rtsp://.../cam."""
 
-    def __init__(self, clip: Path | None, workdir: Path) -> None:
+    def __init__(self, clip: Path | None, workdir: Path, encoded: bool = False) -> None:
         super().__init__(workdir)
         self.clip = clip
+        self.encoded = encoded  # send the clip's own H.264/H.265, not re-encoded
         self.url = f"rtsp://127.0.0.1:{self.port}/cam"
 
     def start(self) -> None:
@@ -240,7 +243,7 @@ class RtspServer(_Served):
     def _launch(self) -> subprocess.Popen[bytes]:
         command = [SYSTEM_PYTHON, str(RTSP_SCRIPT), "--port", str(self.port)]
         if self.clip is not None:
-            command += ["--clip", str(self.clip)]
+            command += ["--clip", str(self.clip)] + (["--encoded"] if self.encoded else [])
         stderr = self._stderr()
         try:
             return subprocess.Popen(
@@ -275,10 +278,13 @@ def mjpeg_server(clip: Path) -> Iterator[MjpegServer]:
 
 
 @contextmanager
-def rtsp_server(clip: Path | None = None) -> Iterator[RtspServer]:
-    """Serves `clip` in a loop (None: a live test pattern) over RTSP on a free local port."""
+def rtsp_server(clip: Path | None = None, encoded: bool = False) -> Iterator[RtspServer]:
+    """Serves `clip` in a loop (None: a live test pattern) over RTSP on a free local port.
+
+    `encoded`: send the clip's own H.264/H.265 access units (see devkit/rtsp_server.py).
+    """
     with tempfile.TemporaryDirectory(prefix="rtsp-") as workdir:
-        server = RtspServer(clip, Path(workdir))
+        server = RtspServer(clip, Path(workdir), encoded)
         try:
             server.start()
             yield server

@@ -2,15 +2,22 @@
 
 Runs under the system Python (/usr/bin/python3), which has PyGObject; the project venv does
 not. Needs Debian's python3-gi, gir1.2-gst-rtsp-server-1.0, gir1.2-gst-plugins-base-1.0,
-gstreamer1.0-plugins-{base,good,ugly} (x264enc) and gstreamer1.0-libav (decoding clips).
+gstreamer1.0-plugins-{base,good,ugly} (x264enc), gstreamer1.0-libav (decoding clips) and,
+for --encoded, gstreamer1.0-plugins-bad (h264parse, h265parse).
 
-    /usr/bin/python3 tests/servers/rtsp_server.py --port 8554 [--clip clip.mp4] [--path /cam]
-    /usr/bin/python3 tests/servers/rtsp_server.py --check   # exit 0, or 1 naming what is missing
+    /usr/bin/python3 devkit/rtsp_server.py --port 8554 [--clip clip.mp4] [--path /cam]
+    /usr/bin/python3 devkit/rtsp_server.py --port 8554 --clip h264.mp4 --encoded
+    /usr/bin/python3 devkit/rtsp_server.py --check   # exit 0, or 1 naming what is missing
 
 It prints `ready rtsp://127.0.0.1:PORT/PATH` on stdout once it listens. A clip is decoded
 into memory at start (keep it small) and pushed through appsrc frame after frame, starting
 again at the end with timestamps running on, so clients see one endless live stream. Every
 client gets its own pipeline (starting at the clip's first frame).
+
+With `--encoded` the clip (H.264 or H.265 in MP4, no B-frames, starting with a keyframe) is
+served as it is, without decoding or encoding anything: its access units are read into
+memory at start and sent in a loop, as a camera sends what its encoder made. The server then
+costs next to nothing, so a benchmark measures the client's decoding alone.
 """
 
 from __future__ import annotations
@@ -71,6 +78,74 @@ def decode_clip(gst, path: str) -> tuple[list[bytes], str, int, int]:
     return frames, caps.to_string(), num, den
 
 
+def read_units(gst, path: str) -> tuple[list[tuple[bytes, int, bool]], str, str, int]:
+    """Reads a clip's access units; returns (data, pts, keyframe) each, caps, codec, duration.
+
+    The codec is "h264" or "h265" (byte-stream, one access unit a buffer, parameter sets
+    before every keyframe so a client may join at any keyframe); the duration is one loop's.
+    """
+    discover = gst.parse_launch(f'filesrc location="{path}" ! qtdemux ! fakesink')
+    discover.set_state(gst.State.PAUSED)
+    discover.get_state(5 * gst.SECOND)
+    pad = discover.get_by_name("qtdemux0").get_static_pad("video_0")
+    caps = pad.get_current_caps() if pad is not None else None
+    discover.set_state(gst.State.NULL)
+    if caps is None:
+        raise SystemExit(f"no video stream in {path}")
+    codec = "h265" if caps.get_structure(0).get_name() == "video/x-h265" else "h264"
+    pipeline = gst.parse_launch(
+        f'filesrc location="{path}" ! qtdemux ! {codec}parse config-interval=-1 ! '
+        f"video/x-{codec},stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
+    )
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(gst.State.PLAYING)
+    units: list[tuple[bytes, int, bool]] = []
+    out_caps, end = None, 0
+    while True:
+        sample = sink.emit("try-pull-sample", 5 * gst.SECOND)
+        if sample is None:
+            break
+        out_caps = sample.get_caps()
+        buffer = sample.get_buffer()
+        key = not buffer.has_flags(gst.BufferFlags.DELTA_UNIT)
+        units.append((buffer.extract_dup(0, buffer.get_size()), buffer.pts, key))
+        end = max(end, buffer.pts + buffer.duration)
+    pipeline.set_state(gst.State.NULL)
+    if not units or out_caps is None or not units[0][2]:
+        raise SystemExit(f"no access units, or no keyframe first, in {path}")
+    return units, out_caps.to_string(), codec, end - units[0][1]
+
+
+def make_encoded_factory(gst, rtsp, clip: str):
+    """A media factory sending the clip's own access units in a loop (nothing re-encoded)."""
+    units, caps, codec, loop_ns = read_units(gst, clip)
+    start = units[0][1]
+    factory = rtsp.RTSPMediaFactory()
+    factory.set_launch(
+        f'( appsrc name=src format=time is-live=true caps="{caps}" ! {codec}parse '
+        f"! rtp{codec}pay name=pay0 pt=96 config-interval=1 )"
+    )
+
+    def configure(_factory, media) -> None:
+        source = media.get_element().get_by_name_recurse_up("src")
+        count = [0]
+
+        def need_data(src, _length) -> None:
+            loop, index = divmod(count[0], len(units))
+            data, pts, key = units[index]
+            buffer = gst.Buffer.new_wrapped(data)
+            buffer.pts = buffer.dts = pts - start + loop * loop_ns
+            if not key:
+                buffer.set_flags(gst.BufferFlags.DELTA_UNIT)
+            count[0] += 1
+            src.emit("push-buffer", buffer)
+
+        source.connect("need-data", need_data)
+
+    factory.connect("media-configure", configure)
+    return factory
+
+
 def make_factory(gst, rtsp, clip: str | None):
     """A media factory for the clip (looped through appsrc) or for a live test pattern."""
     encode = (
@@ -111,6 +186,11 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=8554)
     parser.add_argument("--path", default="/cam")
     parser.add_argument("--clip", help="video file to loop; default: a moving test pattern")
+    parser.add_argument(
+        "--encoded",
+        action="store_true",
+        help="send the clip's H.264/H.265 as it is (no re-encoding)",
+    )
     parser.add_argument("--check", action="store_true", help="only check the dependencies")
     args = parser.parse_args()
     problem = check()
@@ -121,7 +201,11 @@ def main() -> int:
     server = rtsp.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
-    server.get_mount_points().add_factory(args.path, make_factory(gst, rtsp, args.clip))
+    if args.encoded and args.clip:
+        factory = make_encoded_factory(gst, rtsp, args.clip)
+    else:
+        factory = make_factory(gst, rtsp, args.clip)
+    server.get_mount_points().add_factory(args.path, factory)
     if server.attach(None) == 0:
         print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr, flush=True)
         return 1
