@@ -38,7 +38,7 @@ from edge.contract import (
 from edge.daemon.broker import HOST, LocalBroker
 from edge.daemon.metrics import Metrics
 from edge.daemon.pipeline import CameraPipeline
-from edge.daemon.scheduler import Scheduler
+from edge.daemon.scheduler import Scheduler, resolve_workers
 from edge.daemon.stills import BottomFrame, render_still
 from edge.daemon.web import Hub, WebServer, open_users
 from edge.errors import EdgeError
@@ -116,7 +116,7 @@ class Daemon:
         for camera_id, cam in s.cameras.items():
             if cam.enabled:
                 self._add_camera(camera_id, models, mask)
-        self._scheduler = Scheduler(list(self._cameras.values()), s.pose.workers)
+        self._scheduler = Scheduler(list(self._cameras.values()), resolve_workers(s.pose))
         self.web = self._bind_web()
         for reader, _ in self._cameras.values():
             reader.start()
@@ -293,13 +293,15 @@ class Daemon:
         for camera_id, (reader, pipeline) in list(self._cameras.items()):
             with self._lock:
                 state = self._states.get(camera_id)
+            snap = reader.snapshot()
             cameras[camera_id] = {
-                "status": self._camera_status(camera_id, reader.snapshot()).to_dict(),
+                "status": self._camera_status(camera_id, snap).to_dict(),
                 "state": state.to_dict() if state is not None else None,
                 "counters": {
                     "reps": pipeline.counters.reps,
                     "sets": pipeline.counters.sets,
                     "analysed": pipeline.counters.analysed,
+                    "cpu_s": {"decode": snap.decode_cpu_s, **pipeline.counters.cpu_s},
                 },
                 "reps": [rep.to_dict() for rep in self._reps.get(camera_id, ())],
                 "images": self.settings.cameras[camera_id].images,

@@ -47,6 +47,12 @@ class _DaemonCollector(Collector):
             "reps": CounterMetricFamily("hinge_reps", "Reps counted", labels=["camera"]),
             "sets": CounterMetricFamily("hinge_sets", "Sets ended", labels=["camera"]),
         }
+        cpu = CounterMetricFamily(
+            "hinge_stage_cpu_seconds",
+            "CPU seconds per camera and stage: decode (the reader thread: read, decode, "
+            "convert), pose, scoring, publish (the analysis worker's)",
+            labels=["camera", "stage"],
+        )
         for camera, info in snap["cameras"].items():
             status = info["status"]
             gauges["fps_in"].add_metric([camera], status["fps_in"])
@@ -56,8 +62,11 @@ class _DaemonCollector(Collector):
                 counters[key].add_metric([camera], status[key])
             counters["reps"].add_metric([camera], info["counters"]["reps"])
             counters["sets"].add_metric([camera], info["counters"]["sets"])
+            for stage, seconds in info["counters"]["cpu_s"].items():
+                cpu.add_metric([camera, stage], seconds)
         yield from gauges.values()
         yield from counters.values()
+        yield cpu
         yield from _mqtt_metrics(snap["mqtt"])
 
 

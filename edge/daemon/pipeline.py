@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 PRESENT_S = 1.0
 """The athlete counts as present while a pose was found within this many seconds."""
 _FPS_WINDOW_S = 5.0
+STAGES = ("pose", "scoring", "publish")
+"""The pipeline's stages whose CPU seconds `PipelineCounters.cpu_s` adds up (the worker
+thread's own CPU time: onnxruntime runs a session on the calling thread with threads: 1)."""
 # The segmenter's phases as the state contract names them (docs/mqtt.md): its `bottom`
 # ("started at depth") is a bar on the floor; `unknown` (seen, neither standing nor deep
 # yet, e.g. just after a camera reconnects mid-rep) is shown as `top`, which the scorer
@@ -58,6 +61,7 @@ class PipelineCounters:
     reps: int = 0
     sets: int = 0
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
+    cpu_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 
     def fps(self, now: float) -> float:
         """Frames analysed per second over the last few seconds."""
@@ -137,7 +141,9 @@ class CameraPipeline:
             if self._deepest is not None:
                 self._deepest.clear()
         t_s = max(frame.ts_mono - self._origin, self._last_t)
+        cpu0 = time.thread_time()
         poses, back = pose_and_back(self._estimator, self._scorer, frame.image, t_s)
+        cpu1 = time.thread_time()
         self._last_t = t_s
         seen = len(poses) > 0
         if seen:
@@ -151,11 +157,16 @@ class CameraPipeline:
         )
         if self._deepest is not None and seen:
             self._offer_bottom(t_s, frame, poses, back)
+        cpu2 = time.thread_time()
         self.counters.analysed += 1
         self.counters.recent.append(now)
         self.last_seq = frame.seq
         self._emit(events, frame.ts_wall)
         self._publish_state(frame.ts_wall)
+        cpu = self.counters.cpu_s
+        cpu["pose"] += cpu1 - cpu0
+        cpu["scoring"] += cpu2 - cpu1
+        cpu["publish"] += time.thread_time() - cpu2
 
     def _count_skipped(self, frame: Frame) -> None:
         """Analysis slots missed since the last analysed frame (the box fell behind)."""
