@@ -49,7 +49,8 @@ demo: setup
 run: setup system-deps
 	bash tools/run_demo.sh
 
-# N cameras (the dev clips, looping) through the daemon: fps, skips, CPU, RSS, latency.
+# 1-12 cameras (the dev clips looping; 1080p H.264 over RTSP on loopback) through the daemon:
+# fps, skips, CPU by stage, RSS, latency (about 10 minutes). Decode costs: tools/bench_decode.py.
 bench-daemon: setup system-deps
 	$(BIN)/python -m tools.bench_daemon
 

@@ -51,24 +51,33 @@ def check() -> str | None:
     return None
 
 
+def pull_samples(gst, launch: str):
+    """Runs a pipeline ending in `appsink name=sink` and yields its samples to the end."""
+    pipeline = gst.parse_launch(launch)
+    sink = pipeline.get_by_name("sink")
+    pipeline.set_state(gst.State.PLAYING)
+    try:
+        while True:
+            sample = sink.emit("try-pull-sample", 5 * gst.SECOND)
+            if sample is None:
+                return
+            yield sample
+    finally:
+        pipeline.set_state(gst.State.NULL)
+
+
 def decode_clip(gst, path: str) -> tuple[list[bytes], str, int, int]:
     """Decodes a clip to I420 frames in memory; returns frames, caps, fps numerator/denominator."""
-    pipeline = gst.parse_launch(
+    frames: list[bytes] = []
+    caps = None
+    launch = (
         f'filesrc location="{path}" ! decodebin ! videoconvert ! '
         "video/x-raw,format=I420 ! appsink name=sink sync=false"
     )
-    sink = pipeline.get_by_name("sink")
-    pipeline.set_state(gst.State.PLAYING)
-    frames: list[bytes] = []
-    caps = None
-    while True:
-        sample = sink.emit("try-pull-sample", 5 * gst.SECOND)
-        if sample is None:
-            break
+    for sample in pull_samples(gst, launch):
         caps = sample.get_caps()
         buffer = sample.get_buffer()
         frames.append(buffer.extract_dup(0, buffer.get_size()))
-    pipeline.set_state(gst.State.NULL)
     if not frames or caps is None:
         raise SystemExit(f"no frame could be decoded from {path}")
     structure = caps.get_structure(0)
@@ -93,24 +102,18 @@ def read_units(gst, path: str) -> tuple[list[tuple[bytes, int, bool]], str, str,
     if caps is None:
         raise SystemExit(f"no video stream in {path}")
     codec = "h265" if caps.get_structure(0).get_name() == "video/x-h265" else "h264"
-    pipeline = gst.parse_launch(
+    launch = (
         f'filesrc location="{path}" ! qtdemux ! {codec}parse config-interval=-1 ! '
         f"video/x-{codec},stream-format=byte-stream,alignment=au ! appsink name=sink sync=false"
     )
-    sink = pipeline.get_by_name("sink")
-    pipeline.set_state(gst.State.PLAYING)
     units: list[tuple[bytes, int, bool]] = []
     out_caps, end = None, 0
-    while True:
-        sample = sink.emit("try-pull-sample", 5 * gst.SECOND)
-        if sample is None:
-            break
+    for sample in pull_samples(gst, launch):
         out_caps = sample.get_caps()
         buffer = sample.get_buffer()
         key = not buffer.has_flags(gst.BufferFlags.DELTA_UNIT)
         units.append((buffer.extract_dup(0, buffer.get_size()), buffer.pts, key))
         end = max(end, buffer.pts + buffer.duration)
-    pipeline.set_state(gst.State.NULL)
     if not units or out_caps is None or not units[0][2]:
         raise SystemExit(f"no access units, or no keyframe first, in {path}")
     return units, out_caps.to_string(), codec, end - units[0][1]
