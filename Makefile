@@ -49,8 +49,8 @@ demo: setup
 run: setup system-deps
 	bash tools/run_demo.sh
 
-# 1-12 cameras (the dev clips looping; 1080p H.264 over RTSP on loopback) through the daemon:
-# fps, skips, CPU by stage, RSS, latency (about 10 minutes). Decode costs: tools/bench_decode.py.
+# 1-12 cameras through the daemon: the dev clips looping; 1080p H.264 and a 640x360 10 fps
+# substream over RTSP on loopback. fps, skips, CPU by stage, RSS, latency (about 15 minutes).
 bench-daemon: setup system-deps
 	$(BIN)/python -m tools.bench_daemon
 

@@ -47,6 +47,10 @@ def test_one_play_of_a_clip_end_to_end(swing_clip, mosquitto_factory, daemons, s
     metrics = metric_values(text)
     assert metrics["hinge_camera_fps_analysed"][(("camera", CAMERA),)] > 0
     assert metrics["hinge_mqtt_connected"][()] == 1.0
+    cpu = metrics["hinge_stage_cpu_seconds_total"]  # where the time goes, per stage
+    assert {dict(labels)["stage"] for labels in cpu} == {"decode", "pose", "scoring", "publish"}
+    assert cpu[(("camera", CAMERA), ("stage", "pose"))] > 0
+    assert cpu[(("camera", CAMERA), ("stage", "decode"))] > 0
 
     sub.collect(lambda: bool(payloads(sub.messages, "/set")), 25.0)  # the set ends after the clip
     wait_for(lambda: daemon.state()["cameras"][CAMERA]["status"]["state"] == "ended", 5.0, "ended")
