@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 
@@ -27,16 +28,18 @@ class PoseConfig(StrictModel):
         ),
     )
     threads: int = Field(default=1, ge=1, le=16, description="onnxruntime intra-op threads")
-    workers: int = Field(
-        default=1,
-        ge=1,
-        le=16,
+    workers: int | Literal["auto"] = Field(
+        default="auto",
         description="Daemon: inference threads shared by all cameras (one camera is analysed "
-        "by one at a time); about one per spare core",
+        "by one at a time), 1-16; auto: the cores this process may use (CPU affinity and "
+        "cgroup quota) divided by threads, at least 1",
     )
-    providers: tuple[str, ...] = Field(
+    providers: tuple[str, ...] | Literal["auto"] = Field(
         default=("CPUExecutionProvider",),
-        description="onnxruntime execution providers in order of preference",
+        description="onnxruntime execution providers in order of preference, each one this "
+        "onnxruntime build offers (`python -c 'import onnxruntime as o; "
+        "print(o.get_available_providers())'`); `auto`: TensorRT, then CUDA, where the build "
+        "offers them (onnxruntime-gpu, Jetson), else CPU, with a log line",
     )
     min_detection_score: float = Field(
         default=0.5, gt=0, lt=1, description="Detector probability needed to acquire a person"
@@ -55,6 +58,31 @@ class PoseConfig(StrictModel):
         lt=1,
         description="Landmark-model pose probability below which the track is dropped",
     )
+
+    def worker_count(self, cores: int) -> int:
+        """The inference threads to start on a box where `cores` cores may be used.
+
+        `auto` keeps workers x onnxruntime threads within the cores: one session run per
+        worker at a time, each on `threads` cores, so they never queue for a core.
+        """
+        if self.workers == "auto":
+            return max(1, cores // self.threads)
+        return self.workers
+
+    @field_validator("workers")
+    @classmethod
+    def _workers_in_range(cls, workers: int | str) -> int | str:
+        if isinstance(workers, int) and not 1 <= workers <= 16:
+            raise ValueError("workers must be auto or 1-16")
+        return workers
+
+    @field_validator("providers")
+    @classmethod
+    def _providers_on_offer(cls, providers: str | tuple[str, ...]) -> str | tuple[str, ...]:
+        from edge.pose.runtime import check_providers  # onnxruntime only when validating
+
+        check_providers(providers)
+        return providers
 
     @field_validator("models_dir")
     @classmethod
