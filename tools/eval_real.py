@@ -94,10 +94,17 @@ def expected(clip: Clip) -> tuple[list[str], bool]:
 
 
 def clip_events(
-    clip: Clip, fps: float = 0.0, config: HingeConfig | None = None, perturb: str = ""
+    clip: Clip,
+    fps: float = 0.0,
+    config: HingeConfig | None = None,
+    perturb: str = "",
+    model: str = "",
 ) -> tuple[list, dict[str, np.ndarray]]:
-    """The engine's events on a clip's cached track at `fps`, and the track it scored."""
-    track = subsample(load_track(clip, perturb), fps)
+    """The engine's events on a clip's cached track at `fps`, and the track it scored.
+
+    `model` picks the landmarks: a landmark model's manifest name, '' for the config's.
+    """
+    track = subsample(load_track(clip, perturb, model), fps)
     # The back outlines (`devclips extract --back`) were taken on the frames the engine
     # chose at the clip's own rate: fed at every frame only.
     back = track.get("back") if fps <= 0 else None

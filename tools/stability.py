@@ -290,17 +290,22 @@ def seen_share(track: dict[str, np.ndarray]) -> float:
     return float(np.mean(~np.all(np.isnan(xy.reshape(len(xy), -1)), axis=1)))
 
 
-def score(clip: Clip, perturb: str, fps: float) -> tuple[list[dict[str, Any]], float]:
-    """The engine's events on a clip's cached track, and the share of frames with a person."""
+def score(
+    clip: Clip, perturb: str, fps: float, model: str = ""
+) -> tuple[list[dict[str, Any]], float]:
+    """The engine's events on a clip's cached track, and the share of frames with a person.
+
+    `model`: whose landmarks (a landmark model's manifest name; '' for the config's).
+    """
     from tools.eval_real import clip_events
 
-    events, track = clip_events(clip, fps, perturb=perturb)
+    events, track = clip_events(clip, fps, perturb=perturb, model=model)
     return events, seen_share(track)
 
 
-def missing_tracks(clips: Sequence[Clip], perturbs: Sequence[str]) -> list[str]:
+def missing_tracks(clips: Sequence[Clip], perturbs: Sequence[str], model: str = "") -> list[str]:
     """The deliveries ('' for as it is) with a clip whose track is not extracted yet."""
-    return [p for p in ["", *perturbs] if any(not track_path(c, p).exists() for c in clips)]
+    return [p for p in ["", *perturbs] if any(not track_path(c, p, model).exists() for c in clips)]
 
 
 def run(clips: Sequence[Clip], perturbs: Sequence[str], fps: float) -> dict[str, list]:
@@ -433,12 +438,18 @@ def report(results: dict[float, dict[str, list[ClipComparison]]], command: str, 
         f">= {TARGETS['faults_equal']:.0%} of reps; scores within {SCORE_POINTS:.0f} points on "
         f">= {TARGETS['scores_within']:.0%} of reps. ✗ marks a figure short of its target.",
     ]
+    return "\n".join(lines + rate_sections(results)) + "\n"
+
+
+def rate_sections(results: dict[float, dict[str, list[ClipComparison]]]) -> list[str]:
+    """Markdown lines: per analysed rate, the summary, the fault flips and the disagreements."""
+    lines: list[str] = []
     for fps, by_perturb in results.items():
         title = "every frame" if fps <= 0 else f"{fps:g} fps (the daemon's analysis rate)"
         lines += ["", f"## Scored at {title}", "", summary_table(by_perturb), ""]
         lines += ["### Paired reps whose verdict on a fault flips", "", flips_table(by_perturb), ""]
         lines += ["### Disagreements", "", detail_table(by_perturb)]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def as_json(results: dict[float, dict[str, list[ClipComparison]]]) -> dict[str, Any]:
