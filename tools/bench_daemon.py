@@ -280,11 +280,12 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
             )
             stages = r.get("stage_cores", {})
             breakdown = " / ".join(f"{stages.get(k, 0.0):.2f}" for k in STAGE_NAMES)
+            others = max(0.0, r.get("other_cores", 0.0))  # /proc/stat's ticks: a hair below 0
             lines.append(
                 f"| {r['cameras']} | {'on' if r.get('back_check', True) else 'off'} "
                 f"| {r['fps_analysed_mean']:.1f} / {r['fps_analysed_min']:.1f} "
                 f"| {r['skipped_pct']:.1f}% | {r['cpu_cores']:.2f} | {r['rss_mb_max']:.0f} "
-                f"| {r['reps']} | {latency} | {breakdown} | {r.get('other_cores', 0.0):.2f} "
+                f"| {r['reps']} | {latency} | {breakdown} | {others:.2f} "
                 f"| {r.get('online_s', 0.0):.0f} |"
             )
         lines += ["", *_verdicts([r for r in rows if r.get("source", "dev") == source]), ""]
@@ -297,7 +298,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
         "`hinge_stage_cpu_seconds` (decode: the reader threads, reading, decoding and "
         "converting; pose, scoring, publish: the analysis workers); the rest of the CPU "
         "column is the web side, stats, MQTT client and Python's own overhead. Rest of the "
-        "box: CPU every other process used meanwhile (the broker, the RTSP server, this tool, "
+        "box: CPU every other process used meanwhile (the broker, the RTSP servers, this tool, "
         "and whatever else the shared box ran: the daemon had at most 2 minus that). Back "
         "check: "
         "the mask model in place of the landmark pass on the frames the hinge engine asks "
