@@ -345,19 +345,12 @@ class BackOutline:
     signed: npt.NDArray[np.float64]
 
 
-def back_shape(measure: BackMeasure) -> BackShape | None:
-    """A measured edge as the hinge engine takes it (None where it was not measurable)."""
-    if not measure.valid:
-        return None
-    return BackShape(measure.bulge, measure.bulge_upper, measure.bulge_lower, measure.arch)
-
-
 def back_outline(mask: CropMask, xy: np.ndarray) -> BackOutline | None:
     """The athlete's back in a masked frame, in image pixels; None where not measurable."""
     measure = athlete_back(mask, xy)
-    shape = back_shape(measure)
-    if shape is None:
+    if not measure.valid:
         return None
+    shape = BackShape(measure.bulge, measure.bulge_upper, measure.bulge_lower, measure.arch)
     return BackOutline(shape, mask.to_image(measure.points), measure.signed)
 
 

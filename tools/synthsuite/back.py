@@ -50,7 +50,7 @@ CURVE_SEVERITY = 0.3  # the RDL only: where detection starts to fall off
 _FAULT_CACHE = ROOT / ".cache" / "synth-back"
 _CLEAN_CACHE = ROOT / ".cache" / "synth-suite"
 _SEED = 14  # the number: a draw of its own, apart from the suite's
-_STAGE: tuple[PoseEstimator, PoseConfig] | None = None
+_ESTIMATOR: PoseEstimator | None = None  # one per worker process, made on first use
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,11 @@ def clean_clips() -> list[SuiteClip]:
 
 
 def _stage() -> PoseEstimator:
-    global _STAGE
-    if _STAGE is None:
+    global _ESTIMATOR
+    if _ESTIMATOR is None:
         config = PoseConfig()
-        _STAGE = (PoseEstimator(config, mask_model=load_mask_model(config)), config)
-    return _STAGE[0]
+        _ESTIMATOR = PoseEstimator(config, mask_model=load_mask_model(config))
+    return _ESTIMATOR
 
 
 def run(clip: SuiteClip, folder: Path) -> BackRun:
