@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,11 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from devkit.postgres import Postgres, skip_reason
 from edge.daemon.auth import Role, UserStore
+from edge.errors import EdgeError
 from edge.hub.migrate import migrate
 from edge.hub.web import CSP, HubWeb, HubWebConfig
 
-pytestmark = pytest.mark.server  # a PostgreSQL server per session
 FAST_KDF = 1000  # PBKDF2 rounds for test users (the real 600,000 take 0.3 s a login)
 PASSWORD = "correct horse battery"
 
@@ -179,32 +179,32 @@ class Client:
         return status, json.loads(body) if body.startswith(b"{") else body.decode()
 
 
-@pytest.fixture(scope="session")
-def postgres() -> Iterator[Postgres]:
-    """One PostgreSQL server for the session (each test gets its own database)."""
-    if (reason := skip_reason()) is not None:
-        pytest.skip(reason)
-    with Postgres() as server:
-        yield server
+@contextmanager
+def chain_db(dsn: str) -> Iterator[ChainWriter]:
+    """A writer on the database `dsn`, migrated to the hub's schema first."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        migrate(conn)
+        yield ChainWriter(conn)
+
+
+def make_users(folder: Path) -> UserStore:
+    """A users file with an admin and a trainer of gym `north` only."""
+    store = UserStore(folder / "hub-users.json")
+    store.add_user("admin", Role.ADMIN, PASSWORD, iterations=FAST_KDF)
+    store.add_user("coach", Role.TRAINER, PASSWORD, ("north",), iterations=FAST_KDF)
+    return store
 
 
 @pytest.fixture
-def hub_db(postgres: Postgres, request: pytest.FixtureRequest) -> Iterator[tuple[str, ChainWriter]]:
-    """(dsn, writer) of a fresh database migrated to the hub's schema."""
-    name = "web_" + request.node.name.lower().replace("[", "_").replace("]", "")[:40]
-    dsn = postgres.create_database(name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        migrate(conn)
-        yield dsn, ChainWriter(conn)
+def hub_db(hub_dsn: str) -> Iterator[tuple[str, ChainWriter]]:
+    """(dsn, writer) of a fresh database of the session's PostgreSQL, with the schema."""
+    with chain_db(hub_dsn) as writer:
+        yield hub_dsn, writer
 
 
 @pytest.fixture
 def users(tmp_path: Path) -> UserStore:
-    """An admin and a trainer of gym `north` only."""
-    store = UserStore(tmp_path / "hub-users.json")
-    store.add_user("admin", Role.ADMIN, PASSWORD, iterations=FAST_KDF)
-    store.add_user("coach", Role.TRAINER, PASSWORD, ("north",), iterations=FAST_KDF)
-    return store
+    return make_users(tmp_path)
 
 
 @pytest.fixture
@@ -382,3 +382,18 @@ def test_logins_roles_and_headers(hub_db, hub_web):
     assert coach.request("/gym/NOT..AN-ID")[0] == 404
     assert coach.request("/api/chain", headers={"Host": "evil.example"})[0] == 421
     assert Client(base).request("/healthz")[1] == b'{"status": "ok"}'
+
+
+def test_without_logins_for_a_closed_bench(hub_db):
+    """web.auth.enabled: false (the lead's chain test, a bench): every route open."""
+    fill_north(hub_db[1])
+    config = HubWebConfig(port=0, auth={"enabled": False})
+    with pytest.raises(EdgeError, match="users file"):
+        HubWeb(HubWebConfig(port=0), hub_db[0])  # logins on need users
+    server = HubWeb(config, hub_db[0])
+    server.start()
+    try:
+        status, chain = Client(base_of(server)).json("/api/chain")
+    finally:
+        server.stop()
+    assert status == 200 and chain["totals"]["cameras"] == 6

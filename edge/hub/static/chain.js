@@ -84,9 +84,14 @@ function platformLink(cam, text) {
   return h('a', {href: `/platform/${enc(cam.gym)}/${enc(cam.camera)}`}, text);
 }
 
+function ago(seconds) {
+  if (seconds < 120) return `${fmt(seconds, 0)} s`;
+  return seconds < 7200 ? `${fmt(seconds / 60, 0)} min` : `${fmt(seconds / 3600, 0)} h`;
+}
+
 function seen(box) {
   if (box.silent_s === null) return 'never heard from';
-  return `seen ${fmt(box.silent_s, 0)} s ago${box.version ? ` · v${box.version}` : ''}`;
+  return `seen ${ago(box.silent_s)} ago${box.version ? ` · v${box.version}` : ''}`;
 }
 
 function boxBadge(box) {
@@ -111,7 +116,7 @@ function cameraCell(cam) {
     h('div', {class: 'name'}, platformLink(cam, cam.camera), badge(cam.health)),
     cam.health === 'down' ? h('div', {class: 'down-reason'}, cam.reason) : null,
     h('div', {class: 'small quality'}, cam.health === 'down' ? '' : qualityLine(cam)),
-    h('div', {class: 'small live'}, liveLine(cam)),
+    h('div', {class: `small live ${cam.athlete_present ? 'good' : ''}`}, liveLine(cam)),
     h('div', {class: 'small today'}, `${cam.today.reps} reps · ${cam.today.sets} sets today`));
 }
 
@@ -162,7 +167,7 @@ function floorTile(cam) {
       h('div', {}, h('div', {class: `score num ${scoreClass(score)}`},
                      last ? (score === null ? 'n/s' : fmt(score)) : '–'),
         h('div', {class: 'small'}, 'last score')),
-      h('div', {class: 'small live'}, liveLine(cam))),
+      h('div', {class: `small live ${cam.athlete_present ? 'good' : ''}`}, liveLine(cam))),
     h('div', {class: 'small'}, `${exerciseName(cam.exercise)} · ${cam.today.reps} reps, `
       + `${cam.today.sets} sets today · ${cam.health === 'down' ? '' : qualityLine(cam)}`),
     last && last.cue ? h('div', {class: 'cue'}, last.cue) : null,
@@ -172,7 +177,7 @@ function floorTile(cam) {
 function renderGym(doc) {
   setText($('title').firstChild, `hinge-edge · gym ${doc.gym}`);
   setText($('meta'), totalsText(doc.totals));
-  $('boxes').replaceChildren(h('p', {}, 'Boxes: ', doc.boxes.map((b, i) => [i ? ' · ' : '',
+  $('boxes').replaceChildren(h('p', {}, 'Boxes: ', doc.boxes.flatMap((b, i) => [i ? ' · ' : '',
     h('span', {class: b.health === 'down' ? 'poor' : 'good', 'data-box': b.box},
       `${b.box} ${b.health === 'down' ? `DOWN (${b.reason})` : b.status}`)])));
   $('tiles').replaceChildren(...doc.cameras.map(floorTile));
@@ -266,7 +271,7 @@ function faultMix(rates) {
   const svg = h('svg', {class: 'chart', viewBox: `0 0 ${W} ${height}`, role: 'img',
                         'aria-label': 'Fault mix'});
   const left = 130;
-  const width = W - left - 50;
+  const width = (W - left - 50) / Math.max(...Object.values(rates), 0.01); // largest: full
   codes.forEach((code, i) => {
     const yy = 5 + i * rowH;
     svg.append(
