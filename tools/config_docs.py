@@ -93,6 +93,9 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     """The model class of a section field (through `| None` and `Annotated`)."""
     if typing.get_origin(annotation) is typing.Annotated:
         return _model_of(typing.get_args(annotation)[0])
+    if isinstance(annotation, types.UnionType):  # an optional section: `Section | None`
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _model_of(members[0]) if len(members) == 1 else None
     if inspect.isclass(annotation) and issubclass(annotation, BaseModel):
         return annotation
     return None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from edge.contract.events import Exercise
-from edge.contract.wire import Payload, Wire
+from edge.contract.wire import Payload, Sited, Wire
 
 StatusName = Literal["online", "degraded", "offline", "stopped"]
 StreamState = Literal["connecting", "online", "stalled", "offline", "ended", "stopped"]
@@ -33,7 +33,7 @@ _RECONNECTS = Wire("Times the stream was reopened since the daemon started", min
 
 
 @dataclass(frozen=True)
-class DaemonStatus(Payload):
+class DaemonStatus(Sited):
     """Retained on <prefix>/status: online on every connect, stopped after a clean stop.
 
     degraded instead of online while events are at risk; offline is the last will, sent by
@@ -79,7 +79,7 @@ class DaemonStatus(Payload):
 
 
 @dataclass(frozen=True)
-class CameraStatus(Payload):
+class CameraStatus(Sited):
     """Retained on <prefix>/<camera>/status: the health of one camera's stream.
 
     Sent on change and periodically.
@@ -132,7 +132,7 @@ class LastRep(Payload):
 
 
 @dataclass(frozen=True)
-class CameraState(Payload):
+class CameraState(Sited):
     """Retained on <prefix>/<camera>/state, on change: what the camera sees, for a display.
 
     The rep and set events, not this, are the record of what happened.
@@ -195,7 +195,7 @@ class MqttStats(Payload):
 
 
 @dataclass(frozen=True)
-class Stats(Payload):
+class Stats(Sited):
     """Periodic, not retained, on <prefix>/stats: figures for dashboards and alerting.
 
     Counters run since the daemon started (see run_id).

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal, Self
 
-from edge.contract.wire import ContractError, Payload, Wire, iso
+from edge.contract.wire import ContractError, Payload, Sited, Wire, iso
 
 Exercise = Literal["rdl", "deadlift", "good_morning", "swing", "single_leg_rdl", "squat"]
 ExerciseSource = Literal["config", "classified"]
@@ -123,7 +123,7 @@ class Tempo(Payload):
 
 
 @dataclass(frozen=True)
-class Event(Payload):
+class Event(Sited):
     """Base of the engine's events: a message with an `event` key, stamped on the way out.
 
     `camera`, `ts` and `frame_ts` are None until `stamped`; an event without a camera is
@@ -156,6 +156,15 @@ class Event(Payload):
             schema={"type": "string", "format": "date-time"},
         ),
     ] = field(default=None, kw_only=True)
+    seq: Annotated[
+        int | None,
+        Wire(
+            "Only from a box with a site: the box's own sequence number of its events, "
+            "1, 2, 3 ... across its cameras and restarts; a gap means an event was lost",
+            omit_none=True,
+            schema={"type": "integer", "minimum": 1},
+        ),
+    ] = field(default=None, kw_only=True)
 
     @classmethod
     def header(cls) -> dict[str, Any]:
@@ -185,6 +194,10 @@ class Event(Payload):
             ts=None if wall_time_s is None else iso(wall_time_s),
             frame_ts=None if frame_time_s is None else iso(frame_time_s),
         )
+
+    def numbered(self, seq: int) -> Self:
+        """The event with its box's sequence number (a box with a site numbers its events)."""
+        return replace(self, seq=seq)
 
 
 _ID = Wire("Unique, stable id of this message: drop duplicates by it")

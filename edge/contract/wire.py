@@ -13,7 +13,7 @@ import time
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self, TypeVar, Union
 
@@ -202,6 +202,42 @@ class Payload:
             return self[key]
         except KeyError:
             return default
+
+
+SITE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
+"""A gym's or a box's id (`site.gym`, `site.box`): one topic level, no dots (a NATS
+subject level), the same rule as a camera id."""
+
+
+@dataclass(frozen=True)
+class Sited(Payload):
+    """A message that says which gym and box sent it (docs/mqtt.md, "Many boxes").
+
+    Both are None, and absent from the JSON, on a box with no `site:` configured: the
+    single-box payloads are unchanged.
+    """
+
+    gym: Annotated[
+        str | None,
+        Wire(
+            "The gym the box belongs to (`site.gym`); absent on a box with no site",
+            omit_none=True,
+            schema={"type": "string", "pattern": SITE_ID_PATTERN},
+        ),
+    ] = field(default=None, kw_only=True)
+    box: Annotated[
+        str | None,
+        Wire(
+            "The box that sent it, unique within its gym (`site.box`); absent on a box with "
+            "no site",
+            omit_none=True,
+            schema={"type": "string", "pattern": SITE_ID_PATTERN},
+        ),
+    ] = field(default=None, kw_only=True)
+
+    def sited(self, gym: str | None, box: str | None) -> Self:
+        """The message with the box's gym and box ids (None for a box with no site)."""
+        return replace(self, gym=gym, box=box)
 
 
 # ---------------------------------------------------------------- helpers

@@ -45,6 +45,8 @@ from edge.errors import EdgeError
 from edge.pose import PoseEstimator, load_mask_model, load_pose_models
 from edge.pose.runtime import OnnxModel
 from edge.publish import MqttConfig, Publisher, Spool
+from edge.publish.config import UpstreamConfig
+from edge.publish.sequence import BoxSequence
 from edge.settings import ENV_PREFIX, AppSettings
 from edge.zone import Zone
 
@@ -65,6 +67,12 @@ def broker_section(mqtt: MqttConfig) -> MqttConfig:
     return mqtt if mqtt.host is not None else mqtt.model_copy(update={"host": HOST})
 
 
+def upstream_section(upstream: UpstreamConfig, gym: str, box: str) -> UpstreamConfig:
+    """The `upstream` section its publisher gets: topics under <prefix>/<gym>/<box>."""
+    section = upstream.for_site(gym, box)
+    return section.model_copy(update={"topic_prefix": f"{upstream.topic_prefix}/{gym}/{box}"})
+
+
 class Daemon:
     """Runs the whole service; `start()`, then `stop()` (or `run()` until a signal)."""
 
@@ -79,6 +87,9 @@ class Daemon:
         self._broker = LocalBroker(settings.mqtt.port) if settings.mqtt.host is None else None
         self._spool: Spool | None = None
         self.publisher: Publisher | None = None
+        self._upstream_spool: Spool | None = None
+        self.upstream: Publisher | None = None  # the central broker's (docs/chain.md)
+        self._sequence: BoxSequence | None = None
         self._cameras: dict[str, tuple[CameraReader, CameraPipeline]] = {}
         self._states: dict[str, CameraState] = {}
         self._reps: dict[str, deque[RepEvent]] = {}
@@ -107,9 +118,24 @@ class Daemon:
         s = self.settings
         if self._broker is not None:
             self._broker.start()
+        gym, box = s.site.gym, s.site.box
         self._spool = Spool(s.spool)
-        self.publisher = Publisher(broker_section(s.mqtt), self._spool, run_id=self.run_id)
+        self.publisher = Publisher(
+            broker_section(s.mqtt), self._spool, run_id=self.run_id, site=s.site
+        )
         self.publisher.start()
+        if gym is not None and box is not None:
+            self._sequence = BoxSequence(self._spool)
+            if s.upstream is not None:
+                upstream_spool = s.spool.model_copy(update={"path": s.spool.path / "upstream"})
+                self._upstream_spool = Spool(upstream_spool)
+                self.upstream = Publisher(
+                    upstream_section(s.upstream, gym, box),
+                    self._upstream_spool,
+                    run_id=self.run_id,
+                    site=s.site,
+                )
+                self.upstream.start()
         models = load_pose_models(s.pose)
         # The back check's mask model, shared like the others (docs/back.md)
         mask = load_mask_model(s.pose) if s.hinge.back.enabled else None
@@ -191,12 +217,13 @@ class Daemon:
             reader.stop(timeout_s=2.0)
         for _, pipeline in self._cameras.values():
             pipeline.close()  # the open set's summary goes to the spool
-        if self.publisher is not None:
-            self.publisher.stop(_STOP_FLUSH_S)
-            self.publisher = None
-        if self._spool is not None:
-            self._spool.close()
-            self._spool = None
+        for publisher in self._publishers():
+            publisher.stop(_STOP_FLUSH_S)
+        self.publisher = self.upstream = None
+        for spool in (self._spool, self._upstream_spool):
+            if spool is not None:
+                spool.close()
+        self._spool = self._upstream_spool = None
         if self._broker is not None:
             self._broker.stop()
         if self.web is not None:
@@ -208,11 +235,15 @@ class Daemon:
     # ------------------------------------------------------------- sink
     def on_event(self, camera_id: str, event: AnyEvent, frame_ts_wall: float) -> None:
         """Stamps an event, spools and publishes it, and shows it on the page."""
-        message = event.stamped(camera_id, time.time(), frame_ts_wall)
-        if self.publisher is not None:
-            topics = self.publisher.topics
+        site = self.settings.site
+        message = event.stamped(camera_id, time.time(), frame_ts_wall).sited(site.gym, site.box)
+        if self._sequence is not None:
+            message = message.numbered(self._sequence.next())
+        payload = message.to_json()
+        for publisher in self._publishers():
+            topics = publisher.topics
             topic = topics.set(camera_id) if isinstance(event, SetEvent) else topics.rep(camera_id)
-            self.publisher.publish_event(message.id, topic, message.to_json())
+            publisher.publish_event(message.id, topic, payload)
         self.hub.publish(message.kind, message)
         if isinstance(message, RepEvent):
             self._reps[camera_id].append(message)
@@ -248,11 +279,12 @@ class Daemon:
 
     def on_state(self, camera_id: str, state: CameraState) -> None:
         """Publishes a camera's changed live state (retained)."""
+        state = state.sited(self.settings.site.gym, self.settings.site.box)
         with self._lock:
             self._states[camera_id] = state
-        if self.publisher is not None:
-            topic = self.publisher.topics.state(camera_id)
-            self.publisher.publish_retained(topic, state.to_json())
+        payload = state.to_json()
+        for publisher in self._publishers():
+            publisher.publish_retained(publisher.topics.state(camera_id), payload)
         self.hub.publish("state", state)
 
     def _on_capture_state(self, camera_id: str, snap: CaptureSnapshot) -> None:
@@ -261,11 +293,15 @@ class Daemon:
 
     def _publish_status(self, camera_id: str, snap: CaptureSnapshot) -> CameraStatus:
         status = self._camera_status(camera_id, snap)
-        if self.publisher is not None:
-            topic = self.publisher.topics.camera_status(camera_id)
-            self.publisher.publish_retained(topic, status.to_json())
+        payload = status.to_json()
+        for publisher in self._publishers():
+            publisher.publish_retained(publisher.topics.camera_status(camera_id), payload)
         self.hub.publish("status", status)
         return status
+
+    def _publishers(self) -> list[Publisher]:
+        """The local broker's publisher and, on a box that forwards, the upstream one."""
+        return [p for p in (self.publisher, self.upstream) if p is not None]
 
     def _camera_status(self, camera_id: str, snap: CaptureSnapshot) -> CameraStatus:
         pipeline = self._cameras[camera_id][1] if camera_id in self._cameras else None
@@ -284,6 +320,8 @@ class Daemon:
             ),
             last_error=snap.last_error,
             ts=now_iso(),
+            gym=self.settings.site.gym,
+            box=self.settings.site.box,
         )
 
     # ------------------------------------------------------------- web backend
@@ -307,7 +345,7 @@ class Daemon:
                 "images": self.settings.cameras[camera_id].images,
             }
         mqtt = self.publisher.stats() if self.publisher is not None else _NO_MQTT
-        return {  # /api/state: the page's document (no schema of its own), not an MQTT message
+        document = {  # /api/state: the page's document (no schema of its own), not MQTT
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
             "version": __version__,
@@ -316,6 +354,9 @@ class Daemon:
             "mqtt": mqtt,
             "ts": now_iso(),
         }
+        if self.upstream is not None:
+            document["upstream"] = self.upstream.stats()
+        return document
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while the analysis workers run; cameras and broker are reported."""
@@ -326,13 +367,22 @@ class Daemon:
         degraded = mqtt != "connected" or any(s != "online" for s in cameras.values())
         degraded = degraded or spool["problem"] is not None
         details = {
-            "status": "ok" if working and not degraded else ("degraded" if working else "down"),
+            "status": "ok",
             "run_id": self.run_id,
             "workers": working,
             "cameras": cameras,
             "mqtt": mqtt,
             "spool": spool,
         }
+        if self.upstream is not None:  # the central broker: its link and its own spool
+            upstream = self.upstream.stats()
+            details["upstream"] = {
+                "connection": self.upstream.connection_state,
+                **_spool_health(upstream),
+            }
+            degraded = degraded or not upstream["connected"] or upstream["problem"] is not None
+        status = "ok" if working and not degraded else ("degraded" if working else "down")
+        details["status"] = status
         return working, details
 
     def metrics(self) -> bytes:
@@ -377,9 +427,12 @@ class Daemon:
             spool=SpoolStats(mqtt["pending"], mqtt["dropped"]),
             mqtt=MqttStats(mqtt["connected"], mqtt["reconnects"], mqtt["published"]),
             ts=now_iso(),
+            gym=self.settings.site.gym,
+            box=self.settings.site.box,
         )
-        if self.publisher is not None:
-            self.publisher.publish_now(self.publisher.topics.stats, stats.to_json())
+        payload = stats.to_json()
+        for publisher in self._publishers():  # upstream: the box's heartbeat for the hub
+            publisher.publish_now(publisher.topics.stats, payload)
         return stats
 
     def _cpu_percent(self) -> float:

@@ -1,4 +1,7 @@
-"""The publish stage's config sections: the MQTT broker (`mqtt:`) and the spool (`spool:`).
+"""The publish stage's config sections: `mqtt:`, `spool:`, `site:` and `upstream:`.
+
+The MQTT broker, the spool, the box's place in a gym or chain and the central broker it
+forwards to (docs/chain.md).
 
 `Publisher` takes `MqttConfig` and `Spool` takes `SpoolConfig` as they are; every rule on
 their keys is here, once. A null `mqtt.host` means the daemon starts a local broker: the
@@ -7,13 +10,15 @@ daemon hands the publisher the section with that broker's address filled in.
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 
-from edge.config_base import HostAddress, StrictModel, resolve_path
+from edge.config_base import HostAddress, StrictModel, resolve_path, validate_host
+from edge.contract.wire import SITE_ID_PATTERN
 
 FullPolicy = Literal["drop_oldest", "reject_new"]
 
@@ -60,7 +65,9 @@ class MqttConfig(StrictModel):
         1883, ge=1, le=65535, description="Broker port (the local broker's too, when host is null)"
     )
     topic_prefix: str = Field(
-        "hinge", description="First topic levels: events go to <prefix>/<camera>/..."
+        "hinge",
+        description="First topic levels: events go to <prefix>/<camera>/... (upstream: "
+        "<prefix>/<gym>/<box>/<camera>/...)",
     )
     username: str | None = Field(None, min_length=1, description="Broker user name")
     password: SecretStr | None = Field(
@@ -72,7 +79,8 @@ class MqttConfig(StrictModel):
         min_length=1,
         max_length=128,
         validate_default=True,
-        description="MQTT client id; null: hinge-edge-<hostname>",
+        description="MQTT client id; null: hinge-edge-<hostname> (upstream: "
+        "hinge-<gym>-<box>)",
     )
     keepalive_s: int = Field(30, ge=5, le=65535, description="MQTT keep-alive interval")
     reconnect_min_s: float = Field(1.0, gt=0, le=3600, description="First reconnect delay")
@@ -80,6 +88,25 @@ class MqttConfig(StrictModel):
         30.0, gt=0, le=3600, description="Reconnect delay cap (the delay doubles up to it)"
     )
     tls: TlsConfig = Field(default_factory=TlsConfig, description="TLS settings")
+    failover: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Other nodes of a clustered broker as host:port, tried in turn when the "
+        "current one cannot be reached",
+    )
+
+    @field_validator("failover")
+    @classmethod
+    def _endpoints(cls, failover: list[str]) -> list[str]:
+        for endpoint in failover:
+            parse_endpoint(endpoint)
+        return failover
+
+    def endpoints(self) -> list[tuple[str, int]]:
+        """(host, port) of the broker, then of each failover node, in the order tried."""
+        if self.host is None:
+            raise ValueError("mqtt.host is null: the local broker's address is filled in later")
+        return [(self.host, self.port), *(parse_endpoint(e) for e in self.failover)]
 
     @field_validator("topic_prefix")
     @classmethod
@@ -95,8 +122,13 @@ class MqttConfig(StrictModel):
 
     @field_validator("client_id")
     @classmethod
-    def _default_client_id(cls, client_id: str | None) -> str:
-        return client_id if client_id is not None else f"hinge-edge-{socket.gethostname()}"
+    def _default_client_id(cls, client_id: str | None) -> str | None:
+        return client_id if client_id is not None else cls.default_client_id()
+
+    @classmethod
+    def default_client_id(cls) -> str | None:
+        """The client id of a section that sets none: hinge-edge-<hostname>."""
+        return f"hinge-edge-{socket.gethostname()}"
 
     @model_validator(mode="after")
     def _consistent(self) -> MqttConfig:
@@ -105,6 +137,77 @@ class MqttConfig(StrictModel):
         if self.reconnect_min_s > self.reconnect_max_s:
             raise ValueError("reconnect_min_s must not exceed reconnect_max_s")
         return self
+
+
+def parse_endpoint(endpoint: str) -> tuple[str, int]:
+    """`host:port` (`[v6]:port` for an IPv6 address) -> (host, port).
+
+    Raises:
+        ValueError: Not host:port, a bad host name or a port outside 1-65535.
+    """
+    match = re.fullmatch(r"\[([^]]+)\]:(\d+)|([^:\[\]]+):(\d+)", endpoint)
+    if match is None:
+        raise ValueError(f"{endpoint!r} is not host:port")
+    host = match.group(1) or match.group(3)
+    port = int(match.group(2) or match.group(4))
+    if not 1 <= port <= 65535:
+        raise ValueError(f"{endpoint!r}: the port must be 1-65535")
+    return validate_host(host), port
+
+
+class SiteConfig(StrictModel):
+    """Where the box stands: its gym and its own name there (docs/chain.md).
+
+    Both set: every payload carries them, events carry the box's sequence number, and the
+    `upstream:` section can forward them off the box. Both null: a single box, payloads
+    exactly as before.
+    """
+
+    gym: str | None = Field(
+        None,
+        pattern=SITE_ID_PATTERN,
+        description="The gym's id, the same on every box of the gym (1 to 32 of a-z, 0-9, _ and -)",
+    )
+    box: str | None = Field(
+        None,
+        pattern=SITE_ID_PATTERN,
+        description="This box's id, unique within its gym (1 to 32 of a-z, 0-9, _ and -)",
+    )
+
+    @model_validator(mode="after")
+    def _both(self) -> SiteConfig:
+        if (self.gym is None) != (self.box is None):
+            raise ValueError("site.gym and site.box go together: set both or neither")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """Both ids are set."""
+        return self.gym is not None
+
+
+class UpstreamConfig(MqttConfig):
+    """The central (clustered) broker a box of a gym or chain forwards its events to.
+
+    The keys of `mqtt:`, with the broker's host required; topics go under
+    `<topic_prefix>/<gym>/<box>/`. Events go through a spool of their own
+    (`<spool.path>/upstream`), so a WAN outage loses nothing the spool holds.
+    """
+
+    host: HostAddress = Field(
+        description="Central broker host name or address (one node of the cluster)"
+    )
+
+    @classmethod
+    def default_client_id(cls) -> str | None:
+        """None: `for_site` fills in hinge-<gym>-<box>, unique across the chain."""
+        return None
+
+    def for_site(self, gym: str, box: str) -> UpstreamConfig:
+        """The section with its client id filled in (hinge-<gym>-<box> unless set)."""
+        if self.client_id is not None:
+            return self
+        return self.model_copy(update={"client_id": f"hinge-{gym}-{box}"})
 
 
 class SpoolConfig(StrictModel):

@@ -94,6 +94,10 @@ class LinkState:
         self.state = "connecting"
         self.last_error: str | None = None
 
+    def at(self, host: str, port: int) -> None:
+        """The node tried next (a clustered broker's failover): named in the log lines."""
+        self._where = f"{host}:{port}"
+
     def connected(self) -> None:
         """CONNACK accepted."""
         if self._change("connected"):

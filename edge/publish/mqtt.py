@@ -28,7 +28,7 @@ from typing import Any
 from edge import __version__
 from edge.contract import DaemonStatus, StatusName, now_iso
 from edge.publish.backlog import MEMORY_MESSAGES, Backlog
-from edge.publish.config import MqttConfig
+from edge.publish.config import MqttConfig, SiteConfig
 from edge.publish.link import LinkState, create_client
 from edge.publish.outbox import ACK, CONNECT, DISCONNECT, WAKE, Outbox
 from edge.publish.spool import Spool
@@ -48,6 +48,7 @@ class Publisher:
         run_id: str,
         version: str = __version__,
         memory_messages: int = MEMORY_MESSAGES,
+        site: SiteConfig | None = None,
     ) -> None:
         """Builds the client; nothing connects until `start()`.
 
@@ -59,6 +60,8 @@ class Publisher:
             version: Daemon version for the status payloads.
             memory_messages: Events held in memory at most while the spool cannot be
                 written (then retried); beyond it they are dropped and counted.
+            site: The box's gym and id, carried by its status payloads; None (or an
+                empty site) for a single box.
 
         Raises:
             ValueError: `config.host` is null.
@@ -66,13 +69,15 @@ class Publisher:
         if config.host is None:
             raise ValueError("mqtt.host is null: give the publisher the broker's address")
         self.config = config
-        self._host: str = config.host
+        self._endpoints = config.endpoints()  # the broker, then its failover nodes
+        self._endpoint = 0
+        self._site = (site.gym, site.box) if site is not None else (None, None)
         self.topics = Topics(config.topic_prefix)
         self._spool = Backlog(spool, memory_messages)
         self._run_id, self._version = run_id, version
         self._link = LinkState(config)
         # The broker sends the will at a time the daemon cannot know: `since` is null.
-        will = DaemonStatus("offline", run_id, version, since=None).to_json()
+        will = DaemonStatus("offline", run_id, version, since=None).sited(*self._site).to_json()
         self._client = create_client(config, self.topics.status, will)
         self._client.on_connect = self._on_connect
         self._client.on_connect_fail = self._on_connect_fail
@@ -85,9 +90,11 @@ class Publisher:
 
     def _status(self, status: StatusName, problem: str | None = None) -> str:
         """The `<prefix>/status` payload of a status that begins now."""
-        return DaemonStatus(
-            status, self._run_id, self._version, since=now_iso(), problem=problem
-        ).to_json()
+        return (
+            DaemonStatus(status, self._run_id, self._version, since=now_iso(), problem=problem)
+            .sited(*self._site)
+            .to_json()
+        )
 
     def _working_status(self, problem: str | None) -> str:
         """`online`, or `degraded` with why events are at risk."""
@@ -98,12 +105,12 @@ class Publisher:
         self._started = True
         self._outbox.start()
         config = self.config
-        self._client.connect_async(self._host, config.port, keepalive=config.keepalive_s)
+        host, port = self._endpoints[self._endpoint]
+        self._client.connect_async(host, port, keepalive=config.keepalive_s)
         self._client.loop_start()
         logger.info(
-            "MQTT publisher for %s:%d started (prefix %s, QoS %d, %d events spooled)",
-            self._host,
-            config.port,
+            "MQTT publisher for %s started (prefix %s, QoS %d, %d events spooled)",
+            ", ".join(f"{h}:{p}" for h, p in self._endpoints),
             self.topics.prefix,
             config.qos,
             self._spool.count(),
@@ -197,6 +204,21 @@ class Publisher:
     def _on_connect_fail(self, client, userdata) -> None:
         # paho calls this inside its `except OSError:` block: the error is the active one.
         self._link.unreachable(sys.exc_info()[1])
+        self._next_endpoint()
+
+    def _next_endpoint(self) -> None:
+        """After a failed connect: the next node of a clustered broker, if there are others.
+
+        Called in paho's thread between its connection attempts: `connect_async` only sets
+        the address the loop's next attempt uses (its backoff is kept).
+        """
+        if len(self._endpoints) < 2:
+            return
+        self._endpoint = (self._endpoint + 1) % len(self._endpoints)
+        host, port = self._endpoints[self._endpoint]
+        self._client.connect_async(host, port, keepalive=self.config.keepalive_s)
+        self._link.at(host, port)
+        logger.info("MQTT: trying the next broker node, %s:%d", host, port)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         # paho reports a dropped socket (no DISCONNECT packet) as "Unspecified error".

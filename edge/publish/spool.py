@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload TEXT NOT NULL,
     qos INTEGER NOT NULL,
     created_s REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS counters (  -- the box's event sequence (edge/publish/sequence.py)
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
 )
 """
 
@@ -130,7 +134,7 @@ class Spool:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             if check != "ok":
                 raise _UnusableError(f"integrity check failed: {check}")
-            db.execute(_SCHEMA)
+            db.executescript(_SCHEMA)
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version == 0:
                 db.execute(f"PRAGMA user_version={_FILE_FORMAT}")
@@ -258,6 +262,25 @@ class Spool:
     def count(self) -> int:
         """Messages waiting."""
         return self._count
+
+    def counter(self, name: str) -> int:
+        """A counter kept beside the messages (0 until first saved)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def save_counter(self, name: str, value: int) -> None:
+        """Saves a counter durably (as durable as a `put`).
+
+        Raises:
+            SpoolError: The database could not be written (disk full, I/O error).
+        """
+        with self._lock, self._writing():
+            self._db.execute(
+                "INSERT INTO counters (name, value) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (name, value),
+            )
 
     def close(self) -> None:
         """Closes the database (releases the lock); the spool cannot be used afterwards."""

@@ -34,7 +34,7 @@ from edge.daemon.config import WebConfig
 from edge.errors import SourceError
 from edge.hinge.config import Exercise, HingeConfig
 from edge.pose.config import PoseConfig
-from edge.publish.config import MqttConfig, SpoolConfig
+from edge.publish.config import MqttConfig, SiteConfig, SpoolConfig, UpstreamConfig
 from edge.redact import redact_url
 from edge.settings.sources import CURRENT_LOAD, YamlFileSource
 
@@ -178,6 +178,14 @@ class AppSettings(BaseSettings):
         "and -, starting with a letter or digit)"
     )
     spool: SpoolConfig = Field(default_factory=SpoolConfig, description="Event spool")
+    site: SiteConfig = Field(
+        default_factory=SiteConfig, description="The box's gym and name in a gym or chain"
+    )
+    upstream: UpstreamConfig | None = Field(
+        None,
+        description="The central broker of a gym or chain to forward events to (needs site); "
+        "null: events stay on this box's broker",
+    )
     web: WebConfig = Field(default_factory=WebConfig, description="Status page")
     pose: PoseConfig = Field(default_factory=PoseConfig, description="Pose models")
     hinge: HingeConfig = Field(default_factory=HingeConfig, description="Hinge scoring")
@@ -218,6 +226,15 @@ class AppSettings(BaseSettings):
                 "mqtt.port: change one of them"
             )
         return web
+
+    @model_validator(mode="after")
+    def _upstream_needs_site(self) -> AppSettings:
+        if self.upstream is not None and not self.site.configured:
+            raise ValueError(
+                "upstream is set but site is not: set site.gym and site.box, which name this "
+                "box's topics on the central broker"
+            )
+        return self
 
     def hinge_for(self, camera_id: str) -> HingeConfig:
         """The hinge section for one camera, with the camera's `exercise` applied."""

@@ -27,8 +27,14 @@ def summarize(settings: AppSettings, path: Path | None = None) -> list[str]:
         f"cameras: {len(settings.cameras)} ({enabled} enabled)",
     ]
     lines += [f"  {cid}: {_camera(camera)}" for cid, camera in settings.cameras.items()]
+    site = settings.site
+    if site.gym is not None and site.box is not None:
+        lines.append(f"site: gym {site.gym}, box {site.box}")
+    lines.append(f"mqtt: {_mqtt(settings.mqtt)}")
+    if settings.upstream is not None and site.gym is not None and site.box is not None:
+        upstream = settings.upstream.for_site(site.gym, site.box)
+        lines.append(f"upstream: {_mqtt(upstream, f'{site.gym}/{site.box}/')}")
     lines += [
-        f"mqtt: {_mqtt(settings.mqtt)}",
         f"spool: {settings.spool.path} (at most {settings.spool.max_messages} events, "
         f"{settings.spool.when_full} when full)",
         f"web: {settings.web.host}:{settings.web.port}"
@@ -63,15 +69,18 @@ def _camera(camera: CameraConfig) -> str:
     return ", ".join(parts)
 
 
-def _mqtt(mqtt: MqttConfig) -> str:
+def _mqtt(mqtt: MqttConfig, site_levels: str = "") -> str:
     where = f"local broker on port {mqtt.port}" if mqtt.host is None else f"{mqtt.host}:{mqtt.port}"
+    if mqtt.failover:
+        where += f" (failover {', '.join(mqtt.failover)})"
     if mqtt.username is None:
         auth = "anonymous"
     else:
         auth = f"user {mqtt.username} {'with' if mqtt.password else 'without'} password"
     tls = "TLS on" if mqtt.tls.enabled else "TLS off"
     return (
-        f"{where}, topics {mqtt.topic_prefix}/<camera>/..., client id {mqtt.client_id}, "
+        f"{where}, topics {mqtt.topic_prefix}/{site_levels}<camera>/..., "
+        f"client id {mqtt.client_id}, "
         f"{auth}, QoS {mqtt.qos}, {tls}"
     )
 
