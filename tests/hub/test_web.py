@@ -22,9 +22,11 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from edge.contract import CameraStatus, DaemonStatus
 from edge.daemon.auth import Role, UserStore
 from edge.errors import EdgeError
 from edge.hub.migrate import migrate
+from edge.hub.store import Store
 from edge.hub.web import CSP, HubWeb, HubWebConfig
 
 FAST_KDF = 1000  # PBKDF2 rounds for test users (the real 600,000 take 0.3 s a login)
@@ -397,3 +399,36 @@ def test_without_logins_for_a_closed_bench(hub_db):
     finally:
         server.stop()
     assert status == 200 and chain["totals"]["cameras"] == 6
+
+
+def upstream(gym: str, box: str, payload: Any) -> bytes:
+    """A box's message as it reaches the hub: the contract's payload with gym and box."""
+    return json.dumps(payload.to_dict() | {"gym": gym, "box": box}).encode()
+
+
+def test_the_hubs_own_writes_show_a_dead_box_down(hub_dsn):
+    """Through `Store.ingest`, as the hub worker writes: a box's last will turns its cameras
+    DOWN and no other's (what the chain test checks with real daemons)."""
+    store = Store(hub_dsn)
+    store.migrate()
+    now = datetime.now(UTC).isoformat()
+    for box, cameras in NORTH.items():
+        status = DaemonStatus(status="online", run_id=f"run-{box}", version="0.1.0", since=now)
+        store.ingest(f"hinge/north/{box}/status", upstream("north", box, status))
+        for camera in cameras:
+            stream = CameraStatus(camera, "online", "good", 10.0, 9.9, 0, 0, 0, 0.1, None, now)
+            store.ingest(f"hinge/north/{box}/{camera}/status", upstream("north", box, stream))
+    will = DaemonStatus(status="offline", run_id="run-box-b", version="0.1.0", since=None)
+    server = HubWeb(HubWebConfig(port=0, auth={"enabled": False}), hub_dsn)
+    server.start()
+    try:
+        client = Client(base_of(server))
+        before = cameras_of(client.json("/api/chain")[1], "north")
+        store.ingest("hinge/north/box-b/status", upstream("north", "box-b", will))
+        after = cameras_of(client.json("/api/chain")[1], "north")
+    finally:
+        server.stop()
+        store.close()
+    assert {c: v["health"] for c, v in before.items()} == dict.fromkeys(before, "up")
+    assert len(before) == 5
+    assert [c for c, v in after.items() if v["health"] == "down"] == ["p4", "p5"]
