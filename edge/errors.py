@@ -68,3 +68,7 @@ class ReportError(EdgeError):
 
 class StillError(EdgeError):
     """A rep's still (the athlete at the bottom, for the dashboard) cannot be made."""
+
+
+class HubError(EdgeError):
+    """The chain's hub cannot go on: its database schema, its broker or its database."""

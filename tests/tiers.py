@@ -21,6 +21,8 @@ FIXTURE_TIERS = {
     "mosquitto_factory": "server",
     "daemons": "server",
     "daemon_factory": "server",
+    "nats_cluster": "server",  # tests/central: three nats-server processes
+    "pg_server": "server",  # tests/hub: a PostgreSQL per session
     "browser": "browser",
     "shared_data": "data",
     "swing_clip": "slow",  # tests/daemon and tests/web: a clip rendered per session
@@ -33,6 +35,9 @@ HELPER_TIERS = {  # by qualified name: nothing is imported to look them up
     "edge.pose.runtime.OnnxModel": "model",
     "edge.daemon.broker.LocalBroker": "server",
     "devkit.broker.Mosquitto": "server",
+    "devkit.cluster.NatsCluster": "server",
+    "devkit.wan.WanLink": "server",
+    "devkit.postgres.Postgres": "server",
     "tests.servers.streams.mjpeg_server": "server",
     "tests.servers.streams.rtsp_server": "server",
     "tests.deploy.broker.running_broker": "server",
