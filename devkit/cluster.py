@@ -271,6 +271,15 @@ class NatsCluster:
         with urllib.request.urlopen(url, timeout=5) as response:
             return json.loads(response.read())
 
+    def reload(self) -> None:
+        """Makes every running node read its config again (SIGHUP), e.g. a new auth.conf.
+
+        Clients stay connected, but those whose account is gone are closed.
+        """
+        for proc in self._procs:
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGHUP)
+
     def stop(self, i: int, timeout_s: float = 10.0) -> None:
         """Clean stop of node i (SIGTERM)."""
         self._end(i, signal.SIGTERM, timeout_s)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the daemon and its tests use: a real broker, FFmpeg, a local RTSP server
-# (GStreamer through the system Python's gi) and a headless browser for the page tests.
+# (GStreamer through the system Python's gi), a headless browser for the page tests, and
+# for the chain (issue 17) the clustered central broker (nats-server, run by
+# devkit/cluster.py) and PostgreSQL for the hub.
 # Installs what is missing when it can (root, or sudo without a password); otherwise says
 # what is missing: the tests that need it then skip, naming the package.
 set -euo pipefail
@@ -9,6 +11,7 @@ PACKAGES=(
     python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-bad
     gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
     chromium
+    nats-server postgresql
 )
 command -v dpkg-query >/dev/null || { echo "system-deps: not a Debian system; install: ${PACKAGES[*]}"; exit 0; }
 missing=()

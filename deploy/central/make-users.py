@@ -4,6 +4,7 @@
     deploy/central/make-users.py boxes.txt            # every account anew
     deploy/central/make-users.py --add gym-7 box-2    # one more box, the others kept
     deploy/central/make-users.py --hub hub-2          # one more hub account
+    deploy/central/make-users.py --remove gym-7 box-2 # lock a box out
 
 `boxes.txt` lists one box a line, `<gym> <box>` (ids: a-z 0-9 _ -, 1-32 characters, no
 dots: NATS turns '.' in an MQTT topic into '//'); blank lines and `#` comments are skipped.
@@ -182,8 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out = Path(args.out)
     fresh = args.boxes is not None
-    if not fresh and not (args.add or args.hub):
-        print("give a boxes list, or --add GYM BOX / --hub NAME", file=sys.stderr)
+    if not fresh and not (args.add or args.hub or args.remove):
+        print(
+            "give a boxes list, or --add GYM BOX / --hub NAME / --remove GYM BOX", file=sys.stderr
+        )
         return 2
     accounts: dict[str, Account] = {}
     if not fresh:
@@ -192,6 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         accounts = {a["user"]: Account(**a) for a in json.loads((out / "users.json").read_text())}
     new: dict[str, str] = {}  # user -> plain password, shown once
+    for gym, box in [] if fresh else args.remove or []:
+        if accounts.pop(box_user(gym, box), None) is None:
+            print(f"{box_user(gym, box)} has no account", file=sys.stderr)
+            return 2
     try:
         boxes = read_boxes(Path(args.boxes)) if fresh else [tuple(pair) for pair in args.add or []]
         made = [box_account(gym, box, _new(new, box_user(gym, box)), args.prefix, args.cost)
@@ -232,6 +239,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("boxes", nargs="?", help="boxes list: '<gym> <box>' a line")
     parser.add_argument("--add", nargs=2, action="append", metavar=("GYM", "BOX"),
                         help="one more box, the other accounts kept (repeatable)")  # fmt: skip
+    parser.add_argument("--remove", nargs=2, action="append", metavar=("GYM", "BOX"),
+                        help="lock a box out: its account removed (repeatable)")  # fmt: skip
     parser.add_argument("--hub", action="append", metavar="NAME",
                         help="hub account (repeatable; a new list makes `hub`)")  # fmt: skip
     parser.add_argument("--prefix", default="hinge", help="upstream topic prefix (hinge)")

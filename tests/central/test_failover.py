@@ -13,12 +13,15 @@ What the tests show about NATS 2.9's MQTT:
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from devkit.cluster import NatsCluster, skip_reason
+from devkit.cluster import CENTRAL, NatsCluster, connect_packet, skip_reason
 from devkit.wan import WanLink
 from tests.central.clients import Client
 
@@ -30,7 +33,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsCluster]:
     if reason := skip_reason():
         pytest.skip(reason)
     workdir = tmp_path_factory.mktemp("nats-failover")
-    boxes = [("gym-1", "box-a")]
+    boxes = [("gym-1", "box-a"), ("gym-1", "box-z")]
     with NatsCluster(workdir, boxes=boxes, ack_wait=f"{ACK_WAIT_S:g}s") as cluster:
         yield cluster
 
@@ -90,3 +93,32 @@ def test_an_unacknowledged_delivery_comes_again_after_ack_wait(cluster) -> None:
         assert waited >= ACK_WAIT_S * 0.8  # not at reconnect: when ack_wait ran out
     finally:
         hub.close()
+
+
+def test_a_reload_adds_a_box_and_locks_one_out(cluster, tmp_path: Path) -> None:
+    """The operator's steps (README.md, "Accounts"): make-users.py, then a reload."""
+    shipped = (cluster.workdir / "auth.conf").read_text()
+    (tmp_path / "boxes.txt").write_text("gym-1 box-a\ngym-1 box-z\n")
+    _make_users(tmp_path, str(tmp_path / "boxes.txt"))
+    _make_users(tmp_path, "--remove", "gym-1", "box-z", "--add", "gym-1", "box-new")
+    password = (tmp_path / "credentials" / "box.gym-1.box-new.env").read_text().split("=")[-1]
+    locked = Client(cluster, cluster.mqtt_ports[1], "box-z", cluster.box_auth("gym-1", "box-z"))
+    locked.wait_connected()
+    try:
+        (cluster.workdir / "auth.conf").write_text((tmp_path / "auth.conf").read_text())
+        cluster.reload()
+        locked.disconnects.get(timeout=5)  # closed at the reload
+        with cluster.mqtt_socket(1) as sock:
+            sock.sendall(connect_packet("box-new", ("box.gym-1.box-new", password.strip())))
+            assert sock.recv(4) == b"\x20\x02\x00\x00"  # accepted
+        with pytest.raises(TimeoutError):
+            locked.wait_connected(1.0)  # retrying, refused
+    finally:
+        locked.close()
+        (cluster.workdir / "auth.conf").write_text(shipped)
+        cluster.reload()
+
+
+def _make_users(out: Path, *args: str) -> None:
+    command = [sys.executable, str(CENTRAL / "make-users.py"), "--out", str(out), "--cost", "4"]
+    subprocess.run([*command, *args], check=True, capture_output=True, timeout=30)
