@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
+from edge.contract import iso
+
 STALE_AFTER_S = 30.0
 """A box silent this long is DOWN: three of the daemon's default 10 s stats intervals."""
 LATEST_REPS = 8
@@ -333,7 +335,7 @@ def _days(
         reps, scored = row.get("reps", 0), row.get("scored_reps", 0)
         out.append(
             {
-                "day": day.isoformat(),
+                "day": str(day),  # YYYY-MM-DD
                 "reps": reps,
                 "sets": row.get("sets", 0),
                 "scored_reps": scored,
@@ -369,4 +371,4 @@ def _window(series: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
+    return iso(moment.timestamp()) if moment is not None else None

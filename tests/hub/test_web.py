@@ -378,7 +378,7 @@ def test_logins_roles_and_headers(hub_db, hub_web):
     assert coach.json("/api/gym/south")[0] == 403
     assert coach.json("/api/platform/south/p1")[0] == 403
     status, body, headers = coach.request("/gym/north")
-    assert status == 200 and b'data-page="gym"' in body
+    assert status == 200 and b'<script type="module" src="/chain.js">' in body
     assert headers["Content-Security-Policy"] == CSP
     assert headers["X-Frame-Options"] == "DENY"
     assert coach.request("/gym/NOT..AN-ID")[0] == 404

@@ -1,5 +1,5 @@
-// The chain dashboard's three pages (the body's data-page says which): the chain overview,
-// a gym's floor and a platform's history. Each asks its /api/... view again every
+// The chain dashboard's three pages, one per path: the chain overview (/), a gym's floor
+// (/gym/<gym>) and a platform's history (/platform/<gym>/<camera>). Each asks its /api/... view again every
 // `refresh_s` seconds (the hub's tables are what is live here) and redraws; the charts
 // are inline SVG drawn here. No build step, no dependency: a plain ES module.
 
@@ -339,14 +339,20 @@ function renderPlatform(doc, days) {
 }
 
 // ------------------------------------------------------------------ start
-const page = document.body.dataset.page;
 const parts = location.pathname.split('/').filter(Boolean).map(decodeURIComponent);
-if (page === 'chain') {
-  poll('/api/chain', renderChain);
-} else if (page === 'gym') {
+const page = parts[0] || 'chain';
+document.body.dataset.page = page;
+if (page === 'gym') {
+  $('content').append(h('div', {id: 'boxes', class: 'small'}), h('div', {id: 'tiles',
+                                                                          class: 'tiles'}));
   poll(`/api/gym/${enc(parts[1])}`, renderGym);
+} else if (page === 'platform') {
+  $('content').append(h('div', {id: 'platform'}));
+  const days = Number(new URLSearchParams(location.search).get('days')) || 0;
+  const query = days ? `?days=${days}` : '';
+  poll(`/api/platform/${enc(parts[1])}/${enc(parts[2])}${query}`,
+       (doc) => renderPlatform(doc, doc.days.length));
 } else {
-  const days = Number(new URLSearchParams(location.search).get('days')) || 14;
-  poll(`/api/platform/${enc(parts[1])}/${enc(parts[2])}?days=${days}`,
-       (doc) => renderPlatform(doc, days));
+  $('content').append(h('div', {id: 'gyms'}));
+  poll('/api/chain', renderChain);
 }
