@@ -432,3 +432,23 @@ def test_the_hubs_own_writes_show_a_dead_box_down(hub_dsn):
     assert {c: v["health"] for c, v in before.items()} == dict.fromkeys(before, "up")
     assert len(before) == 5
     assert [c for c, v in after.items() if v["health"] == "down"] == ["p4", "p5"]
+
+
+def test_postgresql_going_away_and_back(pg_server, hub_db, hub_web):
+    """503 while PostgreSQL is down (the pages say so and retry), answers again after."""
+    fill_north(hub_db[1])
+    admin = Client(base_of(hub_web)).login("admin")
+    assert admin.json("/api/chain")[0] == 200  # a pooled connection now exists
+    hub_db[1].conn.close()
+    pg_server.restart()
+    # The pooled connection died with the server: one request may fail, then a fresh one.
+    statuses = [admin.json("/api/chain")[0] for _ in range(2)]
+    assert statuses[-1] == 200 and set(statuses) <= {200, 503}
+    pg_server.stop()
+    try:
+        status, body = admin.json("/api/chain")
+        assert status == 503 and "database" in body["error"]
+        assert Client(base_of(hub_web)).request("/healthz")[0] == 503
+    finally:
+        pg_server.start()
+    assert admin.json("/api/chain")[0] == 200
