@@ -52,6 +52,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="YAML config file (see docs/config.md); default: a rendered demo camera and a "
         "local broker",
     )
+    hub = commands.add_parser(
+        "hub",
+        help="the chain's hub: central broker -> PostgreSQL, and the chain dashboard "
+        "(needs the hub extra; SIGTERM stops)",
+    )
+    hub.add_argument("--config", type=Path, required=True, help="the hub's YAML (docs/chain.md)")
+    hub.add_argument("--no-web", action="store_true", help="ingest only, no dashboard")
     cli_users.add_commands(commands)
     return parser
 
@@ -358,6 +365,21 @@ def _run_daemon(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_hub(args: argparse.Namespace) -> int:
+    """The hub, if its PostgreSQL driver is installed."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        print(
+            "hinge-edge hub needs PostgreSQL's driver: pip install 'hinge-edge[hub]'",
+            file=sys.stderr,
+        )
+        return 1
+    from edge.hub.app import run_hub
+
+    return run_hub(args.config, web=not args.no_web)
+
+
 def _quiet_opencv() -> None:
     """Keeps OpenCV's and FFmpeg's own stderr lines out of the output.
 
@@ -386,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_check_config(args)
         if args.command == "run":
             return _run_daemon(args)
+        if args.command == "hub":
+            return _run_hub(args)
         if args.command in ("users", "display-token", "scrape-token"):
             return cli_users.run(args)
     except EdgeError as err:

@@ -11,14 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
-
-from edge.config_base import config_folder
-from edge.errors import ConfigError, ConfigIssue
 from edge.log import register_secret
 from edge.redact import url_secrets
-from edge.settings.issues import env_issue, unknown_env_issues, validation_issues
+from edge.settings.loader import build, load_state
 from edge.settings.models import (
     CAMERA_ID_PATTERN,
     ENV_PREFIX,
@@ -28,7 +23,7 @@ from edge.settings.models import (
     WebConfig,
     source_kind,
 )
-from edge.settings.sources import CURRENT_LOAD, LoadState
+from edge.settings.sources import LoadState
 from edge.settings.summary import summarize
 
 __all__ = [
@@ -59,13 +54,7 @@ def load_settings(path: Path | None) -> AppSettings:
         ConfigError: The file is missing or unreadable, or any key is wrong; every problem
             is one `ConfigIssue` in `err.issues`.
     """
-    if path is None:
-        return _build(LoadState(None, Path.cwd()))
-    path = Path(path).expanduser()
-    if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise ConfigError(issues=[ConfigIssue(str(path), f"the config file {what}")])
-    return _build(LoadState(path, path.resolve().parent))
+    return _build(load_state(path))
 
 
 def default_settings(sample_clip: Path, spool_dir: Path) -> AppSettings:
@@ -89,21 +78,7 @@ def default_settings(sample_clip: Path, spool_dir: Path) -> AppSettings:
 
 
 def _build(state: LoadState) -> AppSettings:
-    issues = unknown_env_issues(AppSettings, ENV_PREFIX)
-    settings = None
-    token = CURRENT_LOAD.set(state)
-    try:
-        with config_folder(state.base_dir):
-            settings = AppSettings()
-    except ValidationError as err:
-        issues += validation_issues(err, AppSettings, state.lines, ENV_PREFIX)
-    except SettingsError as err:
-        issues.append(env_issue(err, ENV_PREFIX))
-    finally:
-        CURRENT_LOAD.reset(token)
-    if issues or settings is None:
-        # `from None`: the pydantic error holds the raw input, secrets included.
-        raise ConfigError(issues=issues) from None
+    settings = build(AppSettings, ENV_PREFIX, state)
     _register_secrets(settings)
     return settings
 

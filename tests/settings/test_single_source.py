@@ -31,6 +31,7 @@ CONFIG_MODULES = {
     "edge/publish/config.py",
     "edge/settings/models.py",  # the root, and the daemon's own: cameras, log
     "edge/daemon/config.py",  # the web side's section (web, web.auth, web.tls)
+    "edge/hub/config.py",  # the hub's root and its own sections (broker, database, hub)
 }
 ROOT_BASES = {"BaseModel", "BaseSettings"}
 SHARED_FIELDS_MAX = 2
@@ -182,6 +183,7 @@ def test_one_base_for_every_section():
     )
     assert direct == [
         ("edge/config_base.py", "StrictModel"),
+        ("edge/hub/config.py", "HubSettings"),  # the hub's root (a program of its own)
         ("edge/settings/models.py", "AppSettings"),
     ]
 
