@@ -29,8 +29,11 @@ import paho.mqtt.client as mqtt
 
 from edge.hub.config import HubBrokerConfig, WorkerConfig
 from edge.hub.store import DatabaseUnavailable, Message, Store
+from edge.publish.link import _DropReconnectNoise
 
 logger = logging.getLogger(__name__)
+_PAHO_LOGGER = logging.getLogger("edge.hub.paho")
+_PAHO_LOGGER.addFilter(_DropReconnectNoise())  # the worker logs each failed attempt itself
 
 TOPICS = ("+/+/+/rep", "+/+/+/set", "+/+/+/status", "+/+/+/state", "+/+/status", "+/+/stats")
 """Subscriptions under the topic prefix (docs/mqtt.md, "Upstream")."""
@@ -89,7 +92,7 @@ class HubWorker:
             protocol=mqtt.MQTTv311,
             manual_ack=True,  # acknowledged after the transaction commits
         )
-        client.enable_logger(logging.getLogger("edge.hub.paho"))
+        client.enable_logger(_PAHO_LOGGER)
         if self.broker.username is not None:
             password = self.broker.password
             client.username_pw_set(
