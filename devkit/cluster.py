@@ -217,16 +217,13 @@ class NatsCluster:
                            f"{self.log(i)[-3000:]}")  # fmt: skip
 
     def _mqtt_connects(self, i: int, timeout_s: float) -> bool:
-        auth = self.hub_auth(next(iter(self._hubs()))) if self.passwords else None
+        auth = next(iter(self.passwords.items()), None)  # any account will do
         try:
             with self.mqtt_socket(i, timeout_s) as sock:
                 sock.sendall(connect_packet(f"probe-{os.getpid()}-{i}", auth))
                 return sock.recv(4) == b"\x20\x02\x00\x00"
         except OSError:
             return False
-
-    def _hubs(self) -> list[str]:
-        return [user for user in self.passwords if "." not in user]
 
     def mqtt_socket(self, i: int, timeout_s: float = 5.0) -> socket.socket:
         """A TCP (TLS where on) connection to node i's MQTT listener."""

@@ -183,12 +183,12 @@ class WanLink:
         source.settimeout(None)
         try:
             while data := source.recv(CHUNK):
-                sink.sendall(data)
-                with self._lock:
+                with self._lock:  # counted before sending: whoever got it sees it counted
                     if up:
                         self.stats.bytes_up += len(data)
                     else:
                         self.stats.bytes_down += len(data)
+                sink.sendall(data)
         except OSError:
             pass  # closed by cut(), or by the other side
         with self._lock:

@@ -97,7 +97,7 @@ def test_mqtt_listener_speaks_tls_only(nats_cluster) -> None:
             answer = plain.recv(4)
         except ConnectionResetError:
             answer = b""
-        assert answer == b""  # not a TLS handshake: closed, no CONNACK
+        assert not answer.startswith(b"\x20")  # no CONNACK: the TLS handshake failed
     with nats_cluster.mqtt_socket(0) as tls:
         tls.sendall(connect_packet("tls", nats_cluster.hub_auth()))
         assert tls.recv(4) == b"\x20\x02\x00\x00"  # CONNACK, accepted
