@@ -32,7 +32,7 @@ from pydantic_settings import (
 )
 
 from edge.config_base import HostAddress, StrictModel
-from edge.hub.web import HubWebConfig
+from edge.daemon.config import WebConfig
 from edge.log import register_secret
 from edge.publish.config import MqttConfig
 from edge.redact import url_secrets
@@ -41,17 +41,11 @@ from edge.settings.loader import build, load_state
 from edge.settings.sources import CURRENT_LOAD, YamlFileSource
 
 ENV_PREFIX = "HINGE_HUB_"
+STALE_AFTER_S = 90.0
+"""A box silent this long is DOWN: three of the daemon's default 30 s stats intervals."""
+MAX_DAYS = 366
+"""The longest history a platform's page shows."""
 WORKER_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-def _node_from_text(value: Any) -> Any:
-    """`host:port` (or `[v6]:port`) as a shorthand for `{host: ..., port: ...}`."""
-    if not isinstance(value, str):
-        return value
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit():
-        raise ValueError(f"a broker node is `host:port` or {{host:, port:}}, got {value!r}")
-    return {"host": host.removeprefix("[").removesuffix("]"), "port": int(port)}
 
 
 class BrokerNode(StrictModel):
@@ -64,20 +58,13 @@ class BrokerNode(StrictModel):
         return f"{self.host}:{self.port}"
 
 
-Node = Annotated[BrokerNode, BeforeValidator(_node_from_text)]
-
-
 class HubBrokerConfig(MqttConfig):
-    """The central (clustered) broker: `host`/`port` its first node, `more_nodes` the others.
+    """The central (clustered) broker: `host`/`port` its first node, `failover` the others.
 
     The box's `mqtt` section plus the other nodes: the worker connects to one node and
     moves to the next when it cannot reach it or loses it. The hub's client id is
     `hub-<hub.name>` and it subscribes at QoS 1, so `client_id` and `qos` are not set here.
     """
-
-    more_nodes: tuple[Node, ...] = Field(
-        (), description="The cluster's other nodes, `host:port` each (failover in this order)"
-    )
 
     @model_validator(mode="after")
     def _hub_rules(self) -> HubBrokerConfig:
@@ -94,8 +81,7 @@ class HubBrokerConfig(MqttConfig):
     @property
     def nodes(self) -> tuple[BrokerNode, ...]:
         """Every node, the first one first."""
-        assert self.host is not None  # checked above
-        return (BrokerNode(host=self.host, port=self.port), *self.more_nodes)
+        return tuple(BrokerNode(host=host, port=port) for host, port in self.endpoints())
 
 
 class DatabaseConfig(StrictModel):
@@ -126,6 +112,30 @@ def _check_timezone(name: str) -> str:
             f"unknown time zone {name!r}: use an IANA name such as UTC or Europe/Berlin"
         ) from None
     return name
+
+
+class HubWebConfig(WebConfig):
+    """The hub's `web` section: the daemon's (logins, TLS, bounds) and the page settings."""
+
+    host: HostAddress = Field(
+        "127.0.0.1",
+        description="Address to listen on; loopback by default (a reverse proxy with TLS in "
+        "front, or 0.0.0.0 with web.tls set)",
+    )
+    port: int = Field(8090, ge=0, le=65535, description="Port; 0: any free port (tests)")
+    stale_after_s: float = Field(
+        STALE_AFTER_S,
+        gt=0,
+        le=3600,
+        description="A box silent this long (no status, stats or event) is DOWN with its "
+        "cameras: three times the boxes' stats_interval_s",
+    )
+    refresh_s: float = Field(
+        5.0, ge=1, le=300, description="How often the pages ask for fresh data"
+    )
+    history_days: int = Field(
+        14, ge=1, le=MAX_DAYS, description="Days a platform's history page shows by default"
+    )
 
 
 class WorkerConfig(StrictModel):

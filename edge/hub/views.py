@@ -30,14 +30,12 @@ import psycopg
 from psycopg.rows import dict_row
 
 from edge.contract import iso
+from edge.hub.config import MAX_DAYS, STALE_AFTER_S
 
-STALE_AFTER_S = 30.0
-"""A box silent this long is DOWN: three of the daemon's default 10 s stats intervals."""
 LATEST_REPS = 8
 """Reps per camera on the trainers' floor view."""
 TODAY_REPS = 500
 """Reps of today listed at most on a platform's page (the counts are never cut)."""
-MAX_DAYS = 366
 BOX_DOWN = ("offline", "stopped")
 STREAM_DOWN = ("stalled", "offline", "ended", "stopped")
 _OPTIONS = "-c default_transaction_read_only=on -c statement_timeout=10000"

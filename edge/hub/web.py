@@ -34,11 +34,8 @@ from typing import Any, cast
 
 import psycopg
 from aiohttp import web
-from pydantic import Field
 
-from edge.config_base import HostAddress
 from edge.daemon.auth import Role, UserStore
-from edge.daemon.config import WebConfig
 from edge.daemon.web import (
     OPEN,
     Handler,
@@ -52,7 +49,8 @@ from edge.daemon.web import (
     _static,
 )
 from edge.errors import EdgeError
-from edge.hub.views import MAX_DAYS, STALE_AFTER_S, Database, Views
+from edge.hub.config import MAX_DAYS, HubWebConfig
+from edge.hub.views import Database, Views
 
 logger = logging.getLogger(__name__)
 
@@ -69,30 +67,6 @@ _DAEMON_FILES = ("hinge.css", "hinge.js")  # the box dashboard's look and helper
 # The daemon-only routes (state, stills, metrics, event stream) are not registered here,
 # so nothing asks the daemon's backend anything.
 _NO_DAEMON = cast(WebBackend, object())
-
-
-class HubWebConfig(WebConfig):
-    """The hub's `web` section: the daemon's (logins, TLS, bounds) and the page settings."""
-
-    host: HostAddress = Field(
-        "127.0.0.1",
-        description="Address to listen on; loopback by default (a reverse proxy with TLS in "
-        "front, or 0.0.0.0 with web.tls set)",
-    )
-    port: int = Field(8090, ge=0, le=65535, description="Port; 0: any free port (tests)")
-    stale_after_s: float = Field(
-        STALE_AFTER_S,
-        gt=0,
-        le=3600,
-        description="A box silent this long (no status, stats or event) is DOWN with its "
-        "cameras: three times the boxes' stats_interval_s",
-    )
-    refresh_s: float = Field(
-        5.0, ge=1, le=300, description="How often the pages ask for fresh data"
-    )
-    history_days: int = Field(
-        14, ge=1, le=MAX_DAYS, description="Days a platform's history page shows by default"
-    )
 
 
 class HubWeb(WebServer):

@@ -15,7 +15,7 @@ from edge.log import redact
 GOOD = """\
 broker:
   host: nats1.chain.lan
-  more_nodes: ["nats2.chain.lan:1884", "10.0.0.3:1885"]
+  failover: ["nats2.chain.lan:1884", "10.0.0.3:1885"]
   username: hub
   password: s3cret-broker
 database:

@@ -136,7 +136,7 @@ def test_a_worker_writes_every_event_once_and_acknowledges_after_commit(broker, 
 
 
 def test_the_worker_moves_to_the_next_node_when_one_is_unreachable(broker, hub_dsn):
-    data = {"broker": {"host": HOST, "port": free_port(), "more_nodes": [f"{HOST}:{broker.port}"],
+    data = {"broker": {"host": HOST, "port": free_port(), "failover": [f"{HOST}:{broker.port}"],
                        "reconnect_min_s": 0.1, "reconnect_max_s": 0.2},
             "database": {"dsn": hub_dsn}, "hub": {"name": "w2"}}  # fmt: skip
     settings = load_hub_settings(None, data)
