@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup system-deps lint check test demo run models bench-pose bench-daemon synth-suite arm64-proof qat clean
+.PHONY: setup system-deps lint check test chain demo run models bench-pose bench-daemon synth-suite arm64-proof qat clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ check: lint
 # The full suite: every tier, the real models, mosquitto, RTSP/MJPEG servers, Chromium.
 test: lint system-deps
 	$(BIN)/pytest
+
+# The chain end to end (docs/chain.md; about 2 minutes, also part of `make test`): a 3-node
+# NATS cluster, PostgreSQL, two hub workers, two daemons and 20 simulated boxes, with WAN
+# links cut, a node and a hub worker killed; every event in PostgreSQL exactly once.
+chain: setup system-deps
+	$(BIN)/pytest -m chain -s
 
 # The main job on an embedded default: a rendered athlete (made here, nothing to fetch),
 # run through pose + scoring; prints the rep and set events.

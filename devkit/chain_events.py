@@ -66,7 +66,7 @@ class SimBox:
     def rep(self, camera: str, set_id: str, *, score: float | None = None) -> tuple[str, Message]:
         """A rep (returns its id and the message); a random score and faults if not given."""
         self._reps += 1
-        rep_id = f"{self.box}-{camera}-{self._reps}"
+        rep_id = f"{self.gym}-{self.box}-{camera}-{self._reps}"  # unique in the chain
         codes = self.random.sample(FAULTS, self.random.randint(0, 2))
         event = RepEvent(
             id=rep_id, set_id=set_id, rep=1, exercise="rdl", exercise_source="config",
@@ -141,7 +141,7 @@ class SimBox:
         out: list[Message] = []
         for n in range(sets):
             camera = cameras[n % len(cameras)]
-            set_id = f"{self.box}-{camera}-set{n}"
+            set_id = f"{self.gym}-{self.box}-{camera}-set{n}"
             rep_ids = []
             for _ in range(reps_per_set):
                 rep_id, message = self.rep(camera, set_id)

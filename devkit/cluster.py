@@ -171,6 +171,11 @@ class NatsCluster:
         path = self.log_path(i)
         return path.read_text(errors="replace") if path.exists() else ""
 
+    @property
+    def pids(self) -> list[int]:
+        """Process ids of the nodes running now (benchmarks read their CPU time)."""
+        return [proc.pid for proc in self._procs if proc is not None and proc.poll() is None]
+
     def running(self, i: int) -> bool:
         """True while node i's process is alive."""
         proc = self._procs[i]

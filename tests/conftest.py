@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from devkit.browser import Browser, missing_chromium
 from edge.log import forget_secrets, registered_secrets
 from edge.pose import load_pose_models
 from edge.pose.config import PoseConfig
@@ -85,3 +86,12 @@ def mosquitto_factory(tmp_path):
 def mosquitto(mosquitto_factory):
     """A running anonymous mosquitto on a free 127.0.0.1 port, killed after the test."""
     return mosquitto_factory()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Debian Chromium over the DevTools pipe; skips where it is not installed."""
+    if (reason := missing_chromium()) is not None:
+        pytest.skip(reason)
+    with Browser(tmp_path / "chromium") as chromium:
+        yield chromium

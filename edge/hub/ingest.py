@@ -29,7 +29,7 @@ import paho.mqtt.client as mqtt
 
 from edge.hub.config import HubBrokerConfig, WorkerConfig
 from edge.hub.store import DatabaseUnavailable, Message, Store
-from edge.publish.link import _DropReconnectNoise
+from edge.publish.link import _DropReconnectNoise, apply_credentials
 
 logger = logging.getLogger(__name__)
 _PAHO_LOGGER = logging.getLogger("edge.hub.paho")
@@ -93,20 +93,7 @@ class HubWorker:
             manual_ack=True,  # acknowledged after the transaction commits
         )
         client.enable_logger(_PAHO_LOGGER)
-        if self.broker.username is not None:
-            password = self.broker.password
-            client.username_pw_set(
-                self.broker.username, password.get_secret_value() if password else None
-            )
-        tls = self.broker.tls
-        if tls.enabled:
-            client.tls_set(
-                ca_certs=str(tls.ca_file) if tls.ca_file else None,
-                certfile=str(tls.cert_file) if tls.cert_file else None,
-                keyfile=str(tls.key_file) if tls.key_file else None,
-            )
-            client.tls_insecure_set(tls.insecure)
-        client.reconnect_delay_set(self.broker.reconnect_min_s, self.broker.reconnect_max_s)  # type: ignore[arg-type]
+        apply_credentials(client, self.broker)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_connect_fail = self._on_connect_fail

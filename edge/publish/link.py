@@ -51,6 +51,16 @@ def create_client(config: MqttConfig, will_topic: str, will_payload: str) -> mqt
         protocol=mqtt.MQTTv311,
     )
     client.enable_logger(_PAHO_LOGGER)
+    apply_credentials(client, config)
+    client.will_set(will_topic, will_payload, qos=1, retain=True)
+    return client
+
+
+def apply_credentials(client: mqtt.Client, config: MqttConfig) -> None:
+    """A section's user name, password, TLS and reconnect backoff on a paho client.
+
+    The box's publishers and the hub's subscriber (its section is an `MqttConfig` too).
+    """
     if config.username is not None:
         password = config.password.get_secret_value() if config.password is not None else None
         client.username_pw_set(config.username, password)
@@ -62,9 +72,7 @@ def create_client(config: MqttConfig, will_topic: str, will_payload: str) -> mqt
             keyfile=str(tls.key_file) if tls.key_file else None,
         )
         client.tls_insecure_set(tls.insecure)
-    client.will_set(will_topic, will_payload, qos=1, retain=True)
     client.reconnect_delay_set(config.reconnect_min_s, config.reconnect_max_s)  # type: ignore[arg-type]
-    return client
 
 
 def describe_connect_error(err: BaseException | None) -> str:

@@ -19,9 +19,7 @@ import urllib.parse
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
-from devkit.browser import Browser, Page, missing_chromium
+from devkit.browser import Browser, Page
 from edge.hub.views import LATEST_REPS
 from edge.hub.web import HubWeb, HubWebConfig
 from tests.hub.test_web import PASSWORD, ChainWriter, chain_db, make_users
@@ -36,15 +34,6 @@ FAULT_ODDS = {  # chance per rep, on a platform with a beginner on it
     "head_extension": 0.04,
 }
 DAYS = 14
-
-
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Debian Chromium over the DevTools pipe; skips where it is not installed."""
-    if (reason := missing_chromium()) is not None:
-        pytest.skip(reason)
-    with Browser(tmp_path / "chromium") as chromium:
-        yield chromium
 
 
 def write_day(writer: ChainWriter, where: tuple[str, str, str], day: datetime, rng) -> int:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from devkit.browser import Browser, missing_chromium
 from devkit.daemon import PageDaemon
 from devkit.scripted import truth_keypoints
 from edge.hinge.config import FaultConfig
@@ -35,15 +34,6 @@ def swing_keypoints(swing_clip) -> Path:
     """The clip's true landmarks as a keypoints file (for a scripted pose stage)."""
     clip, truth = swing_clip
     return truth_keypoints(clip, truth, clip.with_suffix(".npz"))
-
-
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Debian Chromium over the DevTools pipe; skips where it is not installed."""
-    if (reason := missing_chromium()) is not None:
-        pytest.skip(reason)
-    with Browser(tmp_path / "chromium") as chromium:
-        yield chromium
 
 
 @pytest.fixture
