@@ -11,6 +11,7 @@ every event it produced (id and seq) so a test can demand each one at the far en
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -21,7 +22,7 @@ from typing import Any
 
 from devkit.broker import child_env, free_port
 from devkit.chain_events import SimBox
-from edge.contract import parse_event
+from edge.contract import iso, parse_event
 from edge.publish import Publisher, Spool, SpoolConfig
 from edge.publish.config import SiteConfig, UpstreamConfig
 from edge.publish.sequence import BoxSequence
@@ -94,8 +95,8 @@ class SimulatedBox:
         """Numbers one event as a box does, spools it and hands it to the publisher."""
         topic, payload = message
         with self._lock:
-            self.events.clock = time.time()
             event = parse_event(payload).numbered(self.sequence.next())
+            event = dataclasses.replace(event, ts=iso(time.time()))  # made now
             data = event.to_json()
             self.produced[event.id] = event.seq or 0
             self.sent_at[event.id] = time.time()

@@ -39,6 +39,8 @@ from devkit.chain import HubProcess
 from devkit.chain_events import SimBox
 from devkit.cluster import NatsCluster
 from devkit.postgres import Postgres
+from edge.contract import iso
+from edge.hub.recount import gaps
 
 ROOT = Path(__file__).resolve().parents[1]
 WARMUP_S = 10.0
@@ -48,6 +50,30 @@ def _cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _with_children(pid: int) -> list[int]:
+    """A process and its children (PostgreSQL: the postmaster and its backends)."""
+    pids = [pid]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """CPU seconds of processes (those gone since are left out)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            total += _cpu_s(pid)
+        except OSError:
+            pass
+    return total
 
 
 def _percentiles(values: list[float]) -> dict[str, float]:
@@ -124,8 +150,10 @@ def run(args: argparse.Namespace) -> dict:
     ]
     probe = Probe(cluster, 2)
     clients, boxes = [], []
+    acked: list[int] = []  # one item per PUBACK (list.append is atomic)
     for n, (gym, box) in enumerate(gyms):
         client = cluster.paho_client(f"pub-{gym}", cluster.box_auth(gym, box))
+        client.on_publish = lambda *_: acked.append(1)
         client.max_inflight_messages_set(100)
         client.connect(HOST, cluster.mqtt_ports[n % 3])
         client.loop_start()
@@ -139,7 +167,7 @@ def run(args: argparse.Namespace) -> dict:
     pids = {
         "nats (3 nodes)": cluster.pids,
         "hub": [h.proc.pid for h in hubs if h.proc is not None],
-        "postgres": [int((pg.data / "postmaster.pid").read_text().split()[0])],
+        "postgres": _with_children(int((pg.data / "postmaster.pid").read_text().split()[0])),
     }
     offered = 0
     total_s = WARMUP_S + args.seconds
@@ -151,13 +179,15 @@ def run(args: argparse.Namespace) -> dict:
     while (now := time.monotonic()) < start + total_s:
         if not probe.measuring and now >= measure_from:
             probe.measuring = True
-            cpu_start = {k: sum(_cpu_s(p) for p in v) for k, v in pids.items()}
+            cpu_start = {k: _cpu_of(v) for k, v in pids.items()}
             cpu_start["this tool (publishers, probe)"] = time.process_time()
         gym = turn % args.gyms
         camera = f"p{turn // args.gyms % args.cameras + 1}"
         box = boxes[gym]
-        box.clock = time.time()
-        event_id, (topic, payload) = box.rep(camera, f"{box.box}-{camera}-s")
+        event_id, (topic, payload) = box.rep(camera, f"{box.gym}-{box.box}-{camera}-s")
+        data = json.loads(payload)
+        data["ts"] = iso(time.time())  # sent now (the made-up box's own clock runs ahead)
+        payload = json.dumps(data, separators=(",", ":")).encode()
         if probe.measuring and first_measured is None:
             first_measured = event_id
         clients[gym].publish(topic, payload, qos=1)
@@ -167,7 +197,7 @@ def run(args: argparse.Namespace) -> dict:
         if delay > 0:
             time.sleep(delay)
     elapsed = args.seconds
-    cpu = {k: sum(_cpu_s(p) for p in v) - cpu_start[k] for k, v in pids.items()}
+    cpu = {k: _cpu_of(v) - cpu_start[k] for k, v in pids.items()}
     cpu["this tool (publishers, probe)"] = (
         time.process_time() - cpu_start["this tool (publishers, probe)"]
     )
@@ -178,7 +208,7 @@ def run(args: argparse.Namespace) -> dict:
             return conn.execute("SELECT count(*) FROM events").fetchone()[0]
 
     drain_start = time.monotonic()
-    while stored() < offered and time.monotonic() - drain_start < 120:
+    while stored() < offered and time.monotonic() - drain_start < args.drain_s:
         time.sleep(0.5)
     drained_s = time.monotonic() - drain_start
     with psycopg.connect(dsn) as conn:
@@ -188,6 +218,7 @@ def run(args: argparse.Namespace) -> dict:
             [first_measured],
         ).fetchall()
         in_db = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+        missing_by_seq = sum(gaps(conn).values())
         stored_bytes = conn.execute(
             "SELECT pg_total_relation_size('events') + pg_total_relation_size('reps')"
         ).fetchone()[0]
@@ -213,7 +244,9 @@ def run(args: argparse.Namespace) -> dict:
         "to_postgres_latency": _percentiles([float(r[0]) for r in rows]),
         "events": {
             "offered": offered,
+            "acknowledged_by_cluster": len(acked),
             "in_postgres": in_db,
+            "missing_by_seq_check": missing_by_seq,
             "drain_after_load_s": round(drained_s, 1),
             "bytes_per_event": round(stored_bytes / max(in_db, 1)),
         },
@@ -248,7 +281,10 @@ def render(figures: dict) -> str:
     events = figures["events"]
     lines += [
         "",
-        f"Events offered: {events['offered']}; in PostgreSQL at the end: {events['in_postgres']}"
+        f"Events offered: {events['offered']}; acknowledged by the cluster (PUBACK): "
+        f"{events['acknowledged_by_cluster']}; in PostgreSQL at the end: {events['in_postgres']};"
+        f" missing by the boxes' sequence numbers (`edge.hub.recount.gaps`): "
+        f"{events['missing_by_seq_check']}"
         f" (the last arrived {events['drain_after_load_s']:.1f} s after the load stopped);"
         f" {events['bytes_per_event']} bytes each in PostgreSQL (events and reps tables with"
         " their indexes).",
@@ -272,6 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rep-every", type=float, default=5.0)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--hubs", type=int, default=1)
+    parser.add_argument(
+        "--drain-s", type=float, default=120, help="how long to wait for the last events"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "chain-benchmark.md")
     args = parser.parse_args(argv)
     figures = run(args)

@@ -88,6 +88,21 @@ def recount(conn: psycopg.Connection) -> list[str]:
     return problems
 
 
+def gaps(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
+    """Per box, how many of its event numbers (`seq`) between its first and last are absent.
+
+    A box numbers every event it emits 1, 2, 3 ... (docs/mqtt.md), so a number missing
+    here is an event lost on the way, or one still on its way (a box's spool that has
+    not drained yet, events delivered out of order): run it when the boxes are caught up.
+    Boxes without a gap are left out.
+    """
+    rows = conn.execute(
+        "SELECT gym, box, max(seq) - min(seq) + 1 - count(DISTINCT seq) FROM events"
+        " WHERE seq IS NOT NULL GROUP BY gym, box"
+    ).fetchall()
+    return {(gym, box): int(missing) for gym, box, missing in rows if missing}
+
+
 def _same_rep(stored: tuple, expected: tuple) -> bool:
     return _close(stored[0], expected[0]) and stored[1:] == expected[1:]
 

@@ -34,7 +34,7 @@ from devkit.cluster import NatsCluster
 from devkit.cluster import skip_reason as cluster_skip_reason
 from devkit.daemon import wait_for
 from devkit.wan import WanLink
-from edge.hub.recount import recount
+from edge.hub.recount import gaps, recount
 from edge.hub.views import Database, Views
 from tests.daemon.harness import payloads, swing_camera
 
@@ -166,6 +166,7 @@ def check_each_event_once(dsn: str, produced: dict[tuple[str, str], dict[str, in
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("SELECT gym, box, id, seq FROM events").fetchall()
         differences = recount(conn)
+        missing = gaps(conn)
     in_db: dict[tuple[str, str], dict[str, int]] = {}
     for gym, box, event_id, seq in rows:
         in_db.setdefault((gym, box), {})[event_id] = seq
@@ -176,6 +177,7 @@ def check_each_event_once(dsn: str, produced: dict[tuple[str, str], dict[str, in
     total = sum(len(ids) for ids in produced.values())
     assert len(rows) == total, "events no box produced"
     assert differences == [], differences[:10]
+    assert missing == {}, missing  # the hub's own check agrees
     print(f"{total} events from {len(produced)} boxes, each once; summaries = recount")
 
 

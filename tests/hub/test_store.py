@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from devkit.chain_events import SimBox, days_later
+from edge.hub.recount import gaps
 from edge.hub.store import Message, Outcome, Store
 
 
@@ -235,3 +236,14 @@ def test_malformed_messages_are_counted_and_the_rest_of_the_batch_is_stored(stor
     assert store.counts.malformed == len(bad)
     assert rows(hub_dsn, "SELECT count(*) FROM events") == [(1,)]
     assert store.recount() == []
+
+
+def test_the_gap_check_names_a_box_with_a_lost_event(store, hub_dsn):
+    north, south = SimBox("north", "box-a", seed=1), SimBox("south", "box-a", seed=2)
+    north_events = north.workout(["p1"], sets=1, reps_per_set=3)  # seq 1..7
+    lost = north_events.pop(2)  # seq 3 never arrives
+    write_all(store, north_events + south.workout(["p1"], sets=1, reps_per_set=2))
+    with psycopg.connect(hub_dsn) as conn:
+        assert gaps(conn) == {("north", "box-a"): 1}
+        store.ingest(*lost)  # late, but there
+        assert gaps(conn) == {}
