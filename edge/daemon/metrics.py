@@ -68,28 +68,36 @@ class _DaemonCollector(Collector):
         yield from counters.values()
         yield cpu
         yield from _mqtt_metrics(snap["mqtt"])
+        if "upstream" in snap:  # a box that forwards to a gym's or chain's central broker
+            yield from _mqtt_metrics(
+                snap["upstream"], "hinge_upstream", "hinge_upstream_spool", "central "
+            )
 
 
-def _mqtt_metrics(mqtt: dict[str, Any]) -> Iterator[Metric]:
+def _mqtt_metrics(
+    mqtt: dict[str, Any], link: str = "hinge_mqtt", spool: str = "hinge_spool", to: str = ""
+) -> Iterator[Metric]:
+    """A publisher's link and spool figures (the upstream one's with its own names)."""
+    broker = f"the {to}broker"
     yield GaugeMetricFamily(
-        "hinge_mqtt_connected", "1 while connected to the broker", value=float(mqtt["connected"])
+        f"{link}_connected", f"1 while connected to {broker}", value=float(mqtt["connected"])
     )
     yield CounterMetricFamily(
-        "hinge_mqtt_published", "Events acknowledged by the broker", value=mqtt["published"]
+        f"{link}_published", f"Events acknowledged by {broker}", value=mqtt["published"]
     )
     yield CounterMetricFamily(
-        "hinge_mqtt_reconnects", "Connections after the first", value=mqtt["reconnects"]
+        f"{link}_reconnects", "Connections after the first", value=mqtt["reconnects"]
     )
     yield GaugeMetricFamily(
-        "hinge_spool_pending", "Events waiting in the spool", value=mqtt["pending"]
+        f"{spool}_pending", f"Events waiting in the spool for {broker}", value=mqtt["pending"]
     )
     yield GaugeMetricFamily(
-        "hinge_spool_held_in_memory",
+        f"{spool}_held_in_memory",
         "Events held in memory because the spool cannot be written",
         value=mqtt["held_in_memory"],
     )
     dropped = CounterMetricFamily(
-        "hinge_spool_dropped",
+        f"{spool}_dropped",
         "Events lost: full (the spool's when_full policy), unwritable (spool failing and the "
         "memory queue full, or held at stop), unsendable (MQTT cannot carry it)",
         labels=["reason"],

@@ -1,9 +1,10 @@
 """The summaries recomputed from the events alone, and how the stored ones differ.
 
 `recount(conn)` reads every rep, rep_update and set event, rebuilds what `reps`,
-`platform_days` and `platform_day_faults` must hold (the rules in `edge.hub.summaries`)
-and returns one line per difference: an empty list means the incremental summaries are
-exact. Used by the tests, the chain test and an operator who doubts a figure.
+`platform_days`, `platform_day_faults` and `box_sequences` must hold (the rules in
+`edge.hub.summaries`) and returns one line per difference: an empty list means the
+incremental summaries are exact. Used by the tests, the chain test and an operator who
+doubts a figure. `gaps(conn)` lists each box's missing event numbers.
 """
 
 from __future__ import annotations
@@ -85,7 +86,29 @@ def recount(conn: psycopg.Connection) -> list[str]:
     }
     expected_faults = {key: [n] for key, n in faults.items()}
     problems += _compare("platform_day_faults", stored_faults, expected_faults, ("reps",))
-    return problems
+    return problems + sequence_differences(conn)
+
+
+def sequence_differences(conn: psycopg.Connection) -> list[str]:
+    """Boxes whose tally (`box_sequences`) differs from a count of their events; [] if none."""
+    counted = {
+        (gym, box): (first, last, n)
+        for gym, box, first, last, n in conn.execute(
+            "SELECT gym, box, min(seq), max(seq), count(*) FROM events"
+            " WHERE seq IS NOT NULL GROUP BY gym, box"
+        )
+    }
+    stored = {
+        (gym, box): (first, last, n)
+        for gym, box, first, last, n in conn.execute(
+            "SELECT gym, box, first_seq, last_seq, events FROM box_sequences"
+        )
+    }
+    return [
+        f"box_sequences {key}: stored {stored.get(key)}, counted {counted.get(key)}"
+        for key in sorted(counted.keys() | stored.keys())
+        if stored.get(key) != counted.get(key)
+    ]
 
 
 def gaps(conn: psycopg.Connection) -> dict[tuple[str, str], int]:

@@ -215,6 +215,7 @@ class Store:
             for event_id, index in events.items():
                 outcomes[index] = Outcome.INSERTED if event_id in inserted else Outcome.DUPLICATE
             new = [row for row in rows if row.id in inserted]  # type: ignore[union-attr]
+            _tally_sequences(cur, new)  # type: ignore[arg-type]
             _summarise(cur, new)  # type: ignore[arg-type]
             _live_state(cur, parsed, outcomes)
         return outcomes
@@ -260,6 +261,26 @@ def _insert_events(cur: psycopg.Cursor, rows: list[EventRow]) -> set[str]:
     ]
     cur.execute(_INSERT_EVENTS, columns)
     return {row[0] for row in cur.fetchall()}
+
+
+_TALLY_SEQUENCES = """
+INSERT INTO box_sequences AS s (gym, box, first_seq, last_seq, events)
+SELECT gym, box, min(seq), max(seq), count(*)
+FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS n(gym, box, seq)
+GROUP BY gym, box ORDER BY gym, box
+ON CONFLICT (gym, box) DO UPDATE SET
+    first_seq = least(s.first_seq, excluded.first_seq),
+    last_seq = greatest(s.last_seq, excluded.last_seq),
+    events = s.events + excluded.events
+"""
+
+
+def _tally_sequences(cur: psycopg.Cursor, new: list[EventRow]) -> None:
+    """Each box's first and last number and how many it has (box rows in one order)."""
+    numbered = [row for row in new if row.seq is not None]
+    if numbered:
+        columns = [[r.gym for r in numbered], [r.box for r in numbered], [r.seq for r in numbered]]
+        cur.execute(_TALLY_SEQUENCES, columns)
 
 
 # ---------------------------------------------------------------- 2. summaries

@@ -249,8 +249,10 @@ class Views:
 
     async def _boxes(self, gyms: Sequence[str] | None) -> dict[tuple[str, str], dict[str, Any]]:
         rows = await self.database.rows(
-            "SELECT gym, box, status, run_id, version, problem, since, last_seen FROM boxes"
-            " WHERE %s::text[] IS NULL OR gym = ANY(%s::text[]) ORDER BY gym, box",
+            "SELECT b.gym, b.box, b.status, b.run_id, b.version, b.problem, b.since,"
+            " b.last_seen, q.last_seq, q.last_seq - q.first_seq + 1 - q.events AS missing"
+            " FROM boxes b LEFT JOIN box_sequences q USING (gym, box)"
+            " WHERE %s::text[] IS NULL OR b.gym = ANY(%s::text[]) ORDER BY b.gym, b.box",
             (gyms, gyms),
         )
         return {(r["gym"], r["box"]): r for r in rows}
@@ -278,6 +280,10 @@ def _box_view(box: dict[str, Any], health: Health, now: datetime) -> dict[str, A
         "since": _iso(box["since"]),
         "last_seen": _iso(box["last_seen"]),
         "silent_s": round((now - box["last_seen"]).total_seconds(), 1),
+        # the box's event numbers absent between its first and last here (docs/chain.md):
+        # lost on the way, or still on their way from the box's spool
+        "last_seq": box["last_seq"],
+        "missing_events": box["missing"] or 0,
         "cameras": [],
     }
 
@@ -286,7 +292,7 @@ def _unknown_box(key: tuple[str, str], health: Health) -> dict[str, Any]:
     """A box named by a camera but never heard from itself."""
     none = dict.fromkeys(("status", "problem", "version", "run_id", "since", "last_seen"))
     named = {"gym": key[0], "box": key[1], "health": health.state, "reason": health.reason}
-    return named | none | {"silent_s": None, "cameras": []}
+    return named | none | {"silent_s": None, "last_seq": None, "missing_events": 0, "cameras": []}
 
 
 def _gym_view(name: str, boxes: list[dict[str, Any]]) -> dict[str, Any]:

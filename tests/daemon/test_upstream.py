@@ -9,6 +9,7 @@ from __future__ import annotations
 from devkit.broker import free_port
 from devkit.daemon import wait_for
 from tests.daemon.harness import Contract, payloads, rep_ids, swing_camera
+from tests.daemon.test_contract import metric_values
 from tests.daemon.test_delivery import reps_counted, wait_rep
 
 CAMERA = "swing"
@@ -86,6 +87,10 @@ def test_events_wait_for_the_central_broker_and_numbers_continue_after_restart(
     wait_for(lambda: reps_counted(daemon) >= 3, 30.0, "3 reps while the central broker is down")
     health = daemon.health()
     assert health["status"] == "degraded" and health["upstream"]["pending"] >= 3, health
+    metrics = metric_values(daemon.get("/metrics")[2])
+    assert metrics["hinge_upstream_connected"][()] == 0.0
+    assert metrics["hinge_upstream_spool_pending"][()] >= 3
+    assert metrics["hinge_mqtt_connected"][()] == 1.0  # the box's own broker: unaffected
     assert daemon.terminate() == 0, daemon.log()
 
     central.start()

@@ -5,10 +5,11 @@ Two `Store`s are two workers (two connections); threads make them write at once.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from devkit.chain_events import SimBox, days_later
 from edge.hub.recount import gaps
 from edge.hub.store import Message, Outcome, Store
+from edge.hub.views import Database, Views
 
 
 @pytest.fixture
@@ -245,5 +247,21 @@ def test_the_gap_check_names_a_box_with_a_lost_event(store, hub_dsn):
     write_all(store, north_events + south.workout(["p1"], sets=1, reps_per_set=2))
     with psycopg.connect(hub_dsn) as conn:
         assert gaps(conn) == {("north", "box-a"): 1}
+        assert missing_on_the_dashboard(hub_dsn) == {"north/box-a": 1, "south/box-a": 0}
+        assert store.recount() == []  # the tally agrees with the events
         store.ingest(*lost)  # late, but there
         assert gaps(conn) == {}
+        assert missing_on_the_dashboard(hub_dsn) == {"north/box-a": 0, "south/box-a": 0}
+        write_all(store, [lost, *north_events])  # redelivered: counted once
+        assert rows(hub_dsn, "SELECT events FROM box_sequences WHERE gym = 'north'") == [(7,)]
+        assert store.recount() == []
+
+
+def missing_on_the_dashboard(dsn: str) -> dict[str, int]:
+    """Each box's `missing_events` as /api/chain serves it."""
+
+    async def chain() -> dict:
+        return await Views(Database(dsn)).chain(datetime.now(UTC))
+
+    tree = asyncio.run(chain())
+    return {f"{b['gym']}/{b['box']}": b["missing_events"] for g in tree["gyms"] for b in g["boxes"]}

@@ -127,6 +127,9 @@ function boxCard(box) {
       h('span', {class: 'small'}, seen(box))),
     box.health === 'down' ? h('div', {class: 'reason'}, `DOWN: ${box.reason}`) : null,
     box.problem ? h('div', {class: 'small'}, box.problem) : null,
+    box.missing_events ? h('div', {class: 'reason missing'},
+      `${box.missing_events} event${box.missing_events === 1 ? '' : 's'} missing `
+      + `(of numbers up to ${box.last_seq}): lost, or still on the way`) : null,
     h('div', {class: 'cams'}, box.cameras.length ? box.cameras.map(cameraCell)
       : h('span', {class: 'small'}, 'no camera reported')));
 }
