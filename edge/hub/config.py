@@ -38,7 +38,7 @@ from edge.publish.config import MqttConfig
 from edge.redact import url_secrets
 from edge.settings import LogConfig
 from edge.settings.loader import build, load_state
-from edge.settings.sources import CURRENT_LOAD, YamlFileSource
+from edge.settings.sources import yaml_sources
 
 ENV_PREFIX = "HINGE_HUB_"
 STALE_AFTER_S = 90.0
@@ -200,10 +200,7 @@ class HubSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Keyword arguments, then the environment, then the YAML file."""
-        state = CURRENT_LOAD.get()
-        if state is None or (state.path is None and state.data is None):
-            return init_settings, env_settings
-        return init_settings, env_settings, YamlFileSource(settings_cls, state)
+        return yaml_sources(settings_cls, init_settings, env_settings)
 
     @property
     def client_id(self) -> str:

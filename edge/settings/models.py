@@ -36,7 +36,7 @@ from edge.hinge.config import Exercise, HingeConfig
 from edge.pose.config import PoseConfig
 from edge.publish.config import MqttConfig, SiteConfig, SpoolConfig, UpstreamConfig
 from edge.redact import redact_url
-from edge.settings.sources import CURRENT_LOAD, YamlFileSource
+from edge.settings.sources import yaml_sources
 
 ENV_PREFIX = "HINGE_EDGE_"
 CAMERA_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,31}$"
@@ -204,10 +204,7 @@ class AppSettings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Keyword arguments, then the environment, then the YAML file (or embedded default)."""
-        state = CURRENT_LOAD.get()
-        if state is None or (state.path is None and state.data is None):
-            return init_settings, env_settings
-        return init_settings, env_settings, YamlFileSource(settings_cls, state)
+        return yaml_sources(settings_cls, init_settings, env_settings)
 
     @field_validator("cameras")
     @classmethod

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic_settings import BaseSettings, YamlConfigSettingsSource
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, YamlConfigSettingsSource
 
 from edge.errors import ConfigError, ConfigIssue
 
@@ -224,3 +224,19 @@ class YamlFileSource(YamlConfigSettingsSource):
     def _read_file(self, file_path: Path | Traversable) -> dict[str, Any]:
         data, self._state.lines = load_yaml(Path(str(file_path)))  # always a file path here
         return data
+
+
+def yaml_sources(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    """A settings class's sources: keyword arguments, the environment, then the YAML file.
+
+    The file (or embedded default) is the one being loaded (`CURRENT_LOAD`); none while a
+    class is built outside a load (tests, defaults). Shared by the box's and the hub's.
+    """
+    state = CURRENT_LOAD.get()
+    if state is None or (state.path is None and state.data is None):
+        return init_settings, env_settings
+    return init_settings, env_settings, YamlFileSource(settings_cls, state)
