@@ -100,11 +100,17 @@ class CameraDoc:
 
 @dataclass(frozen=True)
 class Heartbeat:
-    """A box's Stats: only its time matters here (boxes.last_seen)."""
+    """A box's Stats: its time (boxes.last_seen), its run, when the hub got it.
+
+    Stats go at QoS 0, so the broker never keeps or re-sends one: a heartbeat the hub
+    receives was sent just now, over a live connection.
+    """
 
     gym: str
     box: str
     at: datetime
+    run_id: str
+    received: datetime
 
 
 Parsed = EventRow | BoxStatus | CameraDoc | Heartbeat
@@ -194,7 +200,7 @@ def _box_message(levels: list[str], raw: dict[str, Any], received: datetime) -> 
     _site(raw, gym, box)
     if leaf == "stats":
         stats = Stats.from_dict(_contract_view(raw, Stats))
-        return Heartbeat(gym, box, _time(stats.ts))
+        return Heartbeat(gym, box, _time(stats.ts), stats.run_id, received)
     status = DaemonStatus.from_dict(_contract_view(raw, DaemonStatus))
     at = received if status.since is None else _time(status.since)
     return BoxStatus(gym, box, status.status, status.run_id, status.version, status.problem, at)

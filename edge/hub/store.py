@@ -370,6 +370,16 @@ INSERT INTO boxes AS b (gym, box, status, last_seen) VALUES (%(gym)s, %(box)s, '
 ON CONFLICT (gym, box) DO UPDATE SET last_seen = GREATEST(b.last_seen, EXCLUDED.last_seen)
 RETURNING 1
 """
+_BOX_ALIVE = """
+UPDATE boxes SET status = 'online', problem = NULL, since = %(received)s
+WHERE gym = %(gym)s AND box = %(box)s AND status = 'offline' AND run_id = %(run_id)s
+  AND since < %(received)s
+RETURNING 1
+"""
+"""A heartbeat after its own run's last will: the will was stale (a QoS 1 message the
+broker delivered again after the box had reconnected; the will has no time of its own, so
+it is dated when the hub got it). A QoS 0 heartbeat is never re-sent, so it proves the box
+connected now. A box that was `degraded` shows `online` until its next status."""
 _CAMERA_DOC = """
 INSERT INTO cameras AS c (gym, camera, box, {which}, updated)
 VALUES (%(gym)s, %(camera)s, %(box)s, %(doc)s, %(at)s)
@@ -386,9 +396,41 @@ def _live_state(
     cur: psycopg.Cursor, parsed: list[Parsed | Malformed], outcomes: list[Outcome]
 ) -> None:
     """Boxes (sorted by gym, box), then cameras (by gym, camera): the lock order."""
+    boxes, cameras, seen, alive = _sightings(parsed)
+    for key, index, status in sorted(boxes, key=lambda b: (b[0], b[1] < 0)):
+        if status is None:
+            cur.execute(_BOX_SEEN, {"gym": key[0], "box": key[1], "at": seen[key]})
+            if key in alive:
+                cur.execute(_BOX_ALIVE, vars(alive[key]))
+        elif not _applied(cur, _BOX_STATUS, vars(status)):
+            outcomes[index] = Outcome.STALE
+    for _, index, doc in sorted(cameras, key=lambda c: (c[0], c[1])):
+        params = {**vars(doc), "doc": Jsonb(doc.doc)}
+        if not _applied(cur, _CAMERA_SQL[doc.which], params):
+            outcomes[index] = Outcome.STALE
+
+
+_BoxEntry = tuple[tuple[str, str], int, BoxStatus | None]
+_CameraEntry = tuple[tuple[str, str], int, CameraDoc]
+
+
+def _sightings(
+    parsed: list[Parsed | Malformed],
+) -> tuple[
+    list[_BoxEntry],
+    list[_CameraEntry],
+    dict[tuple[str, str], datetime],
+    dict[tuple[str, str], Heartbeat],
+]:
+    """What a batch says about boxes and cameras, for `_live_state`.
+
+    Box statuses and camera documents with their index in the batch, each box's latest
+    time seen (a `None` entry after its statuses: the sort is stable), its latest heartbeat.
+    """
     seen: dict[tuple[str, str], datetime] = {}
-    boxes: list[tuple[tuple[str, str], int, BoxStatus | None]] = []
-    cameras: list[tuple[tuple[str, str], int, CameraDoc]] = []
+    alive: dict[tuple[str, str], Heartbeat] = {}
+    boxes: list[_BoxEntry] = []
+    cameras: list[_CameraEntry] = []
     for index, item in enumerate(parsed):
         if isinstance(item, BoxStatus):
             boxes.append(((item.gym, item.box), index, item))
@@ -396,18 +438,11 @@ def _live_state(
             key = (item.gym, item.box)
             at = item.ts if isinstance(item, EventRow) else item.at
             seen[key] = max(at, seen.get(key, at))
-            if isinstance(item, CameraDoc):
+            if isinstance(item, Heartbeat):
+                alive[key] = item
+            elif isinstance(item, CameraDoc):
                 cameras.append(((item.gym, item.camera), index, item))
-    boxes += [(key, -1, None) for key in seen]  # after the key's statuses (sort is stable)
-    for key, index, status in sorted(boxes, key=lambda b: (b[0], b[1] < 0)):
-        if status is None:
-            cur.execute(_BOX_SEEN, {"gym": key[0], "box": key[1], "at": seen[key]})
-        elif not _applied(cur, _BOX_STATUS, vars(status)):
-            outcomes[index] = Outcome.STALE
-    for _, index, doc in sorted(cameras, key=lambda c: (c[0], c[1])):
-        params = {**vars(doc), "doc": Jsonb(doc.doc)}
-        if not _applied(cur, _CAMERA_SQL[doc.which], params):
-            outcomes[index] = Outcome.STALE
+    return boxes + [(key, -1, None) for key in seen], cameras, seen, alive
 
 
 def _applied(cur: psycopg.Cursor, sql: str, params: dict) -> bool:

@@ -11,7 +11,8 @@ While the boxes publish:
   20 s, three times;
 - one cluster node is SIGKILLed and restarted 30 s later;
 - one hub worker is SIGKILLed and restarted 10 s later;
-- one daemon is SIGKILLed: on the dashboard only its box's cameras turn DOWN; then it
+- one daemon is SIGKILLed: on the dashboard (the hub's views, and the gym's floor page in
+  headless Chromium) only its box's camera turns DOWN; then it
   starts again and sends what it had spooled.
 
 At the end every event every box produced is in PostgreSQL exactly once (by id, per box,
@@ -21,21 +22,27 @@ its sequence numbers without a gap), and the daily summaries equal a recount.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from devkit.broker import Collector
+from devkit.browser import Page
 from devkit.chain import HubProcess, SimulatedBox
 from devkit.cluster import NatsCluster
 from devkit.cluster import skip_reason as cluster_skip_reason
 from devkit.daemon import wait_for
 from devkit.wan import WanLink
+from edge.hub.config import HubWebConfig
 from edge.hub.recount import gaps, recount
 from edge.hub.views import Database, Views
+from edge.hub.web import HubWeb
 from tests.daemon.harness import payloads, swing_camera
 
 pytestmark = [pytest.mark.chain, pytest.mark.slow]
@@ -198,11 +205,15 @@ def upstream_drained(daemon) -> bool:
     return upstream["connected"] and upstream["pending"] == 0 and upstream["in_flight"] == 0
 
 
-def check_only_its_box_goes_down(dsn: str, daemon) -> None:
-    """Kills box-2's daemon: its camera turns DOWN on the dashboard, every other stays UP."""
+def check_only_its_box_goes_down(dsn: str, daemon, page: Page, shot: Path) -> None:
+    """Kills box-2's daemon: its camera turns DOWN on the dashboard, every other stays UP.
+
+    Both in the hub's view (what /api/chain serves) and on gym-a's floor page in Chromium.
+    """
     view = views_of(dsn)
     wait_for(lambda: set(camera_health(view()).values()) == {"up"}, 60.0,
-             "gym-a's cameras up on the dashboard")  # fmt: skip
+             "gym-a's cameras up on the dashboard", lambda: str(camera_health(view())))  # fmt: skip
+    page.wait_for(TILES_UP, timeout_s=20)
     daemon.kill()
     killed = time.monotonic()
     wait_for(lambda: camera_health(view()).get(("box-2", "p2")) == "down", 30.0,
@@ -211,6 +222,24 @@ def check_only_its_box_goes_down(dsn: str, daemon) -> None:
     health = camera_health(view())
     others = {key: state for key, state in health.items() if key[0] != "box-2"}
     assert others and set(others.values()) == {"up"}, health
+    page.wait_for(f"document.querySelector({json.dumps(BOX2_TILE)})?.dataset.health === 'down'",
+                  timeout_s=20)  # fmt: skip
+    tiles = page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('article.tile')]"
+        ".map(t => [t.dataset.box + '/' + t.dataset.camera, t.dataset.health]))"
+    )
+    assert tiles["box-2/p2"] == "down" and len(tiles) == 10, tiles
+    assert {k: v for k, v in tiles.items() if k != "box-2/p2"} == {
+        k: "up" for k in tiles if k != "box-2/p2"
+    }, tiles
+    page.screenshot(shot)
+
+
+BOX2_TILE = "article.tile[data-box='box-2']"
+TILES_UP = (  # gym-a: 2 daemons' cameras and 2 simulated boxes' 2 x 4, all up
+    "document.querySelectorAll('article.tile').length === 10"
+    " && [...document.querySelectorAll('article.tile')].every(t => t.dataset.health === 'up')"
+)
 
 
 def last_figures(hub: HubProcess) -> str:
@@ -235,7 +264,7 @@ def camera_health(tree: dict) -> dict[tuple[str, str], str]:
 
 
 def test_a_chain_loses_nothing_and_counts_nothing_twice(
-    tmp_path, swing_clip, mosquitto_factory, daemons, hub_dsn
+    tmp_path, swing_clip, mosquitto_factory, daemons, hub_dsn, browser
 ):
     if reason := cluster_skip_reason():
         pytest.skip(reason)
@@ -253,6 +282,9 @@ def test_a_chain_loses_nothing_and_counts_nothing_twice(
     local_sub = Collector(local.port, ["hinge/+/rep", "hinge/+/set"], client_id="local-audit",
                           clean_session=False).wait_subscribed()  # fmt: skip
     sims: list[SimulatedBox] = []
+    workout = Workout(sims)
+    dashboard = HubWeb(HubWebConfig(port=0, refresh_s=1, auth={"enabled": False}), hub_dsn)
+    dashboard.start()
     try:
         boxes = {}
         for n, (gym, box) in enumerate(DAEMON_BOXES, 1):
@@ -268,7 +300,6 @@ def test_a_chain_loses_nothing_and_counts_nothing_twice(
             sims.append(SimulatedBox(tmp_path / "sims" / f"{gym}-{box}", gym, box,
                                      upstream(cluster, wans[(gym, box)], gym, box),
                                      seed=n).start())  # fmt: skip
-        workout = Workout(sims)
         workout.start()
 
         cut = [wans[(s.gym, s.box)] for s in sims[:CUT_SIMS]] + [wans[DAEMON_BOXES[1]]]
@@ -276,7 +307,10 @@ def test_a_chain_loses_nothing_and_counts_nothing_twice(
 
         # One daemon killed: only its box's cameras go DOWN on the chain dashboard (the
         # others keep working out, and so keep their heartbeats fresh).
-        check_only_its_box_goes_down(hub_dsn, boxes["box-2"])
+        page = browser.page(f"http://127.0.0.1:{dashboard.port}/gym/gym-a", 1400, 1100)
+        shots = Path(os.environ.get("HINGE_CHAIN_SCREENSHOTS") or tmp_path)
+        check_only_its_box_goes_down(hub_dsn, boxes["box-2"], page, shots / "chain-e2e.png")
+        assert page.errors() == []
         boxes["box-2"].start()  # it sends what it had spooled
         workout.stop.set()
         workout.join()
@@ -295,6 +329,10 @@ def test_a_chain_loses_nothing_and_counts_nothing_twice(
         for hub in hubs:  # what each worker absorbed: the same events from both, redeliveries
             print(hub.workdir.name, last_figures(hub))
     finally:
+        workout.stop.set()
+        if workout.is_alive():
+            workout.join()
+        dashboard.stop()
         for sim in sims:
             sim.stop(1.0)
         for hub in hubs:

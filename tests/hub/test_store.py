@@ -9,7 +9,7 @@ import asyncio
 import json
 import random
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -265,3 +265,17 @@ def missing_on_the_dashboard(dsn: str) -> dict[str, int]:
 
     tree = asyncio.run(chain())
     return {f"{b['gym']}/{b['box']}": b["missing_events"] for g in tree["gyms"] for b in g["boxes"]}
+
+
+def test_a_heartbeat_after_a_stale_last_will_brings_the_box_back(store, hub_dsn):
+    box = SimBox("gym1", "box1")
+    assert store.ingest(*box.status("online", "run1")) is Outcome.APPLIED
+    # the will of a connection the box has since replaced, delivered again by the broker
+    will_at = datetime.now(UTC)
+    store.ingest_batch([Message(*box.status("offline", "run1", since=False), will_at)])
+    assert rows(hub_dsn, "SELECT status FROM boxes") == [("offline",)]
+    before = Message(*box.stats(), will_at - timedelta(seconds=5))  # sent before the will
+    store.ingest_batch([before])
+    assert rows(hub_dsn, "SELECT status FROM boxes") == [("offline",)]
+    store.ingest(*box.stats())  # QoS 0, never re-sent: the box is connected now
+    assert rows(hub_dsn, "SELECT status, run_id FROM boxes") == [("online", "run1")]
