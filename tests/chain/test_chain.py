@@ -307,7 +307,7 @@ def test_a_chain_loses_nothing_and_counts_nothing_twice(
 
         # One daemon killed: only its box's cameras go DOWN on the chain dashboard (the
         # others keep working out, and so keep their heartbeats fresh).
-        page = browser.page(f"http://127.0.0.1:{dashboard.port}/gym/gym-a", 1400, 1100)
+        page = browser.page(f"http://127.0.0.1:{dashboard.port}/gym/gym-a", 1400, 2000)
         shots = Path(os.environ.get("HINGE_CHAIN_SCREENSHOTS") or tmp_path)
         check_only_its_box_goes_down(hub_dsn, boxes["box-2"], page, shots / "chain-e2e.png")
         assert page.errors() == []
