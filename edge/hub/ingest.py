@@ -162,14 +162,14 @@ class HubWorker:
     def _next_node(self) -> None:
         """The next node of the cluster for paho's next reconnect attempt.
 
-        Called with no socket open (a failed attempt, a lost connection). paho's `host`
-        setter refuses while its state is still "connecting", so its fields are set: its
-        `reconnect()` reads them.
+        Called in paho's thread with no socket open (a failed attempt, a lost connection):
+        `connect_async` only sets the address its loop's next attempt uses (the backoff is
+        kept), as the box's publisher does (edge.publish.mqtt).
         """
         nodes = self.broker.nodes
         self._node = (self._node + 1) % len(nodes)
         node = nodes[self._node]
-        self.client._host, self.client._port = node.host, node.port
+        self.client.connect_async(node.host, node.port, keepalive=self.broker.keepalive_s)
         with self._lock:
             self._figures.node = str(node)
             self._figures.reconnects += 1
