@@ -47,9 +47,10 @@ def run_hub(config: Path, *, web: bool = True) -> int:
     applied = store.migrate()
     logger.info("schema up to date%s", f" (applied {applied})" if applied else "")
     worker = HubWorker(settings.broker, settings.hub, store).start()
-    server = _start_web(settings, config.resolve().parent) if web else None
+    # before the dashboard starts (a second or two): a SIGTERM meanwhile stops cleanly
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.request_stop())
+    server = _start_web(settings, config.resolve().parent, worker) if web else None
     while not worker.join(1.0):
         pass
     if server is not None:
@@ -57,14 +58,22 @@ def run_hub(config: Path, *, web: bool = True) -> int:
     return 0
 
 
-def _start_web(settings: HubSettings, folder: Path) -> Any:
-    """The chain dashboard (`edge.hub.web`); its users file beside the config by default."""
+def _start_web(settings: HubSettings, folder: Path, worker: HubWorker) -> Any:
+    """The chain dashboard (`edge.hub.web`) with the worker's /metrics.
+
+    Its users file is beside the config by default.
+    """
     from edge.daemon.web import open_users
+    from edge.hub.metrics import HubMetrics
     from edge.hub.web import HubWeb
 
     users = open_users(settings.web, folder)
     server = HubWeb(
-        settings.web, settings.database.conninfo(), users, timezone=settings.hub.timezone
+        settings.web,
+        settings.database.conninfo(),
+        users,
+        timezone=settings.hub.timezone,
+        metrics=HubMetrics(worker.figures),
     )
     server.start()
     logger.info("chain dashboard on http://%s:%d/", settings.web.host, server.port)

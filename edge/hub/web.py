@@ -50,6 +50,7 @@ from edge.daemon.web import (
 )
 from edge.errors import EdgeError
 from edge.hub.config import MAX_DAYS, HubWebConfig
+from edge.hub.metrics import HubMetrics
 from edge.hub.views import Database, Views
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class HubWeb(WebServer):
         database: str | Views,
         users: UserStore | None = None,
         timezone: str = "UTC",
+        metrics: HubMetrics | None = None,
     ) -> None:
         """Binds the port (0: any free one); nothing is served before `start()`.
 
@@ -87,6 +89,8 @@ class HubWeb(WebServer):
             users: The users file (`edge.daemon.web.open_users`); None only with
                 `web.auth.enabled: false`.
             timezone: The hub's time zone (hub.timezone): what "today" is.
+            metrics: The worker's figures for `/metrics` (admin or a scrape token); None
+                serves no `/metrics`.
 
         Raises:
             OSError: The address cannot be bound.
@@ -103,7 +107,7 @@ class HubWeb(WebServer):
         secure = self._routes.secure
         self._routes.close()  # the daemon's routes, built by WebServer: replaced by ours
         self.views = views
-        self._routes = _HubRoutes(config, views, users, secure)
+        self._routes = _HubRoutes(config, views, users, secure, metrics)
 
     async def _close(self) -> None:
         await self.views.database.close()
@@ -114,11 +118,19 @@ class _HubRoutes(_Routes):
     """The chain's handlers; logins, the Host check and the headers are the daemon's."""
 
     def __init__(
-        self, config: HubWebConfig, views: Views, users: UserStore | None, secure: bool
+        self,
+        config: HubWebConfig,
+        views: Views,
+        users: UserStore | None,
+        secure: bool,
+        metrics: HubMetrics | None = None,
     ) -> None:
-        super().__init__(config, _NO_DAEMON, Hub(), users, secure)
+        # the daemon's /metrics handler (logins, scrape tokens) asks its backend
+        backend = cast(WebBackend, metrics) if metrics is not None else _NO_DAEMON
+        super().__init__(config, backend, Hub(), users, secure)
         self.hub_config = config
         self.views = views
+        self.has_metrics = metrics is not None
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=4096, middlewares=[self._guard, self._policy])
@@ -130,6 +142,8 @@ class _HubRoutes(_Routes):
         add("/api/chain", self.api_chain)
         add("/api/gym/{gym}", self.api_gym)
         add("/api/platform/{gym}/{camera}", self.api_platform)
+        if self.has_metrics:
+            add("/metrics", self.metrics)
         add("/", self.page)
         add("/gym/{gym}", self.page)
         add("/platform/{gym}/{camera}", self.page)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,9 +25,11 @@ import pytest
 from devkit.broker import HOST, Mosquitto, free_port, skip_reason
 from devkit.chain_events import Message, SimBox
 from devkit.postgres import Postgres
-from edge.hub.config import HubSettings, load_hub_settings
+from edge.hub.config import HubSettings, HubWebConfig, load_hub_settings
 from edge.hub.ingest import HubWorker
+from edge.hub.metrics import HubMetrics
 from edge.hub.store import Store
+from edge.hub.web import HubWeb
 
 # The broker keeps every message for an absent persistent session (its default is 1000).
 BROKER_LINES = ("max_queued_messages 0", "max_inflight_messages 100")
@@ -128,11 +131,27 @@ def test_a_worker_writes_every_event_once_and_acknowledges_after_commit(broker, 
     publisher = Publisher(broker.port)
     publisher.send(messages + messages[:20])  # some delivered twice
     wait_until(lambda: worker.figures()["received"] >= len(messages) + 20, 30, "not all written")
+    scraped = scrape(worker, hub_dsn)
     worker.stop()
     publisher.close()
     figures = worker.figures()
     assert (figures["inserted"], figures["duplicate"], figures["malformed"]) == (events, 20, 0)
     assert_exactly_once(hub_dsn, events)
+    assert f'hinge_hub_events_total{{outcome="inserted"}} {events}.0' in scraped
+    assert 'hinge_hub_events_total{outcome="duplicate"} 20.0' in scraped
+    assert "hinge_hub_connected 1.0" in scraped
+
+
+def scrape(worker: HubWorker, dsn: str) -> str:
+    """The worker's /metrics as the dashboard serves them (logins off: a closed bench)."""
+    config = HubWebConfig(port=0, auth={"enabled": False})
+    server = HubWeb(config, dsn, metrics=HubMetrics(worker.figures))
+    server.start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/metrics", timeout=5) as r:
+            return r.read().decode()
+    finally:
+        server.stop()
 
 
 def test_the_worker_moves_to_the_next_node_when_one_is_unreachable(broker, hub_dsn):
@@ -174,9 +193,19 @@ def test_postgres_away_while_the_broker_delivers_loses_nothing(broker, tmp_path)
         assert_exactly_once(dsn, events)
 
 
-def hub_process(config: Path) -> subprocess.Popen[bytes]:
+def answers(url: str) -> bool:
+    """The URL answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
+def hub_process(config: Path, web: bool = False) -> subprocess.Popen[bytes]:
+    flags = [] if web else ["--no-web"]
     return subprocess.Popen(
-        [sys.executable, "-m", "edge", "hub", "--config", str(config), "--no-web"],
+        [sys.executable, "-m", "edge", "hub", "--config", str(config), *flags],
         stdout=subprocess.DEVNULL,
         stderr=(config.parent / "hub.log").open("ab"),
     )
@@ -186,11 +215,13 @@ def test_hub_killed_with_sigkill_mid_stream_and_restarted_writes_every_event_onc
     broker, hub_dsn, tmp_path
 ):
     config = tmp_path / "hub.yaml"
+    web_port = free_port()
     config.write_text(
         f"broker: {{host: {HOST}, port: {broker.port}, reconnect_min_s: 0.1, "
         "reconnect_max_s: 0.5}\n"
         f"database: {{dsn: '{hub_dsn}'}}\n"
         "hub: {name: killed, batch_wait_ms: 10}\n"
+        f"web: {{host: {HOST}, port: {web_port}, auth: {{enabled: false}}}}\n"
     )
     hub = hub_process(config)
     box = SimBox("gym1", "probe")
@@ -209,9 +240,15 @@ def test_hub_killed_with_sigkill_mid_stream_and_restarted_writes_every_event_onc
     os.kill(hub.pid, signal.SIGKILL)
     hub.wait(5)
     sender.join(60)  # the rest waits in the hub's session at the broker
-    hub = hub_process(config)
+    hub = hub_process(config, web=True)  # the restarted one with its dashboard
     try:
         wait_until(lambda: count(hub_dsn) == events + probe, 60, "events lost")
+        metrics = f"http://{HOST}:{web_port}/metrics"
+        wait_until(lambda: answers(metrics), 20, "the dashboard not up")  # starts after ingest
+        with urllib.request.urlopen(metrics, timeout=5) as answer:
+            scraped = answer.read().decode()
+        assert 'hinge_hub_events_total{outcome="inserted"}' in scraped
+        assert "hinge_hub_connected 1.0" in scraped
     finally:
         hub.send_signal(signal.SIGTERM)
         assert hub.wait(15) == 0  # a clean stop
