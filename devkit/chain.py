@@ -59,7 +59,6 @@ class SimulatedBox:
         self.sequence = BoxSequence(self.spool)
         site = SiteConfig(gym=gym, box=box)
         config = UpstreamConfig(**upstream).for_site(gym, box)
-        config = config.model_copy(update={"topic_prefix": f"{config.topic_prefix}/{gym}/{box}"})
         self.publisher = Publisher(config, self.spool, run_id=f"sim-{box}", site=site)
         self.produced: dict[str, int] = {}  # event id -> seq
         self.sent_at: dict[str, float] = {}  # event id -> wall-clock time it was handed over

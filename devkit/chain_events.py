@@ -17,6 +17,7 @@ from edge.contract import (
     CameraState,
     CameraStatus,
     DaemonStatus,
+    Event,
     Fault,
     LoweringMetrics,
     Payload,
@@ -29,6 +30,7 @@ from edge.contract import (
     iso,
 )
 from edge.contract.daemon import MqttStats, SpoolStats
+from edge.contract.wire import Sited
 
 FAULTS = ("knee_dominant", "spine_flexion", "head_extension", "incomplete_lockout")
 BASE_TIME = datetime(2026, 3, 1, 9, 0, tzinfo=UTC).timestamp()
@@ -58,10 +60,9 @@ class SimBox:
         self.clock += seconds
         return iso(self.clock)
 
-    def _event(self, payload: Payload) -> bytes:
+    def _event(self, event: Event) -> bytes:
         self.seq += 1
-        data = {**payload.to_dict(), "gym": self.gym, "box": self.box, "seq": self.seq}
-        return json.dumps(data, separators=(",", ":")).encode()
+        return event.sited(self.gym, self.box).numbered(self.seq).to_json().encode()
 
     def rep(self, camera: str, set_id: str, *, score: float | None = None) -> tuple[str, Message]:
         """A rep (returns its id and the message); a random score and faults if not given."""
@@ -132,9 +133,8 @@ class SimBox:
         )  # fmt: skip
         return self.topic(None, "stats"), self._plain(payload)
 
-    def _plain(self, payload: Payload) -> bytes:
-        data = {**payload.to_dict(), "gym": self.gym, "box": self.box}
-        return json.dumps(data, separators=(",", ":")).encode()
+    def _plain(self, payload: Sited) -> bytes:
+        return payload.sited(self.gym, self.box).to_json().encode()
 
     def workout(self, cameras: list[str], sets: int, reps_per_set: int) -> list[Message]:
         """A session's events in order: per set, reps each followed by its update, then the set."""

@@ -45,7 +45,6 @@ from edge.errors import EdgeError
 from edge.pose import PoseEstimator, load_mask_model, load_pose_models
 from edge.pose.runtime import OnnxModel
 from edge.publish import MqttConfig, Publisher, Spool
-from edge.publish.config import UpstreamConfig
 from edge.publish.sequence import BoxSequence
 from edge.settings import ENV_PREFIX, AppSettings
 from edge.zone import Zone
@@ -65,12 +64,6 @@ def new_run_id() -> str:
 def broker_section(mqtt: MqttConfig) -> MqttConfig:
     """The `mqtt` section the publisher gets: a null host is the local broker's address."""
     return mqtt if mqtt.host is not None else mqtt.model_copy(update={"host": HOST})
-
-
-def upstream_section(upstream: UpstreamConfig, gym: str, box: str) -> UpstreamConfig:
-    """The `upstream` section its publisher gets: topics under <prefix>/<gym>/<box>."""
-    section = upstream.for_site(gym, box)
-    return section.model_copy(update={"topic_prefix": f"{upstream.topic_prefix}/{gym}/{box}"})
 
 
 class Daemon:
@@ -130,7 +123,7 @@ class Daemon:
                 upstream_spool = s.spool.model_copy(update={"path": s.spool.path / "upstream"})
                 self._upstream_spool = Spool(upstream_spool)
                 self.upstream = Publisher(
-                    upstream_section(s.upstream, gym, box),
+                    s.upstream.for_site(gym, box),
                     self._upstream_spool,
                     run_id=self.run_id,
                     site=s.site,

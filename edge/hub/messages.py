@@ -19,7 +19,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from edge.contract import (
@@ -27,17 +27,16 @@ from edge.contract import (
     CameraStatus,
     ContractError,
     DaemonStatus,
-    Payload,
     RepEvent,
     RepUpdate,
     SetEvent,
     Stats,
     parse_event,
 )
+from edge.contract.wire import Sited
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 """Gym, box and camera ids (docs/mqtt.md): one topic level, no dots (NATS subjects)."""
-_SITE_KEYS = ("gym", "box", "seq")
 _EVENT_TOPICS = {"rep": ("rep", "rep_update"), "set": ("set",)}
 
 
@@ -116,6 +115,9 @@ class Heartbeat:
 Parsed = EventRow | BoxStatus | CameraDoc | Heartbeat
 
 
+_S = TypeVar("_S", bound=Sited)
+
+
 def read_message(
     topic: str, payload: bytes, prefix: str, timezone: ZoneInfo, received: datetime
 ) -> Parsed:
@@ -166,9 +168,10 @@ def _levels(topic: str, prefix: str) -> list[str]:
 
 def _camera_message(levels: list[str], raw: dict[str, Any], tz: ZoneInfo) -> Parsed:
     gym, box, camera, leaf = levels
-    site = _site(raw, gym, box)
     if leaf in _EVENT_TOPICS:
-        event = parse_event(_contract_view(raw, None))
+        event = _same_site(parse_event(raw), gym, box)
+        if event.seq is not None and event.seq < 1:
+            raise Malformed(f"seq must be a whole number from 1, got {event.seq!r}")
         if event.kind not in _EVENT_TOPICS[leaf]:
             raise Malformed(f"a {event.kind} event on a {leaf} topic")
         if event.camera != camera:
@@ -182,26 +185,25 @@ def _camera_message(levels: list[str], raw: dict[str, Any], tz: ZoneInfo) -> Par
             gym,
             box,
             camera,
-            site.get("seq"),
+            event.seq,
             ts,
             ts.astimezone(tz).date(),
             raw,
         )
         return _with_details(row, event)
-    cls: type[Payload] = CameraStatus if leaf == "status" else CameraState
-    doc = cls.from_dict(_contract_view(raw, cls))
-    if doc.camera != camera:  # type: ignore[attr-defined]
-        raise Malformed(f"camera {doc.camera!r} in the payload, {camera!r} in the topic")  # type: ignore[attr-defined]
-    return CameraDoc(gym, box, camera, leaf, raw, _time(doc.ts))  # type: ignore[attr-defined]
+    cls: type[CameraStatus | CameraState] = CameraStatus if leaf == "status" else CameraState
+    doc = _same_site(cls.from_dict(raw), gym, box)
+    if doc.camera != camera:
+        raise Malformed(f"camera {doc.camera!r} in the payload, {camera!r} in the topic")
+    return CameraDoc(gym, box, camera, leaf, raw, _time(doc.ts))
 
 
 def _box_message(levels: list[str], raw: dict[str, Any], received: datetime) -> Parsed:
     gym, box, leaf = levels
-    _site(raw, gym, box)
     if leaf == "stats":
-        stats = Stats.from_dict(_contract_view(raw, Stats))
+        stats = _same_site(Stats.from_dict(raw), gym, box)
         return Heartbeat(gym, box, _time(stats.ts), stats.run_id, received)
-    status = DaemonStatus.from_dict(_contract_view(raw, DaemonStatus))
+    status = _same_site(DaemonStatus.from_dict(raw), gym, box)
     at = received if status.since is None else _time(status.since)
     return BoxStatus(gym, box, status.status, status.run_id, status.version, status.problem, at)
 
@@ -219,25 +221,13 @@ def _with_details(row: EventRow, event: Any) -> EventRow:
     return dataclasses.replace(row, set_id=event.set_id, set_seconds=seconds)
 
 
-def _site(raw: dict[str, Any], gym: str, box: str) -> dict[str, Any]:
-    """gym, box and seq of the payload; gym and box, if given, must be the topic's."""
+def _same_site(payload: _S, gym: str, box: str) -> _S:
+    """The payload, if the gym and box it names (where it names them) are the topic's."""
     for key, expected in (("gym", gym), ("box", box)):
-        if key in raw and raw[key] != expected:
-            raise Malformed(f"{key} {raw[key]!r} in the payload, {expected!r} in the topic")
-    seq = raw.get("seq")
-    if seq is not None and (type(seq) is not int or seq < 1):
-        raise Malformed(f"seq must be a whole number from 1, got {seq!r}")
-    return {"seq": seq}
-
-
-def _contract_view(raw: dict[str, Any], cls: type[Payload] | None) -> dict[str, Any]:
-    """The payload without gym/box/seq where the contract's type does not declare them.
-
-    `cls` None: an event, whose kind decides (every event type declares the same keys).
-    """
-    declared = {f.name for f in dataclasses.fields(cls or RepEvent)}
-    dropped = [key for key in _SITE_KEYS if key in raw and key not in declared]
-    return {k: v for k, v in raw.items() if k not in dropped} if dropped else raw
+        named = getattr(payload, key)
+        if named is not None and named != expected:
+            raise Malformed(f"{key} {named!r} in the payload, {expected!r} in the topic")
+    return payload
 
 
 def _time(text: str) -> datetime:

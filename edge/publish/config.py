@@ -79,8 +79,7 @@ class MqttConfig(StrictModel):
         min_length=1,
         max_length=128,
         validate_default=True,
-        description="MQTT client id; null: hinge-edge-<hostname> (upstream: "
-        "hinge-<gym>-<box>)",
+        description="MQTT client id; null: hinge-edge-<hostname> (upstream: hinge-<gym>-<box>)",
     )
     keepalive_s: int = Field(30, ge=5, le=65535, description="MQTT keep-alive interval")
     reconnect_min_s: float = Field(1.0, gt=0, le=3600, description="First reconnect delay")
@@ -204,10 +203,16 @@ class UpstreamConfig(MqttConfig):
         return None
 
     def for_site(self, gym: str, box: str) -> UpstreamConfig:
-        """The section with its client id filled in (hinge-<gym>-<box> unless set)."""
-        if self.client_id is not None:
-            return self
-        return self.model_copy(update={"client_id": f"hinge-{gym}-{box}"})
+        """The section its publisher gets.
+
+        Topics under <prefix>/<gym>/<box>; the client id hinge-<gym>-<box> unless one is set.
+        """
+        return self.model_copy(
+            update={
+                "topic_prefix": f"{self.topic_prefix}/{gym}/{box}",
+                "client_id": self.client_id or f"hinge-{gym}-{box}",
+            }
+        )
 
 
 class SpoolConfig(StrictModel):

@@ -33,7 +33,7 @@ def summarize(settings: AppSettings, path: Path | None = None) -> list[str]:
     lines.append(f"mqtt: {_mqtt(settings.mqtt)}")
     if settings.upstream is not None and site.gym is not None and site.box is not None:
         upstream = settings.upstream.for_site(site.gym, site.box)
-        lines.append(f"upstream: {_mqtt(upstream, f'{site.gym}/{site.box}/')}")
+        lines.append(f"upstream: {_mqtt(upstream)}")
     lines += [
         f"spool: {settings.spool.path} (at most {settings.spool.max_messages} events, "
         f"{settings.spool.when_full} when full)",
@@ -69,7 +69,7 @@ def _camera(camera: CameraConfig) -> str:
     return ", ".join(parts)
 
 
-def _mqtt(mqtt: MqttConfig, site_levels: str = "") -> str:
+def _mqtt(mqtt: MqttConfig) -> str:
     where = f"local broker on port {mqtt.port}" if mqtt.host is None else f"{mqtt.host}:{mqtt.port}"
     if mqtt.failover:
         where += f" (failover {', '.join(mqtt.failover)})"
@@ -79,7 +79,7 @@ def _mqtt(mqtt: MqttConfig, site_levels: str = "") -> str:
         auth = f"user {mqtt.username} {'with' if mqtt.password else 'without'} password"
     tls = "TLS on" if mqtt.tls.enabled else "TLS off"
     return (
-        f"{where}, topics {mqtt.topic_prefix}/{site_levels}<camera>/..., "
+        f"{where}, topics {mqtt.topic_prefix}/<camera>/..., "
         f"client id {mqtt.client_id}, "
         f"{auth}, QoS {mqtt.qos}, {tls}"
     )
