@@ -41,15 +41,10 @@ from devkit.cluster import NatsCluster
 from devkit.postgres import Postgres
 from edge.contract import iso
 from edge.hub.recount import gaps
+from tools.bench_daemon import process_cpu_s
 
 ROOT = Path(__file__).resolve().parents[1]
 WARMUP_S = 10.0
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _with_children(pid: int) -> list[int]:
@@ -70,7 +65,7 @@ def _cpu_of(pids: list[int]) -> float:
     total = 0.0
     for pid in pids:
         try:
-            total += _cpu_s(pid)
+            total += process_cpu_s(pid)
         except OSError:
             pass
     return total

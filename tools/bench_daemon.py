@@ -118,7 +118,8 @@ def _box_busy_s() -> float:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
-def _proc_cpu_s(pid: int) -> float:
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc; tools.bench_chain)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -202,13 +203,13 @@ def run(source: str, cameras: int, seconds: float, fps: float, back: bool = True
             receiver.reset()
             before = dict(receiver.status)
             stages0 = _stage_cpu(web_port, token)
-            cpu0, box0, t0 = _proc_cpu_s(daemon.pid), _box_busy_s(), time.monotonic()
+            cpu0, box0, t0 = process_cpu_s(daemon.pid), _box_busy_s(), time.monotonic()
             rss = []
             while time.monotonic() - t0 < seconds:
                 time.sleep(1.0)
                 rss.append(rss_mb(daemon.pid))
             wall = time.monotonic() - t0
-            cpu = (_proc_cpu_s(daemon.pid) - cpu0) / wall
+            cpu = (process_cpu_s(daemon.pid) - cpu0) / wall
             others = (_box_busy_s() - box0) / wall - cpu
             stages = _stage_cpu(web_port, token)
             after = dict(receiver.status)

@@ -89,15 +89,20 @@ def recount(conn: psycopg.Connection) -> list[str]:
     return problems + sequence_differences(conn)
 
 
-def sequence_differences(conn: psycopg.Connection) -> list[str]:
-    """Boxes whose tally (`box_sequences`) differs from a count of their events; [] if none."""
-    counted = {
+def _counted_sequences(conn: psycopg.Connection) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """Each box's first and last event number and how many it has, counted from events."""
+    return {
         (gym, box): (first, last, n)
         for gym, box, first, last, n in conn.execute(
             "SELECT gym, box, min(seq), max(seq), count(*) FROM events"
             " WHERE seq IS NOT NULL GROUP BY gym, box"
         )
     }
+
+
+def sequence_differences(conn: psycopg.Connection) -> list[str]:
+    """Boxes whose tally (`box_sequences`) differs from a count of their events; [] if none."""
+    counted = _counted_sequences(conn)
     stored = {
         (gym, box): (first, last, n)
         for gym, box, first, last, n in conn.execute(
@@ -119,11 +124,8 @@ def gaps(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
     not drained yet, events delivered out of order): run it when the boxes are caught up.
     Boxes without a gap are left out.
     """
-    rows = conn.execute(
-        "SELECT gym, box, max(seq) - min(seq) + 1 - count(DISTINCT seq) FROM events"
-        " WHERE seq IS NOT NULL GROUP BY gym, box"
-    ).fetchall()
-    return {(gym, box): int(missing) for gym, box, missing in rows if missing}
+    counted = _counted_sequences(conn).items()
+    return {key: last - first + 1 - n for key, (first, last, n) in counted if last - first + 1 > n}
 
 
 def _same_rep(stored: tuple, expected: tuple) -> bool:

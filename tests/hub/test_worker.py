@@ -122,11 +122,16 @@ def ready(worker: HubWorker, timeout_s: float = 10) -> HubWorker:
     return worker
 
 
+def start_worker(settings: HubSettings, dsn: str) -> HubWorker:
+    """A worker on a migrated database, subscribed."""
+    store = Store(dsn)
+    store.migrate()
+    return ready(HubWorker(settings.broker, settings.hub, store).start())
+
+
 def test_a_worker_writes_every_event_once_and_acknowledges_after_commit(broker, hub_dsn):
     settings = hub_settings(broker.port, hub_dsn)
-    store = Store(hub_dsn)
-    store.migrate()
-    worker = ready(HubWorker(settings.broker, settings.hub, store).start())
+    worker = start_worker(settings, hub_dsn)
     messages, events = chain_stream(boxes=3, sets=4)
     publisher = Publisher(broker.port)
     publisher.send(messages + messages[:20])  # some delivered twice
@@ -159,9 +164,7 @@ def test_the_worker_moves_to_the_next_node_when_one_is_unreachable(broker, hub_d
                        "reconnect_min_s": 0.1, "reconnect_max_s": 0.2},
             "database": {"dsn": hub_dsn}, "hub": {"name": "w2"}}  # fmt: skip
     settings = load_hub_settings(None, data)
-    store = Store(hub_dsn)
-    store.migrate()
-    worker = ready(HubWorker(settings.broker, settings.hub, store).start())
+    worker = start_worker(settings, hub_dsn)
     assert worker.figures()["node"] == f"{HOST}:{broker.port}"
     publisher = Publisher(broker.port)
     publisher.send([SimBox("gym1", "box1").rep("p1", "s1")[1]])
@@ -174,9 +177,7 @@ def test_postgres_away_while_the_broker_delivers_loses_nothing(broker, tmp_path)
     with Postgres() as pg:
         dsn = pg.create_database("hub")
         settings = hub_settings(broker.port, dsn)
-        store = Store(dsn)
-        store.migrate()
-        worker = ready(HubWorker(settings.broker, settings.hub, store).start())
+        worker = start_worker(settings, dsn)
         messages, events = chain_stream(boxes=4, sets=6)
         publisher = Publisher(broker.port)
         third = len(messages) // 3
