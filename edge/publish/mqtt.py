@@ -218,7 +218,7 @@ class Publisher:
         host, port = self._endpoints[self._endpoint]
         self._client.connect_async(host, port, keepalive=self.config.keepalive_s)
         self._link.at(host, port)
-        logger.info("MQTT: trying the next broker node, %s:%d", host, port)
+        logger.debug("MQTT: trying the next broker node, %s:%d", host, port)  # each attempt
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         # paho reports a dropped socket (no DISCONNECT packet) as "Unspecified error".
