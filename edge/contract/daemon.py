@@ -30,6 +30,51 @@ _SKIPPED = Wire(
     minimum=0,
 )
 _RECONNECTS = Wire("Times the stream was reopened since the daemon started", minimum=0)
+_POSE = Wire(
+    "What the pose stage costs on this camera since the daemon started; absent before the "
+    "camera's analysis is set up (and from daemons that predate it)",
+    omit_none=True,
+)
+
+
+@dataclass(frozen=True)
+class PoseCost(Payload):
+    """The pose model's passes on one camera's frames, since the daemon started.
+
+    A call is one analysed frame's pass through that model (a lost athlete searched again
+    on the same frame included); the time is the model's inference alone, wall clock. The
+    mask pass (the back check, docs/back.md) runs in place of the landmark pass on the
+    frames the hinge engine chooses, so the two ms side by side are its price per frame.
+    """
+
+    PRECISION = 2
+
+    landmark_calls: Annotated[
+        int, Wire("Frames whose pose came from the landmark model (the default pass)", minimum=0)
+    ]
+    landmark_ms: Annotated[
+        float | None,
+        Wire("Mean inference time of a landmark pass, ms; null before the first", minimum=0),
+    ]
+    mask_calls: Annotated[
+        int,
+        Wire(
+            "Frames whose pose and person mask came from the mask model (the back check); 0 "
+            "while the back check is off",
+            minimum=0,
+        ),
+    ]
+    mask_ms: Annotated[
+        float | None,
+        Wire("Mean inference time of a mask pass, ms; null before the first", minimum=0),
+    ]
+    mask_calls_per_rep: Annotated[
+        float | None,
+        Wire(
+            "mask_calls over the reps counted on this camera; null before the first rep",
+            minimum=0,
+        ),
+    ]
 
 
 @dataclass(frozen=True)
@@ -118,6 +163,7 @@ class CameraStatus(Sited):
         Wire("The latest error of this stream, in words, credentials removed; null if none"),
     ]
     ts: Annotated[str, Wire("Wall-clock time of this status, ISO 8601 UTC", format="date-time")]
+    pose: Annotated[PoseCost | None, _POSE] = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +219,7 @@ class CameraStats(Payload):
     frames_skipped: Annotated[int, _SKIPPED]
     reconnects: Annotated[int, _RECONNECTS]
     state: Annotated[StreamState, Wire("As in <prefix>/<camera>/status")]
+    pose: Annotated[PoseCost | None, _POSE] = None
 
 
 @dataclass(frozen=True)

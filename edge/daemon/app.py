@@ -313,6 +313,7 @@ class Daemon:
             ),
             last_error=snap.last_error,
             ts=now_iso(),
+            pose=pipeline.counters.pose_cost() if pipeline else None,
             gym=self.settings.site.gym,
             box=self.settings.site.box,
         )
@@ -333,6 +334,10 @@ class Daemon:
                     "sets": pipeline.counters.sets,
                     "analysed": pipeline.counters.analysed,
                     "cpu_s": {"decode": snap.decode_cpu_s, **pipeline.counters.cpu_s},
+                    "passes": {
+                        name: {"calls": count.calls, "seconds": count.seconds}
+                        for name, count in pipeline.counters.passes.items()
+                    },
                 },
                 "reps": [rep.to_dict() for rep in self._reps.get(camera_id, ())],
                 "images": self.settings.cameras[camera_id].images,
@@ -409,6 +414,7 @@ class Daemon:
                 status.frames_skipped,
                 status.reconnects,
                 status.state,
+                status.pose,
             )
         mqtt = self.publisher.stats() if self.publisher is not None else _NO_MQTT
         stats = Stats(

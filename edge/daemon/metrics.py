@@ -53,6 +53,18 @@ class _DaemonCollector(Collector):
             "convert), pose, scoring, publish (the analysis worker's)",
             labels=["camera", "stage"],
         )
+        calls = CounterMetricFamily(
+            "hinge_pose_calls",
+            "Frames a pose model pass ran on, per camera and pass: landmark (the default) or "
+            "mask (the back check's model, in place of the landmark pass on chosen frames)",
+            labels=["camera", "pass"],
+        )
+        inference = CounterMetricFamily(
+            "hinge_pose_inference_seconds",
+            "Inference seconds (wall clock) of those passes: over hinge_pose_calls, the time "
+            "of one call",
+            labels=["camera", "pass"],
+        )
         for camera, info in snap["cameras"].items():
             status = info["status"]
             gauges["fps_in"].add_metric([camera], status["fps_in"])
@@ -64,9 +76,12 @@ class _DaemonCollector(Collector):
             counters["sets"].add_metric([camera], info["counters"]["sets"])
             for stage, seconds in info["counters"]["cpu_s"].items():
                 cpu.add_metric([camera, stage], seconds)
+            for name, count in info["counters"]["passes"].items():
+                calls.add_metric([camera, name], count["calls"])
+                inference.add_metric([camera, name], count["seconds"])
         yield from gauges.values()
         yield from counters.values()
-        yield cpu
+        yield from (cpu, calls, inference)
         yield from _mqtt_metrics(snap["mqtt"])
         if "upstream" in snap:  # a box that forwards to a gym's or chain's central broker
             yield from _mqtt_metrics(

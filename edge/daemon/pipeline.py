@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from edge.capture.frame import Frame
-from edge.contract import AnyEvent, CameraState, LastRep, RepEvent, SetEvent, iso
+from edge.contract import AnyEvent, CameraState, LastRep, PoseCost, RepEvent, SetEvent, iso
 from edge.daemon.stills import BottomFrame, DeepestFrame
 from edge.hinge import HingeConfig, HingeScorer
 from edge.pose import PoseStage
@@ -32,6 +32,10 @@ _FPS_WINDOW_S = 5.0
 STAGES = ("pose", "scoring", "publish")
 """The pipeline's stages whose CPU seconds `PipelineCounters.cpu_s` adds up (the worker
 thread's own CPU time: onnxruntime runs a session on the calling thread with threads: 1)."""
+POSE_PASSES = {"landmark": "landmark_inference", "mask": "mask_inference"}
+"""The pose model's passes whose calls and time `PipelineCounters.passes` counts, each with
+the key of `PoseEstimator.seconds` its inference time goes to (the mask pass: the back
+check's model, run in place of the landmark pass on the frames the scorer chooses)."""
 # The segmenter's phases as the state contract names them (docs/mqtt.md): its `bottom`
 # ("started at depth") is a bar on the floor; `unknown` (seen, neither standing nor deep
 # yet, e.g. just after a camera reconnects mid-rep) is shown as `top`, which the scorer
@@ -53,6 +57,27 @@ class EventSink(Protocol):
 
 
 @dataclass
+class PassCount:
+    """One pose model pass on one camera: frames it ran on, and its inference seconds."""
+
+    calls: int = 0
+    seconds: float = 0.0
+
+    def ms_per_call(self) -> float | None:
+        """Mean inference time of a call, ms; None before the first."""
+        return 1e3 * self.seconds / self.calls if self.calls else None
+
+
+def inference_seconds(estimator: PoseStage) -> tuple[float, ...]:
+    """The estimator's cumulative inference seconds of each of `POSE_PASSES`, in order.
+
+    Zeros for a pose stage that keeps no timings (a scripted one's stay at zero too).
+    """
+    seconds = getattr(estimator, "seconds", None) or {}
+    return tuple(float(seconds.get(key, 0.0)) for key in POSE_PASSES.values())
+
+
+@dataclass
 class PipelineCounters:
     """Counters of one camera's analysis (read by the stats and the health page)."""
 
@@ -62,12 +87,37 @@ class PipelineCounters:
     sets: int = 0
     recent: deque = field(default_factory=lambda: deque(maxlen=512))
     cpu_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    passes: dict[str, PassCount] = field(
+        default_factory=lambda: {name: PassCount() for name in POSE_PASSES}
+    )
 
     def fps(self, now: float) -> float:
         """Frames analysed per second over the last few seconds."""
         while self.recent and self.recent[0] < now - _FPS_WINDOW_S:
             self.recent.popleft()
         return len(self.recent) / _FPS_WINDOW_S
+
+    def count_passes(self, before: tuple[float, ...], after: tuple[float, ...]) -> None:
+        """Adds one frame's passes: `inference_seconds` before and after its pose stage.
+
+        A pass whose seconds grew ran on the frame (one call, however many crops it
+        tried); the estimator is this camera's, so every second is this camera's.
+        """
+        for count, t0, t1 in zip(self.passes.values(), before, after, strict=True):
+            if t1 > t0:
+                count.seconds += t1 - t0
+                count.calls += 1
+
+    def pose_cost(self) -> PoseCost:
+        """The passes as the camera's status and the stats report them."""
+        landmark, mask = self.passes["landmark"], self.passes["mask"]
+        return PoseCost(
+            landmark_calls=landmark.calls,
+            landmark_ms=landmark.ms_per_call(),
+            mask_calls=mask.calls,
+            mask_ms=mask.ms_per_call(),
+            mask_calls_per_rep=mask.calls / self.reps if self.reps else None,
+        )
 
 
 class CameraPipeline:
@@ -141,9 +191,10 @@ class CameraPipeline:
             if self._deepest is not None:
                 self._deepest.clear()
         t_s = max(frame.ts_mono - self._origin, self._last_t)
-        cpu0 = time.thread_time()
+        cpu0, inference0 = time.thread_time(), inference_seconds(self._estimator)
         poses, back = pose_and_back(self._estimator, self._scorer, frame.image, t_s)
         cpu1 = time.thread_time()
+        self.counters.count_passes(inference0, inference_seconds(self._estimator))
         self._last_t = t_s
         seen = len(poses) > 0
         if seen:

@@ -11,6 +11,7 @@ from edge.contract import (
     LastRep,
     LoweringMetrics,
     MqttStats,
+    PoseCost,
     RepEvent,
     RepMetrics,
     RepUpdate,
@@ -94,6 +95,9 @@ SET = SetEvent(
     ts=None,
 )
 
+POSE = PoseCost(
+    landmark_calls=41780, landmark_ms=20.6, mask_calls=1203, mask_ms=28.4, mask_calls_per_rep=5.04
+)
 STATUS = DaemonStatus("online", "r7", "0.1.0", since="2026-03-01T18:00:00.000+00:00")
 CAMERA_STATUS = CameraStatus(
     camera="platform-1",
@@ -107,6 +111,7 @@ CAMERA_STATUS = CameraStatus(
     last_frame_age_s=0.04,
     last_error=None,
     ts=TS,
+    pose=POSE,
 )
 STATE = CameraState(
     camera="platform-1",
@@ -123,7 +128,7 @@ STATS = Stats(
     uptime_s=3600.5,
     cpu_percent=143.0,
     rss_mb=412.3,
-    cameras={"platform-1": CameraStats(25.0, 12.5, 1320, 1, "online")},
+    cameras={"platform-1": CameraStats(25.0, 12.5, 1320, 1, "online", POSE)},
     spool=SpoolStats(0, 0),
     mqtt=MqttStats(True, 2, 316),
     ts=TS,

@@ -1,5 +1,5 @@
 """The main job on a fresh machine: `hinge-edge run` alone renders the demo athlete, starts
-a local mosquitto and publishes rep events on it."""
+a local mosquitto and publishes rep events on it; the back check's live cost is reported."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from devkit.broker import Collector, child_env, free_port, port_accepts, skip_re
 from devkit.daemon import wait_for
 from edge.synth.demo import DEMO_CLIP_NAME
 from tests.daemon.harness import Contract
+from tests.daemon.test_contract import metric_values
 
 
 def hinge_edge_command() -> list[str]:
@@ -33,8 +34,8 @@ def get_json(port: int, path: str) -> dict:
         return json.loads(response.read())
 
 
-def admin_health(port: int, log: str) -> dict:
-    """/api/health, signed in with the admin password the first start printed (once)."""
+def admin_get(port: int, log: str, *paths: str) -> list[bytes]:
+    """Admin routes' bodies, signed in with the admin password the first start printed (once)."""
     import http.cookiejar
     import urllib.parse
     import urllib.request
@@ -47,8 +48,41 @@ def admin_health(port: int, log: str) -> dict:
     )
     form = urllib.parse.urlencode({"user": "admin", "password": password}).encode()
     opener.open(f"http://127.0.0.1:{port}/login", data=form, timeout=5).close()
-    with opener.open(f"http://127.0.0.1:{port}/api/health", timeout=5) as response:
-        return json.loads(response.read())
+    bodies = []
+    for path in paths:
+        with opener.open(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            bodies.append(response.read())
+    return bodies
+
+
+def masked_status(message) -> bool:
+    """A camera status of the demo that counts masked frames (the back check ran)."""
+    if message.topic != "hinge/demo/status":
+        return False
+    pose = json.loads(message.payload).get("pose")
+    return pose is not None and pose["mask_calls"] > 0 and pose["mask_calls_per_rep"] is not None
+
+
+def assert_mask_cost(metrics: dict[str, dict[tuple, float]], status: dict) -> str:
+    """The back check's live cost is there and sane, on /metrics and the camera's status."""
+    calls, seconds = (
+        metrics["hinge_pose_calls_total"],
+        metrics["hinge_pose_inference_seconds_total"],
+    )
+    n = {p: calls[(("camera", "demo"), ("pass", p))] for p in ("landmark", "mask")}
+    ms = {p: 1e3 * seconds[(("camera", "demo"), ("pass", p))] / n[p] for p in n}
+    reps = metrics["hinge_reps_total"][(("camera", "demo"),)]
+    # the mask model runs on a few frames a rep, in place of the landmark pass
+    assert reps >= 1 and 0 < n["mask"] < n["landmark"], (n, reps)
+    assert all(1.0 < v < 2000.0 for v in ms.values()), ms  # ms a call of a 256x256 crop
+    pose = status["pose"]
+    assert 0 < pose["mask_calls"] <= n["mask"] and 0 < pose["landmark_calls"] <= n["landmark"]
+    assert 1.0 < pose["mask_ms"] < 2000.0 and 1.0 < pose["landmark_ms"] < 2000.0
+    assert 0 < pose["mask_calls_per_rep"] <= pose["mask_calls"]
+    return (
+        f"mask {n['mask']:.0f} calls, {ms['mask']:.1f} ms a call against the landmark pass's "
+        f"{ms['landmark']:.1f} ({n['landmark']:.0f} calls), {n['mask'] / reps:.1f} a rep"
+    )
 
 
 def web_answers(proc: subprocess.Popen, port: int) -> bool:
@@ -73,6 +107,7 @@ def test_run_without_config_renders_the_demo_and_starts_a_broker(tmp_path: Path)
         "HINGE_EDGE_MQTT__PORT": str(mqtt_port),
         "HINGE_EDGE_WEB__PORT": str(web_port),
         "HINGE_EDGE_WEB__HOST": "127.0.0.1",
+        "HINGE_EDGE_STATS_INTERVAL_S": "1",  # the camera's status (with its pose cost) each s
     }
     log = (tmp_path / "run.log").open("wb")
     started = time.monotonic()
@@ -87,8 +122,12 @@ def test_run_without_config_renders_the_demo_and_starts_a_broker(tmp_path: Path)
         rep = json.loads(sub.wait_for(lambda m: m.topic == "hinge/demo/rep", 30.0).payload)
         assert rep["exercise"] == "rdl" and rep["camera"] == "demo"
         assert get_json(web_port, "/healthz") == {"status": "ok"}  # nothing private
-        health = admin_health(web_port, (tmp_path / "run.log").read_text())
+        status = json.loads(sub.wait_for(masked_status, 15.0).payload)
+        health, text = admin_get(web_port, (tmp_path / "run.log").read_text(), "/api/health",
+                                 "/metrics")  # fmt: skip
+        health = json.loads(health)
         assert health["mqtt"] == "connected" and health["cameras"] == {"demo": "online"}
+        mask_cost = assert_mask_cost(metric_values(text.decode()), status)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
         sub.collect(lambda: any(b'"stopped"' in m.payload for m in sub.messages), 5.0)
@@ -100,7 +139,7 @@ def test_run_without_config_renders_the_demo_and_starts_a_broker(tmp_path: Path)
             proc.wait()
         log.close()
     total_s = time.monotonic() - started
-    print(f"demo: rendered and serving in {ready_s:.0f} s, whole test {total_s:.0f} s")
+    print(f"demo: rendered and serving in {ready_s:.0f} s, whole test {total_s:.0f} s; {mask_cost}")
     assert (cache / "hinge-edge" / DEMO_CLIP_NAME).is_file()
     assert (cache / "hinge-edge" / "spool").is_dir()
     assert not port_accepts(mqtt_port), "the local broker outlived the daemon"

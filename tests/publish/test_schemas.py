@@ -24,6 +24,13 @@ def _validator(kind):
     return jsonschema.Draft202012Validator(schema)
 
 
+POSE = {
+    "landmark_calls": 41780,
+    "landmark_ms": 20.6,
+    "mask_calls": 1203,
+    "mask_ms": 28.4,
+    "mask_calls_per_rep": 5.04,
+}
 CAMERA_STATUS = {
     "schema_version": 1,
     "camera": "platform-1",
@@ -37,6 +44,7 @@ CAMERA_STATUS = {
     "last_frame_age_s": 0.04,
     "last_error": None,
     "ts": TS,
+    "pose": POSE,
 }
 STATE = {
     "schema_version": 1,
@@ -62,6 +70,7 @@ STATS = {
             "frames_skipped": 1320,
             "reconnects": 1,
             "state": "online",
+            "pose": POSE,
         }
     },
     "spool": {"pending": 0, "dropped": 0},
@@ -85,16 +94,26 @@ def _with(sample, path, value):
     return out
 
 
+NO_CALL_YET = {  # before the first frame (or with nobody in view)
+    "landmark_calls": 0,
+    "landmark_ms": None,
+    "mask_calls": 0,
+    "mask_ms": None,
+    "mask_calls_per_rep": None,
+}
 VALID = [
     ("camera_status", CAMERA_STATUS),
     ("camera_status", _with(CAMERA_STATUS, ["last_frame_age_s"], None)),  # no frame yet
     ("camera_status", {**CAMERA_STATUS, "state": "offline", "last_error": "connection refused"}),
+    ("camera_status", _with(CAMERA_STATUS, ["pose"], ...)),  # a daemon before the pose cost
+    ("camera_status", _with(CAMERA_STATUS, ["pose"], NO_CALL_YET)),
     ("state", STATE),
     ("state", {**STATE, "athlete_present": False, "phase": "absent", "exercise": None}),
     ("state", {**STATE, "set_id": None, "reps_in_set": 0, "last_rep": None}),  # between sets
     ("state", _with(STATE, ["last_rep", "score"], None)),  # a squat is not scored
     ("stats", STATS),
     ("stats", {**STATS, "cameras": {}}),
+    ("stats", _with(STATS, ["cameras", "platform-1", "pose"], ...)),
 ]
 INVALID = [
     ("camera_status", {**CAMERA_STATUS, "state": "broken"}),  # unknown state
@@ -107,6 +126,9 @@ INVALID = [
     ("state", {**STATE, "extra": 1}),  # fields are only added with the schema
     ("stats", _with(STATS, ["cameras", "platform-1", "state"], "lost")),
     ("stats", _with(STATS, ["spool", "dropped"], ...)),
+    ("stats", _with(STATS, ["cameras", "platform-1", "pose", "mask_ms"], -1.0)),
+    ("stats", _with(STATS, ["cameras", "platform-1", "pose", "mask_calls"], ...)),
+    ("camera_status", _with(CAMERA_STATUS, ["pose", "mask_share"], 0.1)),  # unknown key
     ("stats", {**STATS, "schema_version": 2}),  # a version we do not know
 ]
 

@@ -12,7 +12,10 @@ def _snapshot(cpu_s: dict[str, dict[str, float]]) -> dict:
     status = {"fps_in": 10.0, "fps_analysed": 10.0, "state": "online", "frames_skipped": 0}
     status |= {"reconnects": 0, "stalls": 0}
     cameras = {
-        camera: {"status": status, "counters": {"reps": 1, "sets": 0, "cpu_s": stages}}
+        camera: {
+            "status": status,
+            "counters": {"reps": 1, "sets": 0, "cpu_s": stages, "passes": {}},
+        }
         for camera, stages in cpu_s.items()
     }
     mqtt = {"connected": True, "published": 3, "reconnects": 0, "pending": 0}
