@@ -5,8 +5,9 @@ real mosquitto and a subscriber; after a warm-up it samples for --seconds and re
 N: analysed fps per camera (target: `analysis_fps`; mean and min), frames skipped
 (analysis slots missed because the box fell behind), the daemon's CPU (share of one core)
 and RSS, rep-event latency from the frame in which the rep completed (`frame_ts`) to the
-subscriber's receipt (p50/p99), and where the CPU went (decode, pose, scoring, publish:
-the daemon's `hinge_stage_cpu_seconds` on /metrics).
+subscriber's receipt (p50/p99), where the CPU went (decode, pose, scoring, publish:
+the daemon's `hinge_stage_cpu_seconds` on /metrics), and the pose passes' ms a call and
+masked frames a rep (the back check's cost: `hinge_pose_calls`, `_inference_seconds`).
 
 Sources (--source, one or more, comma-separated):
 - `dev`: the multi-rep dev clips (../shared/data) as file cameras looping at their own rate.
@@ -71,6 +72,10 @@ SOURCE_LABELS = {
 }
 STAGE_NAMES = ("decode", *STAGES)
 _CPU_LINE = re.compile(r'^hinge_stage_cpu_seconds_total\{camera="([^"]+)",stage="(\w+)"\} (\S+)$')
+_POSE_LINE = re.compile(
+    r'^hinge_pose_(calls|inference_seconds)_total\{camera="([^"]+)",pass="(\w+)"\} (\S+)$'
+)
+_REPS_LINE = re.compile(r'^hinge_reps_total\{camera="([^"]+)"\} (\S+)$')
 
 
 class Receiver:
@@ -138,19 +143,45 @@ def _config(folder: Path, urls: list[str], port: int, fps: float, back: bool = T
     return path
 
 
-def _stage_cpu(port: int, token: str) -> dict[str, float]:
-    """CPU seconds per stage so far, summed over the cameras (the daemon's /metrics)."""
+def _scrape(port: int, token: str) -> dict[str, float]:
+    """The daemon's figures so far, summed over the cameras (its /metrics; `sum_metrics`)."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/metrics", headers={"Authorization": f"Bearer {token}"}
     )
     with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode()
-    totals = dict.fromkeys(STAGE_NAMES, 0.0)
+        return sum_metrics(response.read().decode())
+
+
+def sum_metrics(text: str) -> dict[str, float]:
+    """The figures of a /metrics text, summed over the cameras.
+
+    CPU seconds per stage (keyed by the stage), each pose pass's `calls:<pass>` and
+    `seconds:<pass>` (landmark, mask), and `reps`.
+    """
+    totals = dict.fromkeys(STAGE_NAMES, 0.0) | {"reps": 0.0}
     for line in text.splitlines():
-        match = _CPU_LINE.match(line)
-        if match:
-            totals[match[2]] = totals.get(match[2], 0.0) + float(match[3])
+        if match := _CPU_LINE.match(line):
+            key, value = match[2], match[3]
+        elif match := _POSE_LINE.match(line):
+            key, value = f"{match[1].split('_')[-1]}:{match[3]}", match[4]
+        elif match := _REPS_LINE.match(line):
+            key, value = "reps", match[2]
+        else:
+            continue
+        totals[key] = totals.get(key, 0.0) + float(value)
     return totals
+
+
+def pose_cost(before: dict[str, float], after: dict[str, float]) -> dict[str, float | None]:
+    """Between two `sum_metrics`: each pass's ms a call, masked frames a rep (None: none)."""
+    delta = {k: after[k] - before.get(k, 0.0) for k in after}
+    out: dict[str, float | None] = {}
+    for name in ("landmark", "mask"):
+        calls = delta.get(f"calls:{name}", 0.0)
+        out[f"{name}_ms"] = 1e3 * delta.get(f"seconds:{name}", 0.0) / calls if calls else None
+    masks, reps = delta.get("calls:mask", 0.0), delta.get("reps", 0.0)
+    out["masks_per_rep"] = masks / reps if reps else None
+    return out
 
 
 def _wait_online(receiver: Receiver, cameras: int, daemon: subprocess.Popen) -> float:
@@ -202,7 +233,7 @@ def run(source: str, cameras: int, seconds: float, fps: float, back: bool = True
             time.sleep(_WARMUP_S)
             receiver.reset()
             before = dict(receiver.status)
-            stages0 = _stage_cpu(web_port, token)
+            stages0 = _scrape(web_port, token)
             cpu0, box0, t0 = process_cpu_s(daemon.pid), _box_busy_s(), time.monotonic()
             rss = []
             while time.monotonic() - t0 < seconds:
@@ -211,13 +242,14 @@ def run(source: str, cameras: int, seconds: float, fps: float, back: bool = True
             wall = time.monotonic() - t0
             cpu = (process_cpu_s(daemon.pid) - cpu0) / wall
             others = (_box_busy_s() - box0) / wall - cpu
-            stages = _stage_cpu(web_port, token)
+            stages = _scrape(web_port, token)
             after = dict(receiver.status)
         finally:
             daemon.terminate()
             daemon.wait(30)
     row = _summary(cameras, fps, cpu, rss, receiver.latencies, before, after, seconds)
-    row["stage_cores"] = {k: (stages[k] - stages0.get(k, 0.0)) / wall for k in stages}
+    row["stage_cores"] = {k: (stages[k] - stages0.get(k, 0.0)) / wall for k in STAGE_NAMES}
+    row["pose_cost"] = pose_cost(stages0, stages)
     row["other_cores"] = others  # the rest of the box: the broker, this tool, other users
     row["online_s"] = online_s
     return {"source": source, **row}
@@ -270,8 +302,8 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
             "| cameras | back check | analysed fps per camera (mean / min) | frames skipped "
             "| CPU (cores) | RSS max (MB) | reps seen | latency p50 / p99 (ms) "
             "| cores: decode / pose / scoring / publish | rest of the box (cores) "
-            "| all online after (s) |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| all online after (s) | ms a call: landmark / mask (masks a rep) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in (r for r in rows if r.get("source", "dev") == source):
             latency = (
@@ -287,7 +319,7 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
                 f"| {r['fps_analysed_mean']:.1f} / {r['fps_analysed_min']:.1f} "
                 f"| {r['skipped_pct']:.1f}% | {r['cpu_cores']:.2f} | {r['rss_mb_max']:.0f} "
                 f"| {r['reps']} | {latency} | {breakdown} | {others:.2f} "
-                f"| {r.get('online_s', 0.0):.0f} |"
+                f"| {r.get('online_s', 0.0):.0f} | {_cost_cell(r.get('pose_cost', {}))} |"
             )
         lines += ["", *_verdicts([r for r in rows if r.get("source", "dev") == source]), ""]
     lines += [
@@ -303,11 +335,23 @@ def report(rows: list[dict], args: argparse.Namespace) -> str:
         "and whatever else the shared box ran: the daemon had at most 2 minus that). Back "
         "check: "
         "the mask model in place of the landmark pass on the frames the hinge engine asks "
-        "for (docs/back.md). Decode costs per stream: docs/decode-benchmark.md; camera "
+        "for (docs/back.md); ms a call: the model's inference alone over the sample, from "
+        "the daemon's `hinge_pose_inference_seconds` over `hinge_pose_calls`, and masked "
+        "frames over `hinge_reps`. Decode costs per stream: docs/decode-benchmark.md; camera "
         "settings: docs/cameras.md.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _cost_cell(cost: dict[str, float | None]) -> str:
+    """`landmark / mask (masks a rep)`, ms; `-` where a figure is missing."""
+
+    def show(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    landmark, mask, per_rep = (cost.get(k) for k in ("landmark_ms", "mask_ms", "masks_per_rep"))
+    return f"{show(landmark)} / {show(mask)} ({show(per_rep)})"
 
 
 def _verdicts(rows: list[dict]) -> list[str]:

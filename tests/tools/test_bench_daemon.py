@@ -35,6 +35,29 @@ def test_the_stage_seconds_on_metrics_are_summed_over_the_cameras():
     assert totals == pytest.approx({k: 3 * v for k, v in stages.items()})
 
 
+def test_the_pose_passes_give_ms_a_call_and_masks_a_rep_over_the_sample():
+    def scrape(calls: int, masks: int, reps: int) -> dict[str, float]:
+        snapshot = _snapshot({"a": {}, "b": {}})
+        for camera in snapshot["cameras"].values():  # the two cameras' figures add up
+            camera["counters"]["reps"] = reps
+            camera["counters"]["passes"] = {
+                "landmark": {"calls": calls, "seconds": 0.02 * calls},
+                "mask": {"calls": masks, "seconds": 0.03 * masks},
+            }
+        return bench_daemon.sum_metrics(Metrics(lambda: snapshot).exposition().decode())
+
+    before, after = scrape(100, 4, 1), scrape(190, 14, 3)
+    assert after["calls:mask"] == 28 and after["seconds:landmark"] == pytest.approx(7.6)
+    assert after["reps"] == 6 and after["pose"] == 0.0  # the stages stay as they were
+    cost = bench_daemon.pose_cost(before, after)
+    assert cost == pytest.approx({"landmark_ms": 20.0, "mask_ms": 30.0, "masks_per_rep": 5.0})
+    assert bench_daemon._cost_cell(cost) == "20.0 / 30.0 (5.0)"
+    off = bench_daemon.pose_cost(scrape(100, 0, 1), scrape(190, 0, 1))  # back check off, no rep
+    assert off == {"landmark_ms": pytest.approx(20.0), "mask_ms": None, "masks_per_rep": None}
+    assert bench_daemon._cost_cell(off) == "20.0 / - (-)"
+    assert bench_daemon._cost_cell({}) == "- / - (-)"  # a row measured before the figures
+
+
 def _row(cameras: int, fps_min: float, skipped: float, p99: float, rss: float) -> dict:
     return {
         "cameras": cameras,
