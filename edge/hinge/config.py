@@ -57,11 +57,22 @@ class ViewConfig(StrictModel):
         0.46, gt=0, description="Shoulder+hip width / torso above this: front (or back) view"
     )
     smoothing_s: float = Field(1.0, gt=0, description="Time constant of the view estimate")
+    band_norm: float = Field(
+        0.03,
+        ge=0,
+        description="Dead band: the view changes only once the smoothed width passes a "
+        "boundary by this. One athlete's width wavers by about 0.02 from rep to rep and "
+        "between re-encodes of the same clip; without the band, one standing at a boundary "
+        "switched between side and oblique (and the verdicts that need a side view) rep "
+        "by rep",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> ViewConfig:
         if self.side_max_width_norm >= self.front_min_width_norm:
             raise ValueError("side_max_width_norm must be below front_min_width_norm")
+        if 2 * self.band_norm >= self.front_min_width_norm - self.side_max_width_norm:
+            raise ValueError("band_norm must be under half the oblique range")
         return self
 
 
@@ -247,7 +258,12 @@ class FaultConfig(StrictModel):
         20.0, gt=0, description="chest_first: judged on descents tilting the torso this much"
     )
     chest_first_travel_norm: float = Field(
-        0.05, gt=0, description="chest_first: ...and moving the hips back this much (legs)"
+        0.05,
+        gt=0,
+        description="chest_first: ...and moving the hips back this much (legs). The verdict "
+        "is a share of this travel: real swings move the hips back 0.02-0.06 and flip "
+        "between re-encodes at this gate (docs/stability.md); 0.08 steadies them but "
+        "loses one in seven of the rendered swings' chest-first detections, so it stays",
     )
     chest_first_progress: float = Field(
         0.4, gt=0, lt=1, description="chest_first: when the torso has done this share of its tilt"

@@ -185,10 +185,19 @@ def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
     travel_span = nan_reduce(np.nanmax, travel) - travel[0]
     if not (torso_span >= c.chest_first_torso_deg and travel_span >= c.chest_first_travel_norm):
         return 0.0
-    reached = np.flatnonzero((torso - torso[0]) / torso_span >= c.chest_first_progress)
+    progress = (torso - torso[0]) / torso_span
+    reached = np.flatnonzero(progress >= c.chest_first_progress)
     if not reached.size:
         return 0.0
-    travelled = (travel[reached[0]] - travel[0]) / travel_span
+    # The hips' share at the moment the torso crosses the mark, between the two frames
+    # that straddle it: at 15 fps a fast descent moves the torso 10 deg a frame, and the
+    # frame that happens to land past the mark would decide the verdict.
+    k = int(reached[0])
+    at = travel[k]
+    if k > 0 and not np.isnan(travel[k - 1]) and progress[k] > progress[k - 1]:
+        f = (c.chest_first_progress - progress[k - 1]) / (progress[k] - progress[k - 1])
+        at = travel[k - 1] + f * (travel[k] - travel[k - 1])
+    travelled = (at - travel[0]) / travel_span
     return _ramp(c.chest_first_progress - travelled - c.chest_first_lag, c.chest_first_lag)
 
 

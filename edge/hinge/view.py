@@ -11,10 +11,13 @@ VIEW_CONFIDENCE = {"side_left": 1.0, "side_right": 1.0, "oblique": 0.6, "front":
 
 
 class ViewEstimator:
-    """Smooths the width cue over time and labels the view.
+    """Smooths the width cue over time and labels the view, with a dead band.
 
     Width = mean of shoulder and hip width over torso length: near 0 from the side (one
-    shoulder hides the other), about 0.8-1 from the front or back.
+    shoulder hides the other), about 0.8-1 from the front or back. A camera does not
+    move during a set, so the label is held until the smoothed width passes a boundary
+    by `ViewConfig.band_norm`: an athlete standing at a boundary keeps one view for the
+    set instead of switching the verdicts that depend on it from rep to rep.
     """
 
     def __init__(self, config: ViewConfig) -> None:
@@ -22,6 +25,7 @@ class ViewEstimator:
         self.config = config
         self._width = math.nan
         self._t = math.nan
+        self._kind = "front"  # side, oblique or front; front until evidence comes
 
     def update(self, t_s: float, width_norm: float) -> None:
         """Adds one frame's width (NaN is ignored)."""
@@ -29,16 +33,27 @@ class ViewEstimator:
             return
         if math.isnan(self._width):
             self._width, self._t = width_norm, t_s
+            self._kind = self._classify(width_norm, band=0.0)
             return
         dt = max(0.0, t_s - self._t)
         weight = 1.0 - math.exp(-dt / self.config.smoothing_s)
         self._width += weight * (width_norm - self._width)
         self._t = t_s
+        self._kind = self._classify(self._width, self.config.band_norm)
+
+    def _classify(self, width: float, band: float) -> str:
+        """The view a width reads as, holding the current one within `band` of a boundary."""
+        side, front = self.config.side_max_width_norm, self.config.front_min_width_norm
+        # Each boundary moves away from the current view by the band: leaving it takes
+        # the width past the boundary by that much, coming back likewise.
+        side_edge = side + band if self._kind == "side" else side - band
+        front_edge = front - band if self._kind == "front" else front + band
+        if width >= front_edge:
+            return "front"
+        return "oblique" if width > side_edge else "side"
 
     def label(self, side: int) -> str:
         """`side_left`/`side_right` (which side faces the camera), `oblique` or `front`."""
-        if math.isnan(self._width) or self._width >= self.config.front_min_width_norm:
-            return "front"
-        if self._width > self.config.side_max_width_norm:
-            return "oblique"
+        if math.isnan(self._width) or self._kind != "side":
+            return "front" if math.isnan(self._width) else self._kind
         return "side_left" if side == 0 else "side_right"

@@ -10,9 +10,13 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from edge.hinge.config import HingeConfig, RepConfig, ViewConfig
+from edge.hinge.config import FaultConfig, HingeConfig, RepConfig, ViewConfig
+from edge.hinge.faults import chest_first
 from edge.hinge.filters import OneEuro
-from edge.hinge.reps import Phase, RepSegmenter
+from edge.hinge.reps import Phase, RepBoundary, RepSegmenter
+from edge.hinge.signals import FrameSignals
+from edge.hinge.view import ViewEstimator
+from edge.hinge.window import RepWindow
 
 HINGE_DIR = Path(__file__).resolve().parents[2] / "edge" / "hinge"
 
@@ -100,11 +104,69 @@ def test_rep_counts_when_the_athlete_settles_at_the_top():
         (RepConfig, {"lockout_margin_norm": 0.2, "min_amplitude_norm": 0.1}, "lockout_margin"),
         (ViewConfig, {"side_max_width_norm": 0.6, "front_min_width_norm": 0.5}, "side_max"),
         (RepConfig, {"min_rep_s": -1}, "greater than 0"),
+        (ViewConfig, {"band_norm": 0.1}, "band_norm"),
     ],
 )
 def test_inconsistent_thresholds_are_refused(section, kwargs, message):
     with pytest.raises(ValidationError, match=message):
         section(**kwargs)
+
+
+def _views(widths, band=0.03):
+    view = ViewEstimator(ViewConfig(band_norm=band, smoothing_s=0.01))
+    labels = []
+    for i, width in enumerate(widths):
+        view.update(i * 0.1, width)
+        labels.append(view.label(side=1))
+    return labels
+
+
+def test_view_holds_within_its_dead_band():
+    wavering = [0.29, 0.31, 0.29, 0.32, 0.28, 0.31]  # an athlete at the side/oblique boundary
+    assert set(_views(wavering)) == {"side_right"}
+    assert set(_views([0.31, *wavering])) == {"oblique"}
+    assert len(set(_views(wavering, band=0.0))) == 2  # without the band: rep by rep
+    # Past the boundary by more than the band, the view follows.
+    assert _views([0.29, 0.34, 0.50, 0.42, 0.26]) == [
+        "side_right", "oblique", "front", "oblique", "side_right",
+    ]  # fmt: skip
+
+
+def _descent(torso, travel, fps):
+    frames = [
+        FrameSignals(t_s=i / fps, torso_deg=a, hip_back_norm=b)
+        for i, (a, b) in enumerate(zip(torso, travel, strict=True))
+    ]
+    return RepWindow(frames), RepBoundary(0.0, (len(frames) - 1) / fps, 9.0, False, 0.5)
+
+
+def test_chest_first_reads_the_hips_where_the_torso_crosses_the_mark():
+    """The same descent sampled at 30 and at 15 fps gets about the same severity.
+
+    The torso crosses 40% of its tilt at t = 0.494 s, between frames at both rates; read
+    at the next frame instead, the hips have done 9% (30 fps) or 15% (15 fps) of their
+    travel, and the severity would be 0.55 or 0.25 for the same movement.
+    """
+    t = np.linspace(0.0, 1.0, 31)
+    torso = 70.0 * t**1.3  # the torso tilts, slightly faster towards the bottom...
+    late = 0.2 * np.clip((t - 0.45) / 0.55, 0.0, 1.0)  # ...the hips start back late
+    c = FaultConfig()
+    fine = chest_first(*_descent(torso, late, 30.0), c)
+    coarse = chest_first(*_descent(torso[::2], late[::2], 15.0), c)
+    # 0.494 s: the hips have done 8% of their travel; lag 0.4 - 0.08 - 0.2 over 0.2.
+    assert fine == pytest.approx(0.6, abs=0.02)
+    assert coarse == pytest.approx(fine, abs=0.02)
+    early = 0.2 * np.clip((t - 0.2) / 0.8, 0.0, 1.0)  # hips going back early enough
+    assert chest_first(*_descent(torso, early, 30.0), c) == 0.0
+
+
+def test_chest_first_is_not_read_from_hips_that_hardly_travel():
+    """A share of a few hundredths of a leg is the landmarks' jitter, not a lead."""
+    t = np.linspace(0.0, 1.0, 31)
+    stuck = 0.04 * np.clip((t - 0.6) / 0.4, 0.0, 1.0)  # the hips move late, and little
+    window, rep = _descent(70.0 * t, stuck, 30.0)
+    assert chest_first(window, rep, FaultConfig()) == 0.0
+    assert chest_first(window, rep, FaultConfig(chest_first_travel_norm=0.03)) == 1.0
 
 
 def test_unknown_keys_and_exercises_are_refused():
