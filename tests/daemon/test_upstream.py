@@ -85,6 +85,8 @@ def test_events_wait_for_the_central_broker_and_numbers_continue_after_restart(
         upstream=upstream_section(central.port),
     ).start()
     wait_for(lambda: reps_counted(daemon) >= 3, 30.0, "3 reps while the central broker is down")
+    # A rep is counted a moment before its event reaches the upstream spool.
+    wait_for(lambda: daemon.health()["upstream"]["pending"] >= 3, 10.0, "3 events spooled")
     health = daemon.health()
     assert health["status"] == "degraded" and health["upstream"]["pending"] >= 3, health
     metrics = metric_values(daemon.get("/metrics")[2])
