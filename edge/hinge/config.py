@@ -231,7 +231,8 @@ class FaultConfig(StrictModel):
         0.03,
         gt=0,
         description="spine_flexion: the shoulder off the ear-hip line at the bottom (upper "
-        "quartile of the bottom frames) beyond the same rep's standing value, torso lengths",
+        "quartile of the bottom frames) beyond standing (the median of the set's reps' tops), "
+        "torso lengths",
     )
     spine_span_norm: float = Field(0.10, gt=0, description="spine_flexion: full severity span")
     back_rounding_margin: float = Field(
@@ -248,9 +249,10 @@ class FaultConfig(StrictModel):
         30.0,
         gt=0,
         description="head_extension: the face turned up from the torso at the bottom (upper "
-        "quartile of the bottom frames), beyond the same rep's standing value, by more than "
-        "this. Lifters with good form on real footage read 20-33 deg (a gaze a few metres "
-        "ahead); with the severity floor the line sits at 34 deg, clear of them by more than "
+        "quartile of the bottom frames), beyond standing (the median of the set's reps' "
+        "tops), by more than this. Lifters with good form on real footage read 20-33 deg (a "
+        "gaze a few metres ahead); with the severity floor the line sits at 34 deg, clear of "
+        "them by more than "
         "a re-encode's noise (sd about 5 deg)",
     )
     head_span_deg: float = Field(25.0, gt=0, description="head_extension: full severity span")

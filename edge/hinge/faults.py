@@ -8,6 +8,8 @@ the caller withholds verdicts the view cannot support.
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -69,7 +71,7 @@ def at_bottom(w: RepWindow, name: str, peak: bool = False) -> float:
     return nan_reduce(np.nanmedian, values)
 
 
-def _standing(w: RepWindow, name: str, base: Baseline) -> float:
+def rep_standing(w: RepWindow, name: str, base: Baseline) -> float:
     """The athlete's own standing value of a signal in this rep: the median of its top frames.
 
     The rep's own top (its start and its lockout), not an average learned over frames
@@ -81,6 +83,49 @@ def _standing(w: RepWindow, name: str, base: Baseline) -> float:
     top = depth <= shallowest + TOP_SHARE * (nan_reduce(np.nanmax, depth) - shallowest)
     value = nan_reduce(np.nanmedian, w[name][top])
     return getattr(base, name) if math.isnan(value) else value
+
+
+class StandingReference:
+    """The athlete's standing value of the signals judged against standing, over the set.
+
+    One rep's top is a handful of frames, and the face and the shoulder's offset from the
+    ear-hip line are small in the picture: re-encoding a clip moved one rep's standing
+    head angle by up to 9 deg, more than the bottom's. The athlete stands the same way
+    before every rep of a set, so each rep's own top (`rep_standing`) is one sample and
+    the median of the set's samples so far, this rep's included, is the reference: the
+    first rep is judged against its own top as before, later ones against a steadier
+    value.
+    """
+
+    SIGNALS = ("head_ext_deg", "spine_dev_norm")
+    _REPS = 20  # the latest reps of a long set: a slow drift (fatigue) is followed
+
+    def __init__(self) -> None:
+        """An empty reference: call `reset` at the start of each set."""
+        self._samples: dict[str, deque[float]] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forgets the previous set's reps."""
+        self._samples = {name: deque(maxlen=self._REPS) for name in self.SIGNALS}
+
+    def add(self, w: RepWindow, base: Baseline) -> dict[str, float]:
+        """Adds one rep's tops; returns the set's reference of each signal (NaN: none yet)."""
+        out = {}
+        for name, samples in self._samples.items():
+            value = rep_standing(w, name, base)
+            if not math.isnan(value):
+                samples.append(value)
+            out[name] = float(np.median(samples)) if samples else math.nan
+        return out
+
+
+def _reference(
+    w: RepWindow, name: str, base: Baseline, standing: Mapping[str, float] | None
+) -> float:
+    """The set's standing value of a signal where known, else this rep's own."""
+    value = math.nan if standing is None else standing.get(name, math.nan)
+    return rep_standing(w, name, base) if math.isnan(value) else value
 
 
 def _upper(values: np.ndarray) -> float:
@@ -130,7 +175,11 @@ def lumbar_arch(w: RepWindow, rep: RepBoundary, min_frames: int = 1) -> float:
 
 
 def spine_flexion(
-    w: RepWindow, base: Baseline, c: FaultConfig, min_frames: int | None = 2
+    w: RepWindow,
+    base: Baseline,
+    c: FaultConfig,
+    min_frames: int | None = 2,
+    standing: Mapping[str, float] | None = None,
 ) -> float:
     """Rounded back, from two witnesses: the back's outline, and the dowel line.
 
@@ -140,7 +189,8 @@ def spine_flexion(
     witness (the shoulder drifting off the ear-hip line towards the back) sees upper-back
     rounding best and lumbar rounding poorly. The severity is the larger of the two.
     """
-    excess = at_bottom(w, "spine_dev_norm", peak=True) - _standing(w, "spine_dev_norm", base)
+    reference = _reference(w, "spine_dev_norm", base, standing)
+    excess = at_bottom(w, "spine_dev_norm", peak=True) - reference
     by_dowel = _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
     if min_frames is None:
         return by_dowel
@@ -149,9 +199,14 @@ def spine_flexion(
     return max(by_dowel, by_outline)
 
 
-def head_extension(w: RepWindow, base: Baseline, c: FaultConfig) -> float:
-    """Looking up at the bottom: the face turned up from the torso, beyond standing."""
-    excess = at_bottom(w, "head_ext_deg", peak=True) - _standing(w, "head_ext_deg", base)
+def head_extension(
+    w: RepWindow, base: Baseline, c: FaultConfig, standing: Mapping[str, float] | None = None
+) -> float:
+    """Looking up at the bottom: the face turned up from the torso, beyond standing.
+
+    `standing`: the set's reference (`StandingReference`); this rep's own top without it.
+    """
+    excess = at_bottom(w, "head_ext_deg", peak=True) - _reference(w, "head_ext_deg", base, standing)
     return _ramp(excess - c.head_margin_deg, c.head_span_deg)
 
 

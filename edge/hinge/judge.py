@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,23 +28,25 @@ class Verdict:
     confidence: float = 0.0
 
 
-def angle_faults(
+def angle_faults(  # noqa: PLR0913 - the rep, its two references, the view's witnesses
     w: RepWindow,
     rep: RepBoundary,
     base: Baseline,
     exercise: str,
     c: FaultConfig,
     back_frames: int | None = 2,
+    standing: Mapping[str, float] | None = None,
 ) -> dict[str, float]:
     """Severity of every angle-based fault on a rep (top-start or from the floor).
 
     `back_frames`: masked bottom frames the back's outline needs to be a witness (None:
-    the outline is no witness from this view).
+    the outline is no witness from this view). `standing`: the set's standing reference
+    (`faults.StandingReference`); None judges against this rep's own top.
     """
     return {
         "knee_dominant": faults.knee_dominant(w, exercise, c),
-        "spine_flexion": faults.spine_flexion(w, base, c, back_frames),
-        "head_extension": faults.head_extension(w, base, c),
+        "spine_flexion": faults.spine_flexion(w, base, c, back_frames, standing),
+        "head_extension": faults.head_extension(w, base, c, standing),
         "chest_first": faults.chest_first(w, rep, c),
         "hips_rise_first": faults.hips_rise_first(w, rep, exercise, c),
         "incomplete_lockout": faults.incomplete_lockout(w, rep, base, c),

@@ -58,6 +58,7 @@ class HingeScorer:
         self._view = ViewEstimator(self.config.view)
         self._exercise = ExerciseVote(self.config.exercise, self.config.classify)
         self._baseline = Baseline()
+        self._standing = faults.StandingReference()
         self._frames: list[FrameSignals] = []
         self._set_no = 0
         self._set: list[RepEvent] = []  # as revised by their lowering (rep_update)
@@ -278,6 +279,7 @@ class HingeScorer:
     def _start_set(self, rep: RepBoundary) -> None:
         self._set_no += 1
         self._exercise.reset(floor_set=rep.from_floor)
+        self._standing.reset()
         self._floor_mode = rep.from_floor
         self._floor_depth = rep.depth
         self._set_start_t = rep.bottom_t_s if rep.from_floor else rep.start_t_s
@@ -295,7 +297,10 @@ class HingeScorer:
         # The outline is the spine's profile only from the side (docs/back.md: seen
         # obliquely, a good back's outline reads as rounded as a faulty one's).
         outline = needed if view.startswith("side") else None
-        severities = angle_faults(window, rep, base, exercise, self.config.faults, outline)
+        standing = self._standing.add(window, base)
+        severities = angle_faults(
+            window, rep, base, exercise, self.config.faults, outline, standing
+        )
         if not rep.from_floor:
             severities["rushed_eccentric"] = faults.rushed_eccentric(
                 metrics["eccentric_s"], exercise, self.config.faults

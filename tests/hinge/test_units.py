@@ -11,12 +11,12 @@ import pytest
 from pydantic import ValidationError
 
 from edge.hinge.config import FaultConfig, HingeConfig, RepConfig, ViewConfig
-from edge.hinge.faults import chest_first
+from edge.hinge.faults import StandingReference, chest_first
 from edge.hinge.filters import OneEuro
 from edge.hinge.reps import Phase, RepBoundary, RepSegmenter
 from edge.hinge.signals import FrameSignals
 from edge.hinge.view import ViewEstimator
-from edge.hinge.window import RepWindow
+from edge.hinge.window import Baseline, RepWindow
 
 HINGE_DIR = Path(__file__).resolve().parents[2] / "edge" / "hinge"
 
@@ -96,6 +96,23 @@ def test_rep_counts_when_the_athlete_settles_at_the_top():
     counted_at = [i for i, d in enumerate(depths) if seg.update(i / 30, d) is not None]
     top_reached = len(_cycle()) - 1
     assert len(counted_at) == 1 and counted_at[0] - top_reached <= 3
+
+
+def test_standing_reference_pools_the_sets_tops():
+    """Each rep's own top is one sample; the set's median is the reference."""
+    reference = StandingReference()
+    base = Baseline()
+    tops = [-10.0, -2.0, -9.0, -11.0]  # the second rep's top misread by 8 deg
+    seen = []
+    for top in tops:
+        frames = [
+            FrameSignals(t_s=i / 30, depth=d, head_ext_deg=top if d < 0.1 else 20.0)
+            for i, d in enumerate([0.02, 0.02, 0.3, 0.4, 0.3, 0.02, 0.02])
+        ]
+        seen.append(reference.add(RepWindow(frames), base)["head_ext_deg"])
+    assert seen == [-10.0, -6.0, -9.0, -9.5]
+    reference.reset()  # a new set: its own tops again
+    assert math.isnan(reference.add(RepWindow([]), base)["spine_dev_norm"])
 
 
 @pytest.mark.parametrize(
