@@ -19,7 +19,10 @@ within `PAIR_WINDOW_S` or their spans (start to lockout) overlap by at least
 moment can move by a second); nearest lockouts pair first, one to one. A rep left without a partner
 on either side is a disagreement. A rep's fault verdict is the set of its fault codes, those
 of its `rep_update` events included; its score is the last one sent (a `rep_update` revises
-it). The comparison functions are pure: they take event lists, as `score_track` returns them.
+it). Each rep whose verdicts differ gets one cause (`CAUSES`): no partner, another view or
+exercise, a fault at its line (reported just above the severity floor on one side), or a
+jump (reported well above it): where to look next. The comparison functions are pure: they
+take event lists, as `score_track` returns them.
 """
 
 from __future__ import annotations
@@ -61,6 +64,17 @@ ABOUT = {
 EXTRACT = ".venv/bin/python -m tools.devclips extract"
 
 
+NEAR_LINE = 0.2  # a fault reported this close above the reporting floor is "near the line"
+CAUSES = {
+    "no partner": "a rep counted in one delivery only",
+    "view or exercise": "the two reps were judged from another view or as another exercise",
+    "near the line": "every fault that differs was reported within "
+    f"{NEAR_LINE} of the severity floor, and read below it in the other delivery",
+    "a jump": "a fault that differs was reported at a severity further above the floor: "
+    "a gate, a segmentation or a baseline that moved",
+}
+
+
 @dataclass(frozen=True)
 class Rep:
     """One counted rep, as the comparison sees it."""
@@ -69,6 +83,9 @@ class Rep:
     faults: frozenset[str]
     score: float | None
     t_start_s: float | None = None  # None: known by its lockout only
+    severities: dict[str, float] = field(default_factory=dict)  # code -> severity reported
+    view: str | None = None
+    exercise: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,7 @@ class ClipComparison:
     unpaired: int = 0
     differences: list[str] = field(default_factory=list)
     flips: dict[str, int] = field(default_factory=dict)  # fault code -> paired reps it flips on
+    causes: dict[str, int] = field(default_factory=dict)  # CAUSES key -> disagreeing reps
     seen: tuple[float, float] | None = None  # share of frames with a person (orig, perturbed)
 
     @property
@@ -127,15 +145,20 @@ def reps_of(events: Iterable[dict[str, Any]]) -> list[Rep]:
     reps = []
     for event in (e for e in events if e["event"] == "rep"):
         later = updates.get(event["id"], [])
-        codes = {f["code"] for e in [event, *later] for f in e["faults"]}
+        severities: dict[str, float] = {}
+        for f in (f for e in [event, *later] for f in e["faults"]):
+            severities[f["code"]] = max(severities.get(f["code"], 0.0), float(f["severity"]))
         score = later[-1].get("score", event["score"]) if later else event["score"]
         start = event.get("t_start_s")
         reps.append(
             Rep(
                 float(event["t_lockout_s"]),
-                frozenset(codes),
+                frozenset(severities),
                 score,
                 None if start is None else float(start),
+                severities,
+                event.get("view"),
+                event.get("exercise"),
             )
         )
     return reps
@@ -230,6 +253,8 @@ def compare(
         else:
             for code in a.faults ^ b.faults:
                 out.flips[code] = out.flips.get(code, 0) + 1
+            cause = why_verdicts_differ(a, b)
+            out.causes[cause] = out.causes.get(cause, 0) + 1
             gained = [f"+{c}" for c in sorted(b.faults - a.faults)]
             differs.append(" ".join(gained + [f"-{c}" for c in sorted(a.faults - b.faults)]))
         if scores_close(a.score, b.score):
@@ -238,11 +263,33 @@ def compare(
             differs.append(f"score {_points(a.score)} -> {_points(b.score)}")
         if differs:
             out.differences.append(f"rep at {a.t_lockout_s:.1f} s: {', '.join(differs)}")
+    if out.unpaired:
+        out.causes["no partner"] = out.unpaired
     for i in pairing.only_original:
         out.differences.append(f"rep at {ours[i].t_lockout_s:.1f} s: only as it is")
     for j in pairing.only_perturbed:
         out.differences.append(f"rep at {theirs[j].t_lockout_s + offset_s:.1f} s: only perturbed")
     return out
+
+
+def why_verdicts_differ(a: Rep, b: Rep, floor: float | None = None) -> str:
+    """Which of `CAUSES` explains two paired reps' different fault verdicts.
+
+    `floor`: the engine's reporting floor (`hinge.faults.min_severity`, its default if
+    None). A rep seen from another view or named another exercise is judged by other
+    rules, whatever the severities; otherwise the faults only one side reports say whether
+    a measure sat at its line or moved a long way.
+    """
+    if (a.view, a.exercise) != (b.view, b.exercise):
+        return "view or exercise"
+    if floor is None:
+        from edge.hinge.config import FaultConfig
+
+        floor = FaultConfig().min_severity
+    reported = [
+        r.severities.get(code, 0.0) for r in (a, b) for code in r.faults - (a.faults & b.faults)
+    ]
+    return "near the line" if max(reported) < floor + NEAR_LINE else "a jump"
 
 
 def _points(value: float | None) -> str:
@@ -365,7 +412,7 @@ def summary_table(results: dict[str, list[ClipComparison]]) -> str:
 
 def flips_table(results: dict[str, list[ClipComparison]]) -> str:
     """Markdown: per fault code, the paired reps whose verdict on it flips, per perturbation."""
-    counts = {p: collections.Counter() for p in results}
+    counts: dict[str, collections.Counter[str]] = {p: collections.Counter() for p in results}
     for perturb, comparisons in results.items():
         for c in comparisons:
             counts[perturb].update(c.flips)
@@ -374,6 +421,20 @@ def flips_table(results: dict[str, list[ClipComparison]]) -> str:
         return "No fault flips on a paired rep."
     rows = [f"| fault | {' | '.join(results)} |", "|---" * (len(results) + 1) + "|"]
     rows += [f"| {code} | {' | '.join(str(counts[p][code]) for p in results)} |" for code in codes]
+    return "\n".join(rows)
+
+
+def causes_table(results: dict[str, list[ClipComparison]]) -> str:
+    """Markdown: per cause, the reps whose fault verdicts differ, per perturbation."""
+    counts: dict[str, collections.Counter[str]] = {p: collections.Counter() for p in results}
+    for perturb, comparisons in results.items():
+        for c in comparisons:
+            counts[perturb].update(c.causes)
+    rows = [f"| cause | {' | '.join(results)} |", "|---" * (len(results) + 1) + "|"]
+    rows += [
+        f"| {cause} ({about}) | {' | '.join(str(counts[p][cause]) for p in results)} |"
+        for cause, about in CAUSES.items()
+    ]
     return "\n".join(rows)
 
 
@@ -447,6 +508,7 @@ def rate_sections(results: dict[float, dict[str, list[ClipComparison]]]) -> list
     for fps, by_perturb in results.items():
         title = "every frame" if fps <= 0 else f"{fps:g} fps (the daemon's analysis rate)"
         lines += ["", f"## Scored at {title}", "", summary_table(by_perturb), ""]
+        lines += ["### Why fault verdicts differ", "", causes_table(by_perturb), ""]
         lines += ["### Paired reps whose verdict on a fault flips", "", flips_table(by_perturb), ""]
         lines += ["### Disagreements", "", detail_table(by_perturb)]
     return lines

@@ -185,3 +185,40 @@ def test_a_slow_lockout_pairs_by_its_span() -> None:
     # two reps in a row overlap little: not the same rep
     after = [stability.Rep(9.0, frozenset(), 90.0, 4.0)]
     assert stability.pair_reps(original, after).pairs == []
+
+
+def _judged(rep_id: str, t: float, view: str, **severities: float) -> dict:
+    event = _rep(rep_id, t, 90.0)
+    event["view"] = view
+    event["faults"] = [{"code": c, "severity": s, "cue": ""} for c, s in severities.items()]
+    return event
+
+
+def test_each_disagreement_has_one_cause() -> None:
+    original = [
+        _judged("a-1-1", 2.0, "side_left", head_extension=0.2),  # at its line
+        _judged("a-1-2", 5.0, "side_left", chest_first=1.0),  # a long way past it
+        _judged("a-1-3", 8.0, "side_left", spine_flexion=0.6),  # judged from another view
+        _judged("a-1-4", 11.0, "side_left", knee_dominant=0.9),  # the same: agrees
+        _judged("a-1-5", 14.0, "side_left"),  # counted as it is only
+    ]
+    perturbed = [
+        _judged("b-1-1", 2.0, "side_left"),
+        _judged("b-1-2", 5.0, "side_left", head_extension=0.16),
+        _judged("b-1-3", 8.0, "oblique"),
+        _judged("b-1-4", 11.0, "side_left", knee_dominant=0.7),
+    ]
+    c = stability.compare("clip", original, perturbed)
+    assert c.causes == {"near the line": 1, "a jump": 1, "view or exercise": 1, "no partner": 1}
+    assert sum(c.causes.values()) == c.rep_verdicts - c.faults_equal
+    table = stability.causes_table({"half": [c]})
+    assert "| near the line (" in table and table.count(" | 1 |") == 4
+
+
+def test_a_fault_reported_on_both_sides_does_not_decide_the_cause() -> None:
+    a = stability.reps_of(
+        [_judged("a-1-1", 2.0, "side_left", knee_dominant=1.0, head_extension=0.2)]
+    )
+    b = stability.reps_of([_judged("b-1-1", 2.0, "side_left", knee_dominant=0.9)])
+    assert stability.why_verdicts_differ(a[0], b[0], floor=0.15) == "near the line"
+    assert stability.why_verdicts_differ(a[0], b[0], floor=0.0) == "a jump"
