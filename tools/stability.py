@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from edge.hinge.config import FaultConfig
 from tools.devclips import (
     DATA,
     PERTURBATIONS,
@@ -64,6 +65,7 @@ ABOUT = {
 EXTRACT = ".venv/bin/python -m tools.devclips extract"
 
 
+REPORT_FLOOR = FaultConfig().min_severity  # the engine's default severity floor
 NEAR_LINE = 0.2  # a fault reported this close above the reporting floor is "near the line"
 CAUSES = {
     "no partner": "a rep counted in one delivery only",
@@ -283,9 +285,7 @@ def why_verdicts_differ(a: Rep, b: Rep, floor: float | None = None) -> str:
     if (a.view, a.exercise) != (b.view, b.exercise):
         return "view or exercise"
     if floor is None:
-        from edge.hinge.config import FaultConfig
-
-        floor = FaultConfig().min_severity
+        floor = REPORT_FLOOR
     reported = [
         r.severities.get(code, 0.0) for r in (a, b) for code in r.faults - (a.faults & b.faults)
     ]
@@ -410,32 +410,42 @@ def summary_table(results: dict[str, list[ClipComparison]]) -> str:
     return "\n".join(rows)
 
 
+def _tally(
+    results: dict[str, list[ClipComparison]], field_name: str
+) -> dict[str, collections.Counter[str]]:
+    """Per perturbation, a count-by-key field of `ClipComparison` summed over its clips."""
+    return {
+        perturb: sum(
+            (collections.Counter(getattr(c, field_name)) for c in comparisons),
+            collections.Counter(),
+        )
+        for perturb, comparisons in results.items()
+    }
+
+
+def _table(head: str, rows: dict[str, str], counts: dict[str, collections.Counter[str]]) -> str:
+    """Markdown: one row per key (label beside it), one column per perturbation."""
+    lines = [f"| {head} | {' | '.join(counts)} |", "|---" * (len(counts) + 1) + "|"]
+    lines += [
+        f"| {label} | {' | '.join(str(counts[p][key]) for p in counts)} |"
+        for key, label in rows.items()
+    ]
+    return "\n".join(lines)
+
+
 def flips_table(results: dict[str, list[ClipComparison]]) -> str:
     """Markdown: per fault code, the paired reps whose verdict on it flips, per perturbation."""
-    counts: dict[str, collections.Counter[str]] = {p: collections.Counter() for p in results}
-    for perturb, comparisons in results.items():
-        for c in comparisons:
-            counts[perturb].update(c.flips)
+    counts = _tally(results, "flips")
     codes = sorted({code for counter in counts.values() for code in counter})
     if not codes:
         return "No fault flips on a paired rep."
-    rows = [f"| fault | {' | '.join(results)} |", "|---" * (len(results) + 1) + "|"]
-    rows += [f"| {code} | {' | '.join(str(counts[p][code]) for p in results)} |" for code in codes]
-    return "\n".join(rows)
+    return _table("fault", {code: code for code in codes}, counts)
 
 
 def causes_table(results: dict[str, list[ClipComparison]]) -> str:
     """Markdown: per cause, the reps whose fault verdicts differ, per perturbation."""
-    counts: dict[str, collections.Counter[str]] = {p: collections.Counter() for p in results}
-    for perturb, comparisons in results.items():
-        for c in comparisons:
-            counts[perturb].update(c.causes)
-    rows = [f"| cause | {' | '.join(results)} |", "|---" * (len(results) + 1) + "|"]
-    rows += [
-        f"| {cause} ({about}) | {' | '.join(str(counts[p][cause]) for p in results)} |"
-        for cause, about in CAUSES.items()
-    ]
-    return "\n".join(rows)
+    labels = {cause: f"{cause} ({about})" for cause, about in CAUSES.items()}
+    return _table("cause", labels, _tally(results, "causes"))
 
 
 def detail_table(results: dict[str, list[ClipComparison]]) -> str:

@@ -72,13 +72,9 @@ class PassCount:
 def inference_seconds(estimator: PoseStage) -> tuple[float, ...]:
     """The estimator's cumulative inference seconds of each of `POSE_PASSES`, in order.
 
-    Zeros for a pose stage that keeps no timings by pass (a scripted one's stay at zero
-    too; a stage whose `seconds` is something else, such as a test stand-in's delay, has
-    none).
+    Zeros for a pose stage that keeps no timings (a scripted one's stay at zero too).
     """
-    seconds = getattr(estimator, "seconds", None)
-    if not isinstance(seconds, Mapping):
-        return (0.0,) * len(POSE_PASSES)
+    seconds: Mapping[str, float] = getattr(estimator, "seconds", {})
     return tuple(float(seconds.get(key, 0.0)) for key in POSE_PASSES.values())
 
 

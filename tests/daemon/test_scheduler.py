@@ -88,13 +88,13 @@ def test_resolving_warns_when_explicit_workers_oversubscribe(tmp_path, caplog):
 
 
 class SlowPose:
-    """A pose stage that takes `seconds` a frame and finds nobody."""
+    """A pose stage that takes `delay_s` a frame and finds nobody (keeps no timings)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
 
     def process(self, bgr: np.ndarray, t_s: float | None = None) -> Poses:
-        time.sleep(self.seconds)
+        time.sleep(self.delay_s)
         return Poses.empty()
 
     def reset(self) -> None:
