@@ -52,6 +52,17 @@ class PoseConfig(StrictModel):
         description="Detector runs per frame at most while nobody is tracked: the whole "
         "picture, then closer regions (zone, tiles) in turn",
     )
+    max_tilt_deg: float = Field(
+        default=135.0,
+        gt=90,
+        le=180,
+        description="A person the detector finds tilted further than this from upright "
+        "(degrees: the hips-to-head direction in the picture) is taken as upright, the "
+        "detector's direction misread (a plate hiding the legs of a side-on athlete turned "
+        "it head down, and the landmark model then tracked the body upside down). No hinge "
+        "tips the trunk past about 110 deg; 180 turns the check off (a camera whose "
+        "picture hangs upside down)",
+    )
     pose_flag_threshold: float = Field(
         default=0.5,
         gt=0,

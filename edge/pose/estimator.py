@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -290,6 +291,8 @@ class PoseEstimator:
             return None
         best = int(np.flatnonzero(inside)[np.argmax(found.score[inside])])
         roi = roi_from_alignment(found.keypoints[best, 0], found.keypoints[best, 1])
+        if abs(roi.rotation) > math.radians(self.config.max_tilt_deg):
+            roi = replace(roi, rotation=roi.rotation - math.copysign(math.pi, roi.rotation))
         return roi if roi.size >= _MIN_ROI_PX else None
 
 

@@ -141,3 +141,44 @@ def test_the_athlete_is_the_person_in_the_zone(pose_models, shared_data, zone_x,
             assert (poses.xy[0, [23, 24], 0].mean() > canvas_w / 2) == (side == "right")
     # the athlete (small in this wide frame) is found within a few frames, then followed
     assert all(found[4:]), found
+
+
+def _head_down_detections(monkeypatch):
+    """Makes the detector point every person's head at the floor (its scale point turned
+    about the hips), as it did for a side-on athlete whose legs a plate hid."""
+    from edge.pose import detector
+
+    real = detector.postprocess
+
+    def turned(*args, **kwargs):
+        found = real(*args, **kwargs)
+        hips, scale = found.keypoints[:, 0], found.keypoints[:, 1]
+        found.keypoints[:, 1] = 2 * hips - scale
+        return found
+
+    monkeypatch.setattr(detector, "postprocess", turned)
+
+
+@pytest.mark.data
+def test_a_head_down_detection_is_taken_upright(pose_models, shared_data, monkeypatch):
+    frame = _frames(shared_data, SIDE_CLIP, 1)[0]
+    truth = PoseEstimator(PoseConfig(), models=pose_models).process(frame)
+    _head_down_detections(monkeypatch)
+    estimator = PoseEstimator(PoseConfig(), models=pose_models)
+    poses = estimator.process(frame)
+    assert len(truth) == len(poses) == 1
+    assert estimator.detector_runs == 1
+    torso = np.linalg.norm(truth.xy[0, 11] - truth.xy[0, 23])
+    assert np.median(np.linalg.norm(poses.xy[0] - truth.xy[0], axis=1)) < 0.05 * torso
+    assert poses.xy[0, 0, 1] < poses.xy[0, 23, 1]  # the nose above the hips
+
+
+@pytest.mark.data
+def test_a_picture_hanging_upside_down_needs_the_tilt_check_off(pose_models, shared_data):
+    """The check turns a head-down person upright: right for a gym camera that hangs
+    upright, wrong for one whose picture hangs upside down, which turns it off."""
+    upside_down = np.ascontiguousarray(_frames(shared_data, SIDE_CLIP, 1)[0][::-1, ::-1])
+    turned = PoseEstimator(PoseConfig(), models=pose_models).process(upside_down)
+    assert len(turned) == 0 or abs(turned.roi[0, 3]) < np.radians(45)
+    poses = PoseEstimator(PoseConfig(max_tilt_deg=180), models=pose_models).process(upside_down)
+    assert len(poses) == 1 and poses.xy[0, 0, 1] > poses.xy[0, 23, 1]  # head down, as shown
