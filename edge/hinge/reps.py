@@ -196,7 +196,12 @@ class RepSegmenter:
             if t_s - self._lock_start_t < _SETTLE_MAX_S:
                 return None
         self._settled += 1
-        if self._settled < _SETTLE_FRAMES and depth <= self._lockout_level(up):
+        # Sinking back below the top ends the rise at once (a touch-and-go heads into the
+        # next rep) unless the torso says otherwise: a plate hiding the shins from the side
+        # throws the depth off near the top while the lean still falls.
+        lean_still = math.isfinite(self._lock_lean) and lean <= self._lock_lean + _SETTLE_LEAN_DEG
+        sinking = depth > self._lockout_level(up) and not lean_still
+        if self._settled < _SETTLE_FRAMES and not sinking:
             return None
         # A stall on the way up (a wobble, a balance check on one leg) is not the top: with
         # the torso still well forward, wait for the rise to go on, unless it heads down again.

@@ -98,6 +98,35 @@ def test_rep_counts_when_the_athlete_settles_at_the_top():
     assert len(counted_at) == 1 and counted_at[0] - top_reached <= 3
 
 
+def _rise_with_a_misread_top(leans):
+    """A rep whose depth reads deep again near the top (a plate hiding the shins) while the
+    torso does what `leans` says; returns the lockout time, or None."""
+    misread = [0.10, 0.09, 0.18, 0.20, 0.19, 0.17, 0.05, 0.02, 0.02, 0.02, 0.02]
+    depths = np.concatenate([_cycle()[:-12], misread])
+    lean = np.concatenate([np.full(len(depths) - len(leans), 60.0), leans])
+    seg = RepSegmenter(RepConfig())
+    for i, (d, a) in enumerate(zip(depths, lean, strict=True)):
+        rep = seg.update(i / 30, d, a)
+        if rep is not None:
+            return rep.lockout_t_s, i
+    return None
+
+
+def test_a_depth_misread_near_the_top_does_not_end_a_rise_the_torso_still_makes():
+    # One frame the lean hardly moves (17.9 after 18): the depth, read deep, ended it here.
+    still_rising = [30.0, 24.0, 18.0, 17.9, 12.0, 6.0, 0.5, 0.0, 0.0, 0.0, 0.0]
+    lockout_t, counted_at = _rise_with_a_misread_top(still_rising)
+    top = len(_cycle()) - 12 + 7  # the torso upright, the depth back at standing
+    assert lockout_t == pytest.approx(top / 30) and counted_at == top + 2
+
+
+def test_sinking_again_with_the_torso_leaning_in_ends_the_rise_at_once():
+    """A touch-and-go: back into the next rep, the depth and the lean agree."""
+    sinking = [30.0, 24.0, 26.0, 30.0, 34.0, 38.0, 42.0, 46.0, 50.0, 54.0, 58.0]
+    _, counted_at = _rise_with_a_misread_top(sinking)
+    assert counted_at == len(_cycle()) - 12 + 2
+
+
 def test_standing_reference_pools_the_sets_tops():
     """Each rep's own top is one sample; the set's median is the reference."""
     reference = StandingReference()
