@@ -109,8 +109,14 @@ class StandingReference:
         """Forgets the previous set's reps."""
         self._samples = {name: deque(maxlen=self._REPS) for name in self.SIGNALS}
 
-    def add(self, w: RepWindow, base: Baseline) -> dict[str, float]:
-        """Adds one rep's tops; returns the set's reference of each signal (NaN: none yet)."""
+    def add(self, w: RepWindow, base: Baseline, lockout_t_s: float = math.inf) -> dict[str, float]:
+        """Adds one rep's tops; returns the set's reference of each signal (NaN: none yet).
+
+        The rep's top ends at its lockout: frames after it, still in `w` until the lockout
+        is confirmed, are the next rep's (a compilation's cut to another shot read as a
+        standing reference flagged a good rep's back).
+        """
+        w = w.between(-math.inf, lockout_t_s)
         out = {}
         for name, samples in self._samples.items():
             value = rep_standing(w, name, base)

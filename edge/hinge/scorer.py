@@ -297,7 +297,7 @@ class HingeScorer:
         # The outline is the spine's profile only from the side (docs/back.md: seen
         # obliquely, a good back's outline reads as rounded as a faulty one's).
         outline = needed if view.startswith("side") else None
-        standing = self._standing.add(window, base)
+        standing = self._standing.add(window, base, rep.lockout_t_s)
         severities = angle_faults(
             window, rep, base, exercise, self.config.faults, outline, standing
         )
