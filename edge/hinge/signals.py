@@ -92,7 +92,8 @@ class FrameSignals:
         hip_back_norm: Hip behind the ankle, in leg lengths.
         hip_height_norm: Hip above the ankle, in leg lengths.
         shoulder_height_norm: Shoulder above the ankle, in leg lengths.
-        spine_dev_norm: Shoulder off the ear-hip line towards the back, in torso lengths.
+        spine_dev_norm: Shoulder off the ear-hip line towards the back, in torso lengths
+            (in the pose model's 3-D landmarks where seen, in the picture otherwise).
         head_ext_deg: Face (ear -> nose) turned up from the torso's perpendicular: 0 head
             in line with the torso, positive looking up, negative chin tucked.
         torso_len_px: Shoulder-to-hip length in pixels.
@@ -367,7 +368,7 @@ class SignalExtractor:
             if min(vis[sh], vis[hip], vis[knee], vis[ankle]) >= floor:
                 heights.append(self._heights(world[sh], world[hip], world[knee], world[ankle]))
         s.hip3d_deg = sum(hips) / len(hips) if hips else NAN
-        self._head_3d(s, world, vis)
+        self._head_and_dowel_3d(s, world, vis)
         self._arms_3d(s, world, vis)
         if heights:
             s.hip_height3d_norm = sum(h for h, _ in heights) / len(heights)
@@ -429,12 +430,13 @@ class SignalExtractor:
         norm = _length3(mixed)
         self._up = [m / norm for m in mixed]
 
-    def _head_3d(self, s: FrameSignals, world: list, vis: list) -> None:
-        """Head pitch in 3-D: the face (ears -> nose) against the torso's long axis.
+    def _head_and_dowel_3d(self, s: FrameSignals, world: list, vis: list) -> None:
+        """Head pitch and the dowel line (`_dowel_3d`) in 3-D.
 
-        The same from every camera, where the picture's ear-nose line foreshortens as the
-        athlete turns towards the camera. 0 face perpendicular to the torso, positive
-        turned up (looking up), as the picture's measure.
+        The head: the face (ears -> nose) against the torso's long axis, the same from
+        every camera, where the picture's ear-nose line foreshortens as the athlete turns
+        towards the camera. 0 face perpendicular to the torso, positive turned up (looking
+        up), as the picture's measure.
         """
         pairs = [(self._left[_J[j]], self._right[_J[j]]) for j in ("ear", "shoulder", "hip")]
         needed = [self._nose, *(i for pair in pairs for i in pair)]
@@ -444,6 +446,29 @@ class SignalExtractor:
         angle = _interior3(_sub3(world[self._nose], ear), [0.0, 0.0, 0.0], _sub3(sh, hip))
         if not math.isnan(angle):
             s.head_ext_deg = 90.0 - angle
+        self._dowel_3d(s, world, (ear, sh, hip), pairs[2])
+
+    def _dowel_3d(self, s: FrameSignals, world: list, trunk: tuple, hips: tuple) -> None:
+        """The dowel line in 3-D: the shoulders off the ear-hip line, towards the back.
+
+        In the body's own plane (the one through the ear-hip line square to the hips'
+        left-right axis), so it reads the same from every camera, where the picture's
+        offset foreshortens and mixes in the trunk's twist as the athlete turns towards the
+        camera (docs/hinge.md). `trunk`: the ears', shoulders' and hips' midpoints.
+        """
+        ear, sh, hip = trunk
+        dowel, across = _sub3(ear, hip), _sub3(world[hips[1]], world[hips[0]])
+        back = [
+            across[1] * dowel[2] - across[2] * dowel[1],
+            across[2] * dowel[0] - across[0] * dowel[2],
+            across[0] * dowel[1] - across[1] * dowel[0],
+        ]
+        norm, torso = _length3(back), _length3(_sub3(sh, hip))
+        if not (norm > 0 and torso > 0):
+            return
+        if _dot3(_sub3(world[self._nose], ear), back) > 0:  # the face looks the other way
+            norm = -norm
+        s.spine_dev_norm = _dot3(_sub3(sh, hip), back) / (norm * torso)
 
     def _depth(self, t_s: float, s: FrameSignals, vis: list, near: list) -> float:
         """Shoulder drop relative to the standing shoulder-to-ankle height."""

@@ -288,3 +288,32 @@ def test_leaning_back_at_every_lockout_is_not_learned_as_standing(exercise):
     reps = reps_of(events)
     assert len(reps) == 3
     assert all("hyperextension" in {f["code"] for f in rep["faults"]} for rep in reps)
+
+
+@pytest.mark.parametrize("exercise", fast_first(("rdl", "good_morning")))
+def test_the_dowel_line_reads_the_same_from_the_side_and_obliquely(exercise):
+    """The shoulder's offset from the ear-hip line, taken in the body's own plane from the
+    3-D landmarks: a rounded back reads alike from a side and an oblique camera, and both
+    flag it, where the picture's offset foreshortens from the oblique one."""
+    from edge.hinge.config import SignalConfig
+    from edge.hinge.signals import SignalExtractor
+
+    spec = MotionSpec(exercise=exercise, reps=2, faults={"spine_flexion": 0.8})
+    shape = BodyShape.sample(np.random.default_rng(3))
+    peaks = {}
+    for view in ("side_left", "oblique_right"):
+        seq = generate(spec, shape, CaptureSpec(view=view), np.random.default_rng(4))
+        extractor = SignalExtractor(SignalConfig(), "blazepose33")
+        offsets = [
+            extractor.update(float(t), xy.tolist(), vis.tolist(), world.tolist()).spine_dev_norm
+            for t, xy, vis, world in zip(seq.t, seq.xy, seq.visibility, seq.world, strict=True)
+        ]
+        peaks[view] = float(np.nanpercentile(offsets, 95))
+        events = score_track(
+            seq.t, seq.xy, seq.visibility, HingeConfig(exercise=exercise), world=seq.world
+        )
+        reps = reps_of(events)
+        assert len(reps) == 2 and all(
+            "spine_flexion" in {f["code"] for f in r["faults"]} for r in reps
+        ), (view, [r["faults"] for r in reps])
+    assert peaks["oblique_right"] == pytest.approx(peaks["side_left"], abs=0.02), peaks
