@@ -323,6 +323,9 @@ def summarise(comparisons: Sequence[ClipComparison]) -> dict[str, Any]:
     }
     figures["shares"] = shares
     figures["meets"] = {k: v is None or v >= TARGETS[k] for k, v in shares.items()}
+    # The verdicts alone, apart from the segmentation: paired reps only (the target's
+    # figure counts a rep with no partner as a disagreement too).
+    figures["faults_equal_paired_share"] = share(figures["faults_equal"], paired)
     return figures
 
 
@@ -392,10 +395,10 @@ def _seen(comparisons: Sequence[ClipComparison]) -> str:
 def summary_table(results: dict[str, list[ClipComparison]]) -> str:
     """Markdown: one row per perturbation, the targets first."""
     rows = [
-        "| perturbation | rep count equal | fault verdicts equal | scores within 5 "
-        "| exercise equal | person seen |",
-        "|---|---|---|---|---|---|",
-        f"| **target** | every clip | >= {TARGETS['faults_equal']:.0%} of reps "
+        "| perturbation | rep count equal | fault verdicts equal | (on paired reps) "
+        "| scores within 5 | exercise equal | person seen |",
+        "|---|---|---|---|---|---|---|",
+        f"| **target** | every clip | >= {TARGETS['faults_equal']:.0%} of reps | "
         f"| >= {TARGETS['scores_within']:.0%} of paired reps | | |",
     ]
     for perturb, comparisons in results.items():
@@ -404,6 +407,7 @@ def summary_table(results: dict[str, list[ClipComparison]]) -> str:
             f"| {perturb}{f' ({ABOUT[perturb]})' if perturb in ABOUT else ''} "
             f"| {s['rep_counts_equal']} / {s['clips']}{_mark(s['meets']['rep_counts_equal'])} "
             f"| {_pct(s['faults_equal'], s['rep_verdicts'])}{_mark(s['meets']['faults_equal'])} "
+            f"| {_pct(s['faults_equal'], s['paired'])} "
             f"| {_pct(s['scores_within'], s['paired'])}{_mark(s['meets']['scores_within'])} "
             f"| {s['exercise_equal']} / {s['clips']} | {_seen(comparisons)} |"
         )
@@ -500,7 +504,8 @@ def report(results: dict[float, dict[str, list[ClipComparison]]], command: str, 
         f"(intersection over union >= {PAIR_OVERLAP}), after undoing the perturbation's own "
         "shift (`trim` starts 0.2 s later). A rep's fault verdict is its set of fault codes "
         "(`rep_update` faults included) and counts as equal only if the set is the same; a rep "
-        "with no partner counts as a disagreement. Scores are the final ones (after any "
+        "with no partner counts as a disagreement (the next column leaves those out: the "
+        "verdicts alone, apart from the rep count). Scores are the final ones (after any "
         f"`rep_update`), compared on paired reps: within {SCORE_POINTS:.0f} points counts. "
         "The exercise is the one named for the clip's main set. Person seen: the mean share of "
         "frames in which the pose stage found someone, as it is -> perturbed.",

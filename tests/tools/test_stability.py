@@ -82,6 +82,8 @@ def test_an_unpaired_rep_is_a_disagreement() -> None:
     assert s["shares"]["faults_equal"] == pytest.approx(1 / 3)
     assert s["shares"]["scores_within"] == 1.0  # scores are compared on paired reps only
     assert s["meets"] == {"rep_counts_equal": True, "faults_equal": False, "scores_within": True}
+    assert s["faults_equal_paired_share"] == 1.0  # the verdicts alone: the paired rep agrees
+    assert "| 33% (1 / 3) ✗ | 100% (1 / 1) |" in stability.summary_table({"half": [c]})
 
 
 def test_fault_set_merges_the_rep_update_faults_and_takes_its_score() -> None:
