@@ -97,7 +97,7 @@ class StandingReference:
     value.
     """
 
-    SIGNALS = ("head_ext_deg", "spine_dev_norm")
+    SIGNALS = ("head_ext_deg", "spine_dev_norm", "spine_dev3d_norm")
     _REPS = 20  # the latest reps of a long set: a slow drift (fatigue) is followed
 
     def __init__(self) -> None:
@@ -186,6 +186,7 @@ def spine_flexion(
     c: FaultConfig,
     min_frames: int | None = 2,
     standing: Mapping[str, float] | None = None,
+    side_view: bool = True,
 ) -> float:
     """Rounded back, from two witnesses: the back's outline, and the dowel line.
 
@@ -194,9 +195,15 @@ def spine_flexion(
     thoracic rounding alike; BlazePose's landmarks have no spine points, and the dowel
     witness (the shoulder drifting off the ear-hip line towards the back) sees upper-back
     rounding best and lumbar rounding poorly. The severity is the larger of the two.
+
+    The dowel line is read in the picture from the side (`side_view`), in 3-D from other
+    views (`spine_dev3d_norm`; the picture where the 3-D landmarks are missing).
     """
-    reference = _reference(w, "spine_dev_norm", base, standing)
-    excess = at_bottom(w, "spine_dev_norm", peak=True) - reference
+    name = "spine_dev_norm"
+    if not side_view and not np.all(np.isnan(w["spine_dev3d_norm"][bottom_frames(w)])):
+        name = "spine_dev3d_norm"
+    reference = _reference(w, name, base, standing)
+    excess = at_bottom(w, name, peak=True) - reference
     by_dowel = _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
     if min_frames is None:
         return by_dowel

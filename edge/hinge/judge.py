@@ -36,16 +36,18 @@ def angle_faults(  # noqa: PLR0913 - the rep, its two references, the view's wit
     c: FaultConfig,
     back_frames: int | None = 2,
     standing: Mapping[str, float] | None = None,
+    side_view: bool = True,
 ) -> dict[str, float]:
     """Severity of every angle-based fault on a rep (top-start or from the floor).
 
     `back_frames`: masked bottom frames the back's outline needs to be a witness (None:
     the outline is no witness from this view). `standing`: the set's standing reference
-    (`faults.StandingReference`); None judges against this rep's own top.
+    (`faults.StandingReference`); None judges against this rep's own top. `side_view`: the
+    picture shows the body's own plane (the dowel line read there, not in 3-D).
     """
     return {
         "knee_dominant": faults.knee_dominant(w, exercise, c),
-        "spine_flexion": faults.spine_flexion(w, base, c, back_frames, standing),
+        "spine_flexion": faults.spine_flexion(w, base, c, back_frames, standing, side_view),
         "head_extension": faults.head_extension(w, base, c, standing),
         "chest_first": faults.chest_first(w, rep, c),
         "hips_rise_first": faults.hips_rise_first(w, rep, exercise, c),

@@ -296,10 +296,11 @@ class HingeScorer:
         view = self._view.label(_majority_side(window))
         # The outline is the spine's profile only from the side (docs/back.md: seen
         # obliquely, a good back's outline reads as rounded as a faulty one's).
-        outline = needed if view.startswith("side") else None
+        side = view.startswith("side")
+        outline = needed if side else None
         standing = self._standing.add(window, base, rep.lockout_t_s)
         severities = angle_faults(
-            window, rep, base, exercise, self.config.faults, outline, standing
+            window, rep, base, exercise, self.config.faults, outline, standing, side
         )
         if not rep.from_floor:
             severities["rushed_eccentric"] = faults.rushed_eccentric(

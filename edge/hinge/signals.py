@@ -45,6 +45,7 @@ SMOOTHED = (
     "hip_height_norm",
     "shoulder_height_norm",
     "spine_dev_norm",
+    "spine_dev3d_norm",
     "head_ext_deg",
     "torso_len_px",
     "hip3d_deg",
@@ -92,8 +93,10 @@ class FrameSignals:
         hip_back_norm: Hip behind the ankle, in leg lengths.
         hip_height_norm: Hip above the ankle, in leg lengths.
         shoulder_height_norm: Shoulder above the ankle, in leg lengths.
-        spine_dev_norm: Shoulder off the ear-hip line towards the back, in torso lengths
-            (in the pose model's 3-D landmarks where seen, in the picture otherwise).
+        spine_dev_norm: Shoulder off the ear-hip line towards the back, in torso lengths,
+            in the picture.
+        spine_dev3d_norm: The same in the pose model's 3-D landmarks, in the body's own
+            plane: what an oblique camera's picture foreshortens.
         head_ext_deg: Face (ear -> nose) turned up from the torso's perpendicular: 0 head
             in line with the torso, positive looking up, negative chin tucked.
         torso_len_px: Shoulder-to-hip length in pixels.
@@ -144,6 +147,7 @@ class FrameSignals:
     hip_height_norm: float = NAN
     shoulder_height_norm: float = NAN
     spine_dev_norm: float = NAN
+    spine_dev3d_norm: float = NAN
     head_ext_deg: float = NAN
     torso_len_px: float = NAN
     hip3d_deg: float = NAN
@@ -452,9 +456,11 @@ class SignalExtractor:
         """The dowel line in 3-D: the shoulders off the ear-hip line, towards the back.
 
         In the body's own plane (the one through the ear-hip line square to the hips'
-        left-right axis), so it reads the same from every camera, where the picture's
-        offset foreshortens and mixes in the trunk's twist as the athlete turns towards the
-        camera (docs/hinge.md). `trunk`: the ears', shoulders' and hips' midpoints.
+        left-right axis), where an oblique camera's picture foreshortens the offset and
+        mixes in the trunk's twist. From the side the picture is that plane already, and
+        better: the hips' left-right axis then points along the camera's depth, the
+        direction the pose model estimates worst (docs/hinge.md). `trunk`: the ears',
+        shoulders' and hips' midpoints.
         """
         ear, sh, hip = trunk
         dowel, across = _sub3(ear, hip), _sub3(world[hips[1]], world[hips[0]])
@@ -468,7 +474,7 @@ class SignalExtractor:
             return
         if _dot3(_sub3(world[self._nose], ear), back) > 0:  # the face looks the other way
             norm = -norm
-        s.spine_dev_norm = _dot3(_sub3(sh, hip), back) / (norm * torso)
+        s.spine_dev3d_norm = _dot3(_sub3(sh, hip), back) / (norm * torso)
 
     def _depth(self, t_s: float, s: FrameSignals, vis: list, near: list) -> float:
         """Shoulder drop relative to the standing shoulder-to-ankle height."""

@@ -17,6 +17,7 @@ _BASELINE_FIELDS = (
     "knee_deg",
     "torso_deg",
     "spine_dev_norm",
+    "spine_dev3d_norm",
     "head_ext_deg",
     "torso_len_px",
 )
@@ -72,6 +73,7 @@ class Baseline:
     knee_deg: float = math.nan
     torso_deg: float = math.nan
     spine_dev_norm: float = math.nan
+    spine_dev3d_norm: float = math.nan
     head_ext_deg: float = math.nan
     torso_len_px: float = math.nan
     time_constant_s: float = 0.3
