@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from edge.hinge.config import FaultConfig
-from edge.hinge.reps import RepBoundary
+from edge.hinge.reps import SETTLE_FRAMES, RepBoundary
 from edge.hinge.window import LOCKOUT_WINDOW_S, Baseline, RepWindow, nan_reduce
 
 _EARLY_FRACTION = 0.4  # "early in the descent / lift": until this share of the depth
@@ -112,11 +112,16 @@ class StandingReference:
     def add(self, w: RepWindow, base: Baseline, lockout_t_s: float = math.inf) -> dict[str, float]:
         """Adds one rep's tops; returns the set's reference of each signal (NaN: none yet).
 
-        The rep's top ends at its lockout: frames after it, still in `w` until the lockout
-        is confirmed, are the next rep's (a compilation's cut to another shot read as a
-        standing reference flagged a good rep's back).
+        The rep's top ends with the frames that confirm its lockout (`SETTLE_FRAMES`
+        after it): later frames, still in `w` when a lockout takes longer to confirm, are
+        the next rep's (a compilation's cut to another shot, read as this rep's standing,
+        flagged a good rep's back). The confirming frames are kept: they are the athlete
+        standing tall, and without them the generator's head and dowel faults were found
+        up to 12 points less often.
         """
-        w = w.between(-math.inf, lockout_t_s)
+        after = w["t_s"][w["t_s"] > lockout_t_s]
+        if len(after) > SETTLE_FRAMES:
+            w = w.between(-math.inf, float(after[SETTLE_FRAMES - 1]))
         out = {}
         for name, samples in self._samples.items():
             value = rep_standing(w, name, base)

@@ -21,7 +21,7 @@ _LOCKOUT_LEARN_RATE = 0.3  # weight of a rep's lockout depth in the standing lev
 _LOCKOUT_CAP = 0.2  # the relative lockout level never lies further than this above standing
 _TURN_BACK = 0.03  # depth below the deepest point that marks the way up
 _STILL = 0.02  # depth within this of standing: standing tall (the start of a descent)
-_SETTLE_FRAMES = 2  # frames without further rise that mark lockout reached
+SETTLE_FRAMES = 2  # frames without further rise that mark lockout reached
 _SETTLE_EPS = 0.002  # depth change below this is "no further rise"
 _SETTLE_LEAN_DEG = 0.3  # torso change below this is "no further lean"
 _SETTLE_MAX_S = 1.2  # lockout is declared at most this long after reaching the top level
@@ -201,7 +201,7 @@ class RepSegmenter:
         # throws the depth off near the top while the lean still falls.
         lean_still = math.isfinite(self._lock_lean) and lean <= self._lock_lean + _SETTLE_LEAN_DEG
         sinking = depth > self._lockout_level(up) and not lean_still
-        if self._settled < _SETTLE_FRAMES and not sinking:
+        if self._settled < SETTLE_FRAMES and not sinking:
             return None
         # A stall on the way up (a wobble, a balance check on one leg) is not the top: with
         # the torso still well forward, wait for the rise to go on, unless it heads down again.

@@ -140,13 +140,15 @@ def test_standing_reference_pools_the_sets_tops():
         ]
         seen.append(reference.add(RepWindow(frames), base)["head_ext_deg"])
     assert seen == [-10.0, -6.0, -9.0, -9.5]
-    # Frames after the lockout (a cut to another shot, here reading 30 deg) are not its top.
+    # The lockout at frame 6 is confirmed by the next SETTLE_FRAMES (2); frames after those
+    # (a cut to another shot, here reading 30 deg) are not its top, and would outvote it.
     frames = [
-        FrameSignals(t_s=i / 30, depth=d, head_ext_deg=-10.0 if i < 7 else 30.0)
-        for i, d in enumerate([0.02, 0.02, 0.3, 0.4, 0.3, 0.02, 0.02, 0.02, 0.02, 0.02, 0.02])
+        FrameSignals(t_s=i / 30, depth=d, head_ext_deg=-10.0 if i < 9 else 30.0)
+        for i, d in enumerate([0.02, 0.02, 0.3, 0.4, 0.3] + [0.02] * 11)
     ]
     later = StandingReference()
     assert later.add(RepWindow(frames), base, lockout_t_s=6 / 30)["head_ext_deg"] == -10.0
+    assert StandingReference().add(RepWindow(frames), base)["head_ext_deg"] == 30.0
     reference.reset()  # a new set: its own tops again
     assert math.isnan(reference.add(RepWindow([]), base)["spine_dev_norm"])
 
