@@ -189,20 +189,23 @@ def spine_flexion(
     w: RepWindow,
     base: Baseline,
     c: FaultConfig,
-    min_frames: int | None = 2,
+    min_frames: int = 2,
     standing: Mapping[str, float] | None = None,
     side_view: bool = True,
 ) -> float:
     """Rounded back, from two witnesses: the back's outline, and the dowel line.
 
     The outline (the person mask's dorsal edge, where the mask model saw the bottom of
-    the rep, from at least `min_frames` frames; None: not a witness here) sees lumbar and
-    thoracic rounding alike; BlazePose's landmarks have no spine points, and the dowel
-    witness (the shoulder drifting off the ear-hip line towards the back) sees upper-back
-    rounding best and lumbar rounding poorly. The severity is the larger of the two.
+    the rep, from at least `min_frames` frames) sees lumbar and thoracic rounding alike;
+    BlazePose's landmarks have no spine points, and the dowel witness (the shoulder
+    drifting off the ear-hip line towards the back) sees upper-back rounding best and
+    lumbar rounding poorly. The severity is the larger of the two.
 
-    The dowel line is read in the picture from the side (`side_view`), in 3-D from other
-    views (`spine_dev3d_norm`; the picture where the 3-D landmarks are missing).
+    The view decides how each is read. From the side (`side_view`) the picture is the
+    body's own plane: both witnesses, the dowel line in the picture. From other views the
+    outline is no witness (docs/back.md: seen obliquely, a good back's outline reads as
+    rounded as a faulty one's) and the dowel line is read in 3-D (`spine_dev3d_norm`; the
+    picture where the 3-D landmarks are missing).
     """
     name = "spine_dev_norm"
     if not side_view and not np.all(np.isnan(w["spine_dev3d_norm"][bottom_frames(w)])):
@@ -210,7 +213,7 @@ def spine_flexion(
     reference = _reference(w, name, base, standing)
     excess = at_bottom(w, name, peak=True) - reference
     by_dowel = _ramp(excess - c.spine_margin_norm, c.spine_span_norm)
-    if min_frames is None:
+    if not side_view:
         return by_dowel
     rounding = back_rounding(w, min_frames)
     by_outline = _ramp(rounding - c.back_rounding_margin, c.back_rounding_span)

@@ -34,16 +34,16 @@ def angle_faults(  # noqa: PLR0913 - the rep, its two references, the view's wit
     base: Baseline,
     exercise: str,
     c: FaultConfig,
-    back_frames: int | None = 2,
+    back_frames: int = 2,
     standing: Mapping[str, float] | None = None,
     side_view: bool = True,
 ) -> dict[str, float]:
     """Severity of every angle-based fault on a rep (top-start or from the floor).
 
-    `back_frames`: masked bottom frames the back's outline needs to be a witness (None:
-    the outline is no witness from this view). `standing`: the set's standing reference
-    (`faults.StandingReference`); None judges against this rep's own top. `side_view`: the
-    picture shows the body's own plane (the dowel line read there, not in 3-D).
+    `back_frames`: masked bottom frames the back's outline needs to be a witness.
+    `standing`: the set's standing reference (`faults.StandingReference`); None judges
+    against this rep's own top. `side_view`: the picture shows the body's own plane
+    (`faults.spine_flexion`: which witnesses, read how).
     """
     return {
         "knee_dominant": faults.knee_dominant(w, exercise, c),

@@ -294,13 +294,10 @@ class HingeScorer:
         }
         exercise = self._exercise.add(rep_features(window, rep))
         view = self._view.label(_majority_side(window))
-        # The outline is the spine's profile only from the side (docs/back.md: seen
-        # obliquely, a good back's outline reads as rounded as a faulty one's).
-        side = view.startswith("side")
-        outline = needed if side else None
         standing = self._standing.add(window, base, rep.lockout_t_s)
+        side = view.startswith("side")
         severities = angle_faults(
-            window, rep, base, exercise, self.config.faults, outline, standing, side
+            window, rep, base, exercise, self.config.faults, needed, standing, side
         )
         if not rep.from_floor:
             severities["rushed_eccentric"] = faults.rushed_eccentric(
