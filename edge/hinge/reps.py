@@ -73,7 +73,7 @@ class RepSegmenter:
         self.phase = Phase.UNKNOWN
         self._top_t = math.nan
         self._still_t = -math.inf
-        self._last_lock_t = -math.inf
+        self._top_since = -math.inf  # when the athlete last came to the top (or locked out)
         self._start_t = math.nan
         self._max_depth = -math.inf
         self._bottom_t = math.nan
@@ -87,6 +87,8 @@ class RepSegmenter:
         self._lock_start_t = math.nan
         self._lock_t = math.nan
         self._settled = 0
+        self._tallest_depth = math.inf  # the tallest moment at the top since then
+        self._tallest_t = math.nan
 
     @property
     def thresholds(self) -> tuple[float, float]:
@@ -128,15 +130,21 @@ class RepSegmenter:
 
     def _enter_from_unknown(self, t_s: float, depth: float, up: float, down: float) -> None:
         if depth <= up:
-            self.phase, self._top_t = Phase.TOP, t_s
+            self._enter_top(t_s, depth)
         elif depth >= down:
             self.phase, self._start_t, self._deep = Phase.BOTTOM, t_s, True
             self._max_depth, self._bottom_t, self._from_floor = depth, t_s, True
             self._floor_pause_s, self._prev_t = 0.0, t_s
 
+    def _enter_top(self, t_s: float, depth: float) -> None:
+        self.phase, self._top_t, self._top_since = Phase.TOP, t_s, t_s
+        self._tallest_depth, self._tallest_t = depth, t_s
+
     def _at_top(self, t_s: float, depth: float, up: float) -> None:
         if depth <= up:
             self._top_t = t_s
+            if depth <= self._tallest_depth:
+                self._tallest_depth, self._tallest_t = depth, t_s
             if depth <= self.top_level + _STILL:  # standing still: learn the standing level
                 self._still_t = t_s
                 level = self.top_level + _TOP_LEARN_RATE * (depth - self.top_level)
@@ -144,10 +152,11 @@ class RepSegmenter:
             return
         self.phase = Phase.DESCENDING
         # The descent began when the athlete last stood tall, not when the depth crossed
-        # the lockout level (the ease out of the top is slow).
-        start = (
-            self._still_t if self._still_t >= self._top_t - self.config.max_rep_s else self._top_t
-        )
+        # the lockout level (the ease out of the top is slow); never before the last rep's
+        # lockout: in a touch-and-go set the athlete may not stand that tall again, and then
+        # the descent began at the tallest moment since.
+        recent = max(self._top_t - self.config.max_rep_s, self._top_since)
+        start = self._still_t if self._still_t >= recent else self._tallest_t
         self._start_t, self._deep, self._from_floor = start, False, False
         self._max_depth, self._bottom_t = depth, t_s
 
@@ -231,7 +240,7 @@ class RepSegmenter:
             if counted
             else None
         )
-        self.phase, self._top_t, self._last_lock_t = Phase.TOP, t_s, t_s
+        self._enter_top(t_s, self._lock_depth)
         if rep is not None:  # the athlete's own top: some stand taller than others read
             level = self.top_level + _LOCKOUT_LEARN_RATE * (self._lock_depth - self.top_level)
             self.top_level = min(level, _TOP_LEVEL_MAX)

@@ -1,6 +1,7 @@
 """Units of the hinge engine: filter, segmenter, config, purity."""
 
 import ast
+import itertools
 import math
 import subprocess
 import sys
@@ -96,6 +97,19 @@ def test_rep_counts_when_the_athlete_settles_at_the_top():
     counted_at = [i for i, d in enumerate(depths) if seg.update(i / 30, d) is not None]
     top_reached = len(_cycle()) - 1
     assert len(counted_at) == 1 and counted_at[0] - top_reached <= 3
+
+
+def test_a_touch_and_go_rep_starts_after_the_last_lockout():
+    """Once tall at the start, then never that tall again: each descent begins at the
+    tallest moment since the last rep's lockout, not back at the set's first stand."""
+    tall = np.full(20, 0.02)
+    rep = _cycle(depth=0.4, hold_s=0.0)
+    shallow_top = rep * (1 - 0.05 / 0.4) + 0.05  # tops at 0.0675, above standing + _STILL
+    _, reps = _run(np.concatenate([tall, rep, shallow_top, shallow_top, tall]))
+    assert len(reps) == 3
+    for before, after in itertools.pairwise(reps):
+        assert before.lockout_t_s <= after.start_t_s < after.bottom_t_s
+        assert after.lockout_t_s - after.start_t_s < 2.5  # one rep's length, not the set's
 
 
 def _rise_with_a_misread_top(leans):
