@@ -17,7 +17,8 @@ from edge.hinge.layout import JOINTS, NOSE, Layout, joint_indices
 
 NAN = math.nan
 _J = {name: i for i, name in enumerate(JOINTS)}
-_SIDE_SWITCH = 0.15  # visibility advantage the other side needs before we switch sides
+_SIDE_SWITCH = 0.05  # mean visibility advantage the other side needs before we switch sides
+_SIDE_SMOOTHING_S = 1.0  # time constant of that mean
 _FACING_RATE = 0.1  # weight of a new facing vote (toe-heel or nose-ear direction)
 _UPRIGHT = 0.35  # shoulder within this many torso lengths of above the hip: upright
 _HEIGHT_PER_SHOULDER_WIDTH = 3.2  # shoulder-to-ankle height over biacromial width, adults
@@ -231,6 +232,7 @@ class SignalExtractor:
     def reset(self, keep_anchor: bool = False) -> None:
         """Forgets the athlete (new person, or back after a long gap)."""
         self._side = 0
+        self._side_adv, self._side_t = 0.0, NAN
         self._xy: list = []
         self._facing = 0.0
         self._scale_px = 0.0
@@ -252,11 +254,23 @@ class SignalExtractor:
             for i in indices
         ]
 
-    def _choose_side(self, vis: list) -> int:
+    def _choose_side(self, t_s: float, vis: list) -> int:
         core = (_J["shoulder"], _J["hip"], _J["knee"], _J["ankle"])
         left = sum(vis[self._left[j]] for j in core) / 4
         right = sum(vis[self._right[j]] for j in core) / 4
-        if (right - left if self._side == 0 else left - right) > _SIDE_SWITCH:
+        if math.isnan(left - right):
+            return self._side
+        # The right side's visibility advantage, averaged over time rather than per frame:
+        # the same evidence at every frame rate (at 10 fps, a per-frame threshold sees a
+        # third of the chances to cross that it sees at 30 fps).
+        weight = (
+            1.0
+            if math.isnan(self._side_t)
+            else 1.0 - math.exp(-max(0.0, t_s - self._side_t) / _SIDE_SMOOTHING_S)
+        )
+        self._side_adv += weight * ((right - left) - self._side_adv)
+        self._side_t = t_s
+        if (self._side_adv if self._side == 0 else -self._side_adv) > _SIDE_SWITCH:
             self._side = 1 - self._side
         return self._side
 
@@ -297,7 +311,7 @@ class SignalExtractor:
         jumped = jump == "new"
         if jumped:
             self.reset(keep_anchor=True)
-        side = self._choose_side(vis)
+        side = self._choose_side(t_s, vis)
         near = self._points(xy, vis, self._left if side == 0 else self._right)
         left = self._points(xy, vis, self._left)
         right = self._points(xy, vis, self._right)
