@@ -279,3 +279,32 @@ def test_importing_the_engine_loads_no_compiled_io_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _sides(fps, right_vis, seconds=2.0):
+    """The near side the extractor reads at each frame of a standing pose seen at `fps`,
+    the right side's core joints `right_vis(i)` visible (the left's 0.7)."""
+    from edge.hinge.config import SignalConfig
+    from edge.hinge.signals import SignalExtractor
+    from edge.synth.motion import MotionSpec
+    from edge.synth.sequence import CaptureSpec, generate
+    from edge.synth.shape import BodyShape
+
+    rng = np.random.default_rng(0)
+    seq = generate(MotionSpec("rdl", reps=1), BodyShape.sample(rng), CaptureSpec("side_left"), rng)
+    extractor = SignalExtractor(SignalConfig(), "blazepose33")
+    sides = []
+    for i in range(int(seconds * fps)):
+        vis = np.full(33, 0.7)
+        vis[[12, 24, 26, 28]] = right_vis(i)
+        sides.append(extractor.update(i / fps, seq.xy[0].tolist(), vis.tolist()).side)
+    return sides
+
+
+@pytest.mark.parametrize("fps", [30.0, 10.0])
+def test_the_better_seen_side_is_read_at_any_frame_rate(fps):
+    """A steady lead (0.08, below any one frame's switch) wins within a second at 30 and
+    at 10 fps; a one-frame blip of the other side does not switch."""
+    sides = _sides(fps, lambda i: 0.78)
+    assert sides[int(fps) :] == [1] * (len(sides) - int(fps))
+    assert set(_sides(fps, lambda i: 1.0 if i == 3 else 0.7)) == {0}
