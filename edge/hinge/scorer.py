@@ -243,7 +243,9 @@ class HingeScorer:
             return True
         if self._exercise.current != "swing" or not self._set or self._exercise.fixed:
             return False
-        features = rep_features(self._window(rep.start_t_s, rep.lockout_t_s), rep)
+        # Its own top: the rise to lockout, not the float of the swing before, where a
+        # touch-and-go rep's descent begins.
+        features = rep_features(self._window(rep.bottom_t_s, rep.lockout_t_s), rep)
         c = self.config.classify
         return features.arm_up_peak > c.swing_arm_top_cos and not (
             features.wrists_up_top >= c.swing_wrists_top_norm

@@ -14,6 +14,7 @@ import pytest
 from edge.hinge import HINGE_EXERCISES, score_track
 from edge.pose.manifest import mask_frames_digest
 from tests.hinge.real_tracks import clip_track, load_posetrack, pose_code_key
+from tools.eval_real import subsample
 
 pytestmark = pytest.mark.data
 TABLE = Path(__file__).resolve().parents[1] / "golden" / "hinge_real.csv"
@@ -44,15 +45,19 @@ def _split(item):
 
 
 @pytest.fixture(scope="module")
-def events_of(shared_data, pose_models, request):
+def track_cache(request):
     # the landmarks, and the back outlines of the frames this engine asks the mask for
     key = f"{pose_code_key()}-{mask_frames_digest()[:8]}"
-    cache = Path(request.config.cache.mkdir(f"real-tracks-back-{key}"))
+    return Path(request.config.cache.mkdir(f"real-tracks-back-{key}"))
+
+
+@pytest.fixture(scope="module")
+def events_of(shared_data, pose_models, track_cache):
     memo = {}
 
     def run(clip):
         if clip not in memo:
-            track = clip_track(shared_data / clip, cache, pose_models)
+            track = clip_track(shared_data / clip, track_cache, pose_models)
             memo[clip] = score_track(
                 track["t"],
                 track["xy"],
@@ -80,6 +85,29 @@ def test_real_clip(events_of, row, kind, code):
         assert code in found, found
     else:
         assert code not in found, found
+
+
+# Rep counts at the daemon's analysed rate, where they still differ from the labels.
+_KNOWN_AT_10FPS = {
+    "good/good004.mp4": "a compilation: at 10 fps the lockout between two shots is not seen",
+    "jrplatin__FormFit/squat.mp4": "as every frame (the golden table): the first ascent is "
+    "counted twice",
+}
+
+
+def _rows_at_10fps():
+    for row in csv.DictReader(TABLE.open()):
+        known = [why for end, why in _KNOWN_AT_10FPS.items() if row["clip"].endswith(end)]
+        marks = [pytest.mark.xfail(strict=True, reason=known[0])] if known else []
+        yield pytest.param(row, id=Path(row["clip"]).stem, marks=marks)
+
+
+@pytest.mark.parametrize("row", list(_rows_at_10fps()))
+def test_real_clip_reps_at_the_daemons_rate(shared_data, pose_models, track_cache, row):
+    """Every clip's rep count, analysed at 10 fps as the daemon does (landmarks only)."""
+    track = subsample(clip_track(shared_data / row["clip"], track_cache, pose_models), 10.0)
+    events = score_track(track["t"], track["xy"], track["visibility"], world=track["world"])
+    assert sum(e["event"] == "rep" for e in events) == int(row["reps"])
 
 
 def test_swing_bottoms_within_three_frames(shared_data):
