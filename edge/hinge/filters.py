@@ -1,8 +1,9 @@
-"""The One Euro filter for live signals (Casiez, Roussel, Vogel, CHI 2012).
+"""Filters for live signals: the One Euro filter, and a running mean over time.
 
-A low-pass filter whose cutoff rises with speed: still signals are smoothed hard (no
-jitter at the top of a rep), fast ones follow with little lag (the rep event goes out
-on time). Time is passed in; plain floats, because it runs once per signal per frame.
+The One Euro filter (Casiez, Roussel, Vogel, CHI 2012) is a low-pass filter whose cutoff
+rises with speed: still signals are smoothed hard (no jitter at the top of a rep), fast
+ones follow with little lag (the rep event goes out on time). Time is passed in; plain
+floats, because it runs once per signal per frame.
 """
 
 from __future__ import annotations
@@ -47,3 +48,31 @@ class OneEuro:
         self._x += _alpha(cutoff, dt) * (x - self._x)
         self._t = t_s
         return self._x
+
+
+class TimeAverage:
+    """A running mean over time (an exponential one, `time_constant_s`), not over frames.
+
+    A cue averaged this way reads the same at 10 analysed fps as at 30. The first sample
+    passes through; NaN input is ignored.
+    """
+
+    __slots__ = ("_t", "time_constant_s", "value")
+
+    def __init__(self, time_constant_s: float) -> None:
+        """Creates a mean with no sample yet (`value` NaN)."""
+        self.time_constant_s = time_constant_s
+        self.value = math.nan
+        self._t = math.nan
+
+    def __call__(self, t_s: float, x: float) -> float:
+        """Adds sample `x` taken at time `t_s`; returns the mean."""
+        if math.isnan(x):
+            return self.value
+        if math.isnan(self.value):
+            self.value = x
+        else:
+            weight = 1.0 - math.exp(-max(0.0, t_s - self._t) / self.time_constant_s)
+            self.value += weight * (x - self.value)
+        self._t = t_s
+        return self.value

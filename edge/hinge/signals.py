@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from edge.hinge.config import SignalConfig, ViewConfig
-from edge.hinge.filters import OneEuro
+from edge.hinge.filters import OneEuro, TimeAverage
 from edge.hinge.layout import JOINTS, NOSE, Layout, joint_indices
 
 NAN = math.nan
@@ -232,13 +232,13 @@ class SignalExtractor:
     def reset(self, keep_anchor: bool = False) -> None:
         """Forgets the athlete (new person, or back after a long gap)."""
         self._side = 0
-        self._side_adv, self._side_t = 0.0, NAN
+        self._side_lead = TimeAverage(_SIDE_SMOOTHING_S)  # the right side's visibility lead
         self._xy: list = []
         self._facing = 0.0
         self._scale_px = 0.0
         self._scale_t = NAN
         self._torso_max_px = 0.0
-        self._width, self._width_t = NAN, NAN
+        self._width = TimeAverage(_WIDTH_SMOOTHING_S)  # the view width, for the 3-D depth
         self._up = [0.0, -1.0, 0.0]  # the pose model's world y points down
         if not keep_anchor:
             self._anchor: tuple[float, float, float] | None = None  # mid-hip x, y, t
@@ -258,19 +258,11 @@ class SignalExtractor:
         core = (_J["shoulder"], _J["hip"], _J["knee"], _J["ankle"])
         left = sum(vis[self._left[j]] for j in core) / 4
         right = sum(vis[self._right[j]] for j in core) / 4
-        if math.isnan(left - right):
-            return self._side
-        # The right side's visibility advantage, averaged over time rather than per frame:
-        # the same evidence at every frame rate (at 10 fps, a per-frame threshold sees a
-        # third of the chances to cross that it sees at 30 fps).
-        weight = (
-            1.0
-            if math.isnan(self._side_t)
-            else 1.0 - math.exp(-max(0.0, t_s - self._side_t) / _SIDE_SMOOTHING_S)
-        )
-        self._side_adv += weight * ((right - left) - self._side_adv)
-        self._side_t = t_s
-        if (self._side_adv if self._side == 0 else -self._side_adv) > _SIDE_SWITCH:
+        # The lead averaged over time rather than per frame: the same evidence at every
+        # frame rate (at 10 fps, a per-frame threshold sees a third of the chances to cross
+        # that it sees at 30 fps).
+        lead = self._side_lead(t_s, right - left)
+        if (lead if self._side == 0 else -lead) > _SIDE_SWITCH:
             self._side = 1 - self._side
         return self._side
 
@@ -354,21 +346,14 @@ class SignalExtractor:
         obliquely, the fold foreshortens in the picture and a hinge from a low camera can
         look like a nod, while the 3-D hip angle still flexes by the whole movement.
         """
-        if not math.isnan(s.width_norm):
-            weight = 1.0 - math.exp(-max(0.0, t_s - self._width_t) / _WIDTH_SMOOTHING_S)
-            self._width = (
-                s.width_norm
-                if math.isnan(self._width)
-                else self._width + weight * (s.width_norm - self._width)
-            )
-            self._width_t = t_s
+        width = self._width(t_s, s.width_norm)
         side, front = self.view.side_max_width_norm, self.view.front_min_width_norm
-        frontal = min(1.0, max(0.0, (self._width - side) / (front - side)))
+        frontal = min(1.0, max(0.0, (width - side) / (front - side)))
         # Square on, the thighs fold straight towards the camera: the one movement a single
         # picture cannot put a depth on, and the 3-D hip angle errs most (it reads a hip
         # bent by 60 deg in a lifter standing tall). There the 2-D shoulder drop and the
         # torso's foreshortening are the better witnesses.
-        frontal *= min(1.0, max(0.0, (_SQUARE_ON * front - self._width) / front))
+        frontal *= min(1.0, max(0.0, (_SQUARE_ON * front - width) / front))
         if math.isnan(s.hip3d_deg) or not frontal > 0:
             return NAN
         return frontal * (180.0 - s.hip3d_deg) / _HIP_FLEX_PER_DEPTH

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from edge.hinge.config import ViewConfig
+from edge.hinge.filters import TimeAverage
 
 # How much a fault verdict can be trusted from each view (angles are sagittal-plane).
 VIEW_CONFIDENCE = {"side_left": 1.0, "side_right": 1.0, "oblique": 0.6, "front": 0.35}
@@ -23,23 +24,16 @@ class ViewEstimator:
     def __init__(self, config: ViewConfig) -> None:
         """Creates an estimator with no evidence yet."""
         self.config = config
-        self._width = math.nan
-        self._t = math.nan
+        self._width = TimeAverage(config.smoothing_s)
         self._kind = "front"  # side, oblique or front; front until evidence comes
 
     def update(self, t_s: float, width_norm: float) -> None:
         """Adds one frame's width (NaN is ignored)."""
         if math.isnan(width_norm):
             return
-        if math.isnan(self._width):
-            self._width, self._t = width_norm, t_s
-            self._kind = self._classify(width_norm, band=0.0)
-            return
-        dt = max(0.0, t_s - self._t)
-        weight = 1.0 - math.exp(-dt / self.config.smoothing_s)
-        self._width += weight * (width_norm - self._width)
-        self._t = t_s
-        self._kind = self._classify(self._width, self.config.band_norm)
+        first = math.isnan(self._width.value)
+        width = self._width(t_s, width_norm)
+        self._kind = self._classify(width, band=0.0 if first else self.config.band_norm)
 
     def _classify(self, width: float, band: float) -> str:
         """The view a width reads as, holding the current one within `band` of a boundary."""
@@ -54,6 +48,6 @@ class ViewEstimator:
 
     def label(self, side: int) -> str:
         """`side_left`/`side_right` (which side faces the camera), `oblique` or `front`."""
-        if math.isnan(self._width) or self._kind != "side":
-            return "front" if math.isnan(self._width) else self._kind
+        if math.isnan(self._width.value) or self._kind != "side":
+            return "front" if math.isnan(self._width.value) else self._kind
         return "side_left" if side == 0 else "side_right"
