@@ -32,6 +32,8 @@ FLAGS = [
     "--hide-scrollbars",
     "--remote-debugging-pipe",
 ]
+# DevTools' replies while a tab moves between documents (no execution context yet)
+_NAVIGATING = ("Inspected target navigated or closed", "Cannot find default execution context")
 
 
 def missing_chromium() -> str | None:
@@ -201,8 +203,21 @@ class Page:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout_s: float = 20.0, every_s: float = 0.2) -> Any:
-        """Polls `expression` until it is truthy; returns its value or raises TimeoutError."""
-        return poll(lambda: self.evaluate(expression), timeout_s, every_s, expression)
+        """Polls `expression` until it is truthy; returns its value or raises TimeoutError.
+
+        A page between two documents (a form just submitted, a redirect) has no context to
+        evaluate in for a moment: that reads as not yet, not as a failure.
+        """
+
+        def probe() -> Any:
+            try:
+                return self.evaluate(expression)
+            except BrowserError as e:
+                if any(cue in str(e) for cue in _NAVIGATING):
+                    return None
+                raise
+
+        return poll(probe, timeout_s, every_s, expression)
 
     def text(self, selector: str) -> str | None:
         """What a person reads in the element (`innerText`), None if absent or not shown."""
