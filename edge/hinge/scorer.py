@@ -29,6 +29,9 @@ _MIN_TORSO_SWING = 15.0  # deg: a side-view rep tilts the torso at least this mu
 _MIN_KNEE_SWING = 30.0  # ...or bends the knees this much
 _MAX_LOCKOUT_TORSO = 40.0  # deg: at lockout the torso is near upright, whatever the lifter
 _LOWERED_S = 0.2  # the bar rests at the bottom this long before the lowering is judged
+# Lifts that begin standing: a set of them is never a set of lifts from the floor, however
+# its first rep was first seen (a clip or a camera that picks the athlete up at the bottom).
+_FROM_THE_TOP = ("swing", "single_leg_rdl", "good_morning")
 
 
 class HingeScorer:
@@ -194,9 +197,9 @@ class HingeScorer:
             return events
         if not self._set:
             self._start_set(rep)
-        elif self._floor_mode and rep.depth < _FLOOR_RETURN * self._floor_depth:
+        elif self._floor_set and rep.depth < _FLOOR_RETURN * self._floor_depth:
             return events  # a lift from the floor goes back to the floor: this did not
-        elif self._floor_mode and not rep.from_floor and self._exercise.current != "swing":
+        elif self._floor_set and not rep.from_floor:
             # A set of lifts from the floor: the lowering before this lift belongs to the
             # previous rep (a rep counts floor -> lockout, the way down completes it).
             events.append(self._lowering(rep.start_t_s, rep.bottom_t_s))
@@ -207,6 +210,14 @@ class HingeScorer:
         self._last_rep_t = rep.lockout_t_s
         self._frames = [f for f in self._frames if f.t_s >= rep.lockout_t_s]
         return events
+
+    @property
+    def _floor_set(self) -> bool:
+        """A set of lifts from the floor: it began at the bottom, and is none that begins standing.
+
+        As far as the set's exercise is known (`_FROM_THE_TOP`).
+        """
+        return self._floor_mode and self._exercise.current not in _FROM_THE_TOP
 
     def _window(self, t0: float, t1: float = math.inf) -> RepWindow:
         """The buffered frames from `t0` to `t1`, as arrays."""
@@ -398,7 +409,7 @@ class HingeScorer:
 
     def _final_lowering(self) -> tuple[float, float] | None:
         """After the last lift of a floor set: when the bar went down (top, bottom)."""
-        if not self._floor_mode or not self._frames:
+        if not self._floor_set or not self._frames:
             return None
         window = RepWindow(self._frames)
         depth = window["depth"]

@@ -208,6 +208,19 @@ def test_floor_start_lowering_completes_the_rep_in_a_follow_up():
     assert all(u["metrics"]["eccentric_s"] > 0 for u in updates)
 
 
+@pytest.mark.parametrize("exercise", ["single_leg_rdl", "good_morning"])
+def test_a_lift_that_begins_standing_is_no_set_from_the_floor(exercise):
+    """A clip that picks the athlete up at the bottom: only its first rep is from there."""
+    spec = MotionSpec(exercise=exercise, reps=3, start="floor")
+    seq = generate(spec, BodyShape(), CaptureSpec(), np.random.default_rng(0))
+    events = score_track(seq.t, seq.xy, seq.visibility, HingeConfig(exercise=exercise))
+    reps = reps_of(events)
+    assert [r["from_floor"] for r in reps] == [True, False, False]
+    assert not [e for e in events if e["event"] == "rep_update"]
+    for rep, truth in zip(reps[1:], seq.reps[1:], strict=True):  # each with its own descent
+        assert rep["t_bottom_s"] - rep["t_start_s"] > 0.5 * (truth.bottom_s - truth.start_s)
+
+
 @pytest.mark.slow
 def test_coco17_landmarks_count_the_same_reps():
     seq = random_set("rdl", {}, np.random.default_rng(9), SIDE_VIEWS, reps=3)
