@@ -26,6 +26,8 @@ _SETTLE_EPS = 0.002  # depth change below this is "no further rise"
 _SETTLE_LEAN_DEG = 0.3  # torso change below this is "no further lean"
 _SETTLE_MAX_S = 1.2  # lockout is declared at most this long after reaching the top level
 _STALL_LEAN_DEG = 25.0  # a torso further forward than this is not at the top yet
+_LEAN_SWING_DEG = 10.0  # a rep tilting the torso this much must bring it back up...
+_LEAN_BACK_SHARE = 0.25  # ...by this share of the tilt before it can be at the top
 
 
 class Phase(StrEnum):
@@ -89,6 +91,8 @@ class RepSegmenter:
         self._settled = 0
         self._tallest_depth = math.inf  # the tallest moment at the top since then
         self._tallest_t = math.nan
+        self._top_lean = math.nan  # the torso's lean at the top before this rep
+        self._peak_lean = math.nan  # and its furthest forward since
 
     @property
     def thresholds(self) -> tuple[float, float]:
@@ -123,9 +127,12 @@ class RepSegmenter:
             return None
         if self.phase is Phase.TOP:
             self._at_top(t_s, depth, up)
+            self._top_lean = self._peak_lean = lean
             return None
         if self.phase is Phase.LOCKING:
             return self._locking(t_s, depth, up, lean)
+        if not lean <= self._peak_lean:  # NaN so far, or further forward
+            self._peak_lean = lean if math.isnan(self._peak_lean) else max(lean, self._peak_lean)
         return self._in_rep(t_s, depth, up, down)
 
     def _enter_from_unknown(self, t_s: float, depth: float, up: float, down: float) -> None:
@@ -217,7 +224,23 @@ class RepSegmenter:
         stalled = lean > _STALL_LEAN_DEG and depth > up and depth <= self._lock_depth + _TURN_BACK
         if stalled and t_s - self._lock_start_t < _SETTLE_MAX_S:
             return None
+        if self._torso_still_down():
+            self.phase = Phase.ASCENDING  # a misread depth, not the top: the rep goes on
+            return None
         return self._finish(self._lock_t)
+
+    def _torso_still_down(self) -> bool:
+        """The depth reads the top but the torso has not come back up from its tilt.
+
+        A rep that tilted the torso (`_LEAN_SWING_DEG`) ends with the torso back up at
+        least `_LEAN_BACK_SHARE` of the way: a depth that dips to the top while the torso
+        stays where it was at the bottom is a misread landmark (a knee or an ankle lost
+        for a moment), not a lockout. Views that hide the tilt (the front) never ask.
+        """
+        swing = self._peak_lean - self._top_lean
+        if not swing >= _LEAN_SWING_DEG or not math.isfinite(self._lock_lean):
+            return False
+        return self._lock_lean > self._peak_lean - _LEAN_BACK_SHARE * swing
 
     def _finish(self, t_s: float) -> RepBoundary | None:
         from_floor = self._from_floor

@@ -141,6 +141,35 @@ def test_sinking_again_with_the_torso_leaning_in_ends_the_rise_at_once():
     assert counted_at == len(_cycle()) - 12 + 2
 
 
+@pytest.mark.parametrize(("dip_lean", "reps"), [(20.0, 1), (6.0, 2)])
+def test_a_depth_that_dips_to_the_top_with_the_torso_still_down_is_no_lockout(dip_lean, reps):
+    """Mid-rep the depth reads standing for a few frames: a lockout only if the torso rose."""
+    fps = 30.0
+    down = np.linspace(0.02, 0.3, 15)
+    dip = [0.2, 0.1, 0.05, 0.03, 0.03, 0.03, 0.1, 0.2, 0.3]
+    deeper = np.linspace(0.3, 0.5, 10)
+    depths = np.concatenate([np.full(20, 0.02), down, dip, deeper, deeper[::-1], np.full(20, 0.02)])
+    lean = np.concatenate(
+        [
+            np.full(20, 5.0),
+            np.linspace(5.0, 20.0, 15),
+            [20.0, 20.0] + [dip_lean] * 5 + [20.0, 20.0],
+            np.full(20, 22.0),
+            np.full(20, 5.0),
+        ]
+    )
+    seg = RepSegmenter(RepConfig())
+    counted = [
+        r
+        for i, (d, a) in enumerate(zip(depths, lean, strict=True))
+        if (r := seg.update(i / fps, d, a))
+    ]
+    assert len(counted) == reps
+    assert counted[-1].depth == pytest.approx(
+        0.5 - 0.05, abs=0.03
+    )  # the deepest point is its bottom
+
+
 def test_standing_reference_pools_the_sets_tops():
     """Each rep's own top is one sample; the set's median is the reference."""
     reference = StandingReference()
