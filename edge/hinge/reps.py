@@ -68,6 +68,7 @@ class RepSegmenter:
         """Creates a segmenter in the UNKNOWN phase."""
         self.config = config
         self.top_level = config.standing_depth_norm
+        self.front_view = False  # seen from the front: the shallower depth threshold
         self.reset()
 
     def reset(self) -> None:
@@ -96,11 +97,15 @@ class RepSegmenter:
 
     @property
     def thresholds(self) -> tuple[float, float]:
-        """`(lockout, depth)` levels of the depth signal for the current standing level."""
-        return (
-            self.top_level + self.config.lockout_margin_norm,
-            self.top_level + self.config.min_amplitude_norm,
-        )
+        """`(lockout, depth)` levels of the depth signal for the current standing level.
+
+        The depth level is lower seen from the front (`front_view`, which the caller
+        sets): there every witness of the depth foreshortens.
+        """
+        amplitude = self.config.min_amplitude_norm
+        if self.front_view:
+            amplitude *= self.config.front_amplitude_share
+        return (self.top_level + self.config.lockout_margin_norm, self.top_level + amplitude)
 
     def update(self, t_s: float, depth: float, lean: float = math.nan) -> RepBoundary | None:
         """Feeds one frame; returns a rep when it reaches lockout.

@@ -29,6 +29,7 @@ _MIN_TORSO_SWING = 15.0  # deg: a side-view rep tilts the torso at least this mu
 _MIN_KNEE_SWING = 30.0  # ...or bends the knees this much
 _MAX_LOCKOUT_TORSO = 40.0  # deg: at lockout the torso is near upright, whatever the lifter
 _LOWERED_S = 0.2  # the bar rests at the bottom this long before the lowering is judged
+_FLOAT_WAIT_S = 0.6  # a swing's bell may float up this long after its hips locked out
 # Lifts that begin standing: a set of them is never a set of lifts from the floor, however
 # its first rep was first seen (a clip or a camera that picks the athlete up at the bottom).
 _FROM_THE_TOP = ("swing", "single_leg_rdl", "good_morning")
@@ -70,6 +71,10 @@ class HingeScorer:
         self._floor_depth = 0.0
         self._last_rep_t = math.nan
         self._last_seen_t = math.nan
+        # A swing whose arms had not risen by lockout, and when it reached it: counted once
+        # the bell floats up (`_FLOAT_WAIT_S`), dropped as a park if it does not.
+        self._pending: tuple[RepBoundary, float] | None = None
+        self._now = math.nan
         self.last_side = 0
         self._last_frame: FrameSignals | None = None  # for `signals`, never read here
         self._last_back_t = -math.inf  # when the mask model was last asked for (the rate)
@@ -100,6 +105,7 @@ class HingeScorer:
         events: list[AnyEvent] = []
         depth = lean = math.nan
         self._last_frame = None
+        self._now = t_s
         if xy is not None and visibility is not None:
             frame = self._last_frame = self._signals.update(
                 t_s,
@@ -120,12 +126,17 @@ class HingeScorer:
                 self._seen(t_s, frame)
         if math.isnan(depth) and t_s - self._last_seen_t > self.config.reps.max_gap_s:
             self._signals.reset()  # the next person seen starts afresh
+        if self._pending is not None:
+            events += self._settle_pending(final=False)
         boundary = self._reps.update(t_s, depth, lean)
         if boundary is not None:
             events += self._on_rep(boundary)
         events += self._check_set_end(t_s)
         if self._reps.phase in (Phase.TOP, Phase.UNKNOWN):
-            self._frames = [f for f in self._frames if f.t_s >= t_s - _KEEP_AT_TOP_S]
+            keep = t_s - _KEEP_AT_TOP_S
+            if self._pending is not None:
+                keep = min(keep, self._pending[0].start_t_s)
+            self._frames = [f for f in self._frames if f.t_s >= keep]
         return events
 
     def close(self, t_s: float) -> list[AnyEvent]:
@@ -186,15 +197,39 @@ class HingeScorer:
         self.last_side = frame.side
         self._frames.append(frame)
         self._view.update(t_s, frame.width_norm)
+        self._reps.front_view = self._view.front
         if self._reps.phase is Phase.TOP and frame.depth <= self._reps.top_level + _STANDING:
             self._baseline.update(frame)  # standing tall and still: the athlete's baseline
 
     # ----------------------------------------------------------------- reps
     def _on_rep(self, rep: RepBoundary) -> list[AnyEvent]:
-        events: list[AnyEvent] = []
+        events = self._settle_pending(final=True)
         rep = self._exact_bottom(rep, lift_off=rep.from_floor)
-        if not self._plausible(rep) or self._parked(rep):
+        if not self._plausible(rep) or self._cut_at_the_bottom(rep):
             return events
+        if self._parked(rep, rep.lockout_t_s):
+            self._pending = (rep, self._now)
+            return events
+        return events + self._count(rep, self._now)
+
+    def _settle_pending(self, final: bool) -> list[AnyEvent]:
+        """The swing waiting for its bell to float: counted once it does, dropped if not.
+
+        `final`: decide now, on the frames so far (another rep came, or the set ended).
+        """
+        if self._pending is None:
+            return []
+        rep, reached = self._pending
+        if not self._parked(rep, self._now):
+            self._pending = None
+            return self._count(rep, reached)
+        if final or self._now - rep.lockout_t_s > _FLOAT_WAIT_S:
+            self._pending = None  # the park, or a pause: no swing
+        return []
+
+    def _count(self, rep: RepBoundary, until: float) -> list[AnyEvent]:
+        """Counts a rep judged on the frames up to `until` (when it was known complete)."""
+        events: list[AnyEvent] = []
         if not self._set:
             self._start_set(rep)
         elif self._floor_set and rep.depth < _FLOOR_RETURN * self._floor_depth:
@@ -205,7 +240,7 @@ class HingeScorer:
             events.append(self._lowering(rep.start_t_s, rep.bottom_t_s))
             floor = replace(rep, from_floor=True)
             rep = replace(self._exact_bottom(floor, lift_off=True), start_t_s=self._arrival(rep))
-        window = self._window(rep.start_t_s)
+        window = self._window(rep.start_t_s, until)
         events.append(self._rep_event(window, rep))
         self._last_rep_t = rep.lockout_t_s
         self._frames = [f for f in self._frames if f.t_s >= rep.lockout_t_s]
@@ -243,20 +278,23 @@ class HingeScorer:
         upright = window.at("torso_deg", rep.lockout_t_s) <= _MAX_LOCKOUT_TORSO
         return bool(moved and upright)
 
-    def _parked(self, rep: RepBoundary) -> bool:
-        """In a set of swings, a rep whose arms did not rise at the top is no swing.
+    @staticmethod
+    def _cut_at_the_bottom(rep: RepBoundary) -> bool:
+        """A rep from the top with no rise at all: its deepest point at its very end."""
+        return not rep.from_floor and rep.bottom_t_s >= rep.lockout_t_s
+
+    def _parked(self, rep: RepBoundary, until: float) -> bool:
+        """In a set of swings, a rep whose arms did not rise at the top (by `until`) is no swing.
 
         It is the park (the bell set down and the athlete standing up without it) or a
-        pause: a swing counts when the bell floats up. A rep from the top with no rise at all
-        (its deepest point at its very end: a clip cut at the bottom) is not a rep either.
+        pause: a swing counts when the bell floats up. Seen from a low camera in front, the
+        hips lock out before the bell floats: `_settle_pending` asks again until then.
         """
-        if not rep.from_floor and rep.bottom_t_s >= rep.lockout_t_s:
-            return True
         if self._exercise.current != "swing" or not self._set or self._exercise.fixed:
             return False
-        # Its own top: the rise to lockout, not the float of the swing before, where a
-        # touch-and-go rep's descent begins.
-        features = rep_features(self._window(rep.bottom_t_s, rep.lockout_t_s), rep)
+        # Its own top: the rise to lockout and on, not the float of the swing before, where
+        # a touch-and-go rep's descent begins.
+        features = rep_features(self._window(rep.bottom_t_s, until), rep)
         c = self.config.classify
         return features.arm_up_peak > c.swing_arm_top_cos and not (
             features.wrists_up_top >= c.swing_wrists_top_norm
@@ -392,7 +430,7 @@ class HingeScorer:
         return []
 
     def _end_set(self, t_s: float, reason: str) -> list[AnyEvent]:
-        events: list[AnyEvent] = []
+        events = self._settle_pending(final=True)
         lowered = self._final_lowering()
         if lowered is not None:
             events.append(self._lowering(*lowered))

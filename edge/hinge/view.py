@@ -26,12 +26,17 @@ class ViewEstimator:
         self.config = config
         self._width = TimeAverage(config.smoothing_s)
         self._kind = "front"  # side, oblique or front; front until evidence comes
+        self._first_t = math.nan  # the first width seen
+        self._last_t = math.nan
 
     def update(self, t_s: float, width_norm: float) -> None:
         """Adds one frame's width (NaN is ignored)."""
         if math.isnan(width_norm):
             return
         first = math.isnan(self._width.value)
+        if first:
+            self._first_t = t_s
+        self._last_t = t_s
         width = self._width(t_s, width_norm)
         self._kind = self._classify(width, band=0.0 if first else self.config.band_norm)
 
@@ -45,6 +50,15 @@ class ViewEstimator:
         if width >= front_edge:
             return "front"
         return "oblique" if width > side_edge else "side"
+
+    @property
+    def front(self) -> bool:
+        """Seen from the front, on a width averaged over its whole time constant at least.
+
+        Not the label's default before any evidence, nor a first glimpse of a width.
+        """
+        settled = self._last_t - self._first_t >= self.config.smoothing_s
+        return settled and self._kind == "front"
 
     def label(self, side: int) -> str:
         """`side_left`/`side_right` (which side faces the camera), `oblique` or `front`."""

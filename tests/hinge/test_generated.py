@@ -221,6 +221,30 @@ def test_a_lift_that_begins_standing_is_no_set_from_the_floor(exercise):
         assert rep["t_bottom_s"] - rep["t_start_s"] > 0.5 * (truth.bottom_s - truth.start_s)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_low_camera_in_front_counts_single_leg_rdls(seed):
+    """From a low front camera the fold foreshortens: the depth level for the front."""
+    capture = CaptureSpec(view="front", height_m=0.45)
+    spec = MotionSpec(exercise="single_leg_rdl", reps=3)
+    seq = generate(spec, BodyShape(), capture, np.random.default_rng(seed))
+    assert len(reps_of(score_track(seq.t, seq.xy, seq.visibility))) == 3
+
+
+ARMS = list(range(13, 23))  # elbows, wrists and hands (BlazePose)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_swing_whose_bell_floats_after_lockout_counts(seed):
+    """The bell floats up a moment after the hips lock out (seen from a low camera in
+    front): the rep waits for it rather than being dropped as a park."""
+    spec = MotionSpec(exercise="swing", reps=4)
+    seq = generate(spec, BodyShape(), CaptureSpec(), np.random.default_rng(seed))
+    xy = seq.xy.copy()
+    late = round(0.3 * 30)  # the arms 0.3 s behind the rest of the body
+    xy[late:, ARMS] = seq.xy[:-late, ARMS]
+    assert len(reps_of(score_track(seq.t, xy, seq.visibility))) == 4
+
+
 @pytest.mark.slow
 def test_coco17_landmarks_count_the_same_reps():
     seq = random_set("rdl", {}, np.random.default_rng(9), SIDE_VIEWS, reps=3)

@@ -219,6 +219,25 @@ def _views(widths, band=0.03):
     return labels
 
 
+@pytest.mark.parametrize(("front", "reps"), [(False, 0), (True, 2)])
+def test_a_front_camera_counts_the_shallower_depth_it_sees(front, reps):
+    """Every depth witness foreshortens from the front: the depth level is lower there."""
+    depths = np.concatenate([_cycle(depth=0.17)] * 2 + [np.full(30, 0.02)])
+    seg = RepSegmenter(RepConfig())
+    seg.front_view = front
+    counted = [r for i, d in enumerate(depths) if (r := seg.update(i / 30, d))]
+    assert len(counted) == reps
+
+
+def test_the_view_is_front_only_once_its_width_has_been_seen_a_while():
+    view = ViewEstimator(ViewConfig(smoothing_s=1.0))
+    view.update(0.0, 0.6)  # a first glimpse (a glitch, or the athlete turning)
+    assert view.label(side=0) == "front" and not view.front
+    for i in range(1, 12):
+        view.update(i * 0.1, 0.6)
+    assert view.front
+
+
 def test_view_holds_within_its_dead_band():
     wavering = [0.29, 0.31, 0.29, 0.32, 0.28, 0.31]  # an athlete at the side/oblique boundary
     assert set(_views(wavering)) == {"side_right"}
