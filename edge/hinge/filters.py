@@ -54,16 +54,16 @@ class TimeAverage:
     """A running mean over time (an exponential one, `time_constant_s`), not over frames.
 
     A cue averaged this way reads the same at 10 analysed fps as at 30. The first sample
-    passes through; NaN input is ignored.
+    passes through; NaN input is ignored. `t_s` is the time of the last sample taken.
     """
 
-    __slots__ = ("_t", "time_constant_s", "value")
+    __slots__ = ("t_s", "time_constant_s", "value")
 
     def __init__(self, time_constant_s: float) -> None:
-        """Creates a mean with no sample yet (`value` NaN)."""
+        """Creates a mean with no sample yet (`value` and `t_s` NaN)."""
         self.time_constant_s = time_constant_s
         self.value = math.nan
-        self._t = math.nan
+        self.t_s = math.nan
 
     def __call__(self, t_s: float, x: float) -> float:
         """Adds sample `x` taken at time `t_s`; returns the mean."""
@@ -72,7 +72,7 @@ class TimeAverage:
         if math.isnan(self.value):
             self.value = x
         else:
-            weight = 1.0 - math.exp(-max(0.0, t_s - self._t) / self.time_constant_s)
+            weight = 1.0 - math.exp(-max(0.0, t_s - self.t_s) / self.time_constant_s)
             self.value += weight * (x - self.value)
-        self._t = t_s
+        self.t_s = t_s
         return self.value

@@ -126,8 +126,7 @@ class HingeScorer:
                 self._seen(t_s, frame)
         if math.isnan(depth) and t_s - self._last_seen_t > self.config.reps.max_gap_s:
             self._signals.reset()  # the next person seen starts afresh
-        if self._pending is not None:
-            events += self._settle_pending(final=False)
+        events += self._settle_pending(final=False)
         boundary = self._reps.update(t_s, depth, lean)
         if boundary is not None:
             events += self._on_rep(boundary)

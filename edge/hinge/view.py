@@ -27,7 +27,6 @@ class ViewEstimator:
         self._width = TimeAverage(config.smoothing_s)
         self._kind = "front"  # side, oblique or front; front until evidence comes
         self._first_t = math.nan  # the first width seen
-        self._last_t = math.nan
 
     def update(self, t_s: float, width_norm: float) -> None:
         """Adds one frame's width (NaN is ignored)."""
@@ -36,7 +35,6 @@ class ViewEstimator:
         first = math.isnan(self._width.value)
         if first:
             self._first_t = t_s
-        self._last_t = t_s
         width = self._width(t_s, width_norm)
         self._kind = self._classify(width, band=0.0 if first else self.config.band_norm)
 
@@ -57,7 +55,7 @@ class ViewEstimator:
 
         Not the label's default before any evidence, nor a first glimpse of a width.
         """
-        settled = self._last_t - self._first_t >= self.config.smoothing_s
+        settled = self._width.t_s - self._first_t >= self.config.smoothing_s
         return settled and self._kind == "front"
 
     def label(self, side: int) -> str:
