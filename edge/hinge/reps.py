@@ -136,8 +136,8 @@ class RepSegmenter:
             return None
         if self.phase is Phase.LOCKING:
             return self._locking(t_s, depth, up, lean)
-        if not lean <= self._peak_lean:  # NaN so far, or further forward
-            self._peak_lean = lean if math.isnan(self._peak_lean) else max(lean, self._peak_lean)
+        if not math.isnan(lean) and not lean <= self._peak_lean:  # none so far, or further
+            self._peak_lean = lean
         return self._in_rep(t_s, depth, up, down)
 
     def _enter_from_unknown(self, t_s: float, depth: float, up: float, down: float) -> None:

@@ -238,6 +238,24 @@ def test_the_view_is_front_only_once_its_width_has_been_seen_a_while():
     assert view.front
 
 
+def test_a_frame_without_a_lean_does_not_forget_how_far_the_torso_tilted():
+    """An RDL tilted to 80 deg comes up to 25 deg (short of upright, far above its
+    bottom) early in its rise; one frame there has no lean. It still counts."""
+    depths = np.concatenate([_cycle(depth=0.45), np.full(20, 0.02)])
+    lean = np.full(len(depths), 25.0)
+    lean[:30] = 5.0  # standing, then the descent starts with the hips...
+    lean[30:48] = np.linspace(5.0, 80.0, 18)  # ...and the torso tilts
+    lean[48:56] = np.linspace(80.0, 25.0, 8)  # the torso leads the rise
+    lean[57] = math.nan  # the depth still deep
+    seg = RepSegmenter(RepConfig())
+    counted = [
+        r
+        for i, (d, a) in enumerate(zip(depths, lean, strict=True))
+        if (r := seg.update(i / 30, d, a))
+    ]
+    assert len(counted) == 1
+
+
 def test_view_holds_within_its_dead_band():
     wavering = [0.29, 0.31, 0.29, 0.32, 0.28, 0.31]  # an athlete at the side/oblique boundary
     assert set(_views(wavering)) == {"side_right"}
