@@ -18,6 +18,7 @@ from edge.hinge.reps import SETTLE_FRAMES, RepBoundary
 from edge.hinge.window import LOCKOUT_WINDOW_S, Baseline, RepWindow, nan_reduce
 
 _EARLY_FRACTION = 0.4  # "early in the descent / lift": until this share of the depth
+_HIP_SPEED_MAX = 3.0  # leg lengths a second: the hips over the ankle move 1-1.5 at most
 _EXTREME_PERCENTILE = 25  # "the lowest" / "the highest" of a phase: its outer quartile
 BOTTOM_SHARE = 0.7  # frames deeper than this share of a rep's depth range are its bottom
 TOP_SHARE = 0.2  # frames shallower than this share of a rep's depth range are its top
@@ -269,6 +270,9 @@ def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
     # that straddle it: at 15 fps a fast descent moves the torso 10 deg a frame, and the
     # frame that happens to land past the mark would decide the verdict.
     k = int(reached[0])
+    steps = np.abs(np.diff(travel[: k + 1])) / np.maximum(np.diff(down["t_s"][: k + 1]), 1e-3)
+    if steps.size and nan_reduce(np.nanmax, steps) > _HIP_SPEED_MAX:
+        return 0.0  # the hips "jumped": a landmark swap or a foot leaving the floor
     at = travel[k]
     if k > 0 and not np.isnan(travel[k - 1]) and progress[k] > progress[k - 1]:
         f = (c.chest_first_progress - progress[k - 1]) / (progress[k] - progress[k - 1])

@@ -353,6 +353,17 @@ def test_chest_first_is_not_read_from_hips_that_hardly_travel():
     assert chest_first(window, rep, FaultConfig(chest_first_travel_norm=0.03)) == 1.0
 
 
+def test_chest_first_is_not_read_from_hips_that_jump():
+    """A free foot swinging back, or an ankle read on the other leg for a frame, moves the
+    hips' travel a quarter of a leg in 1/30 s: no hips move that fast, so no verdict."""
+    t = np.linspace(0.0, 1.0, 31)
+    late = 0.2 * np.clip((t - 0.45) / 0.55, 0.0, 1.0)  # chest first, as above: 0.6
+    assert chest_first(*_descent(70.0 * t**1.3, late, 30.0), FaultConfig()) > 0.5
+    jumped = late.copy()
+    jumped[3] -= 0.25  # one frame early in the descent
+    assert chest_first(*_descent(70.0 * t**1.3, jumped, 30.0), FaultConfig()) == 0.0
+
+
 def test_unknown_keys_and_exercises_are_refused():
     with pytest.raises(ValidationError, match="extra"):
         HingeConfig(reps={"min_amplitude": 0.2})
