@@ -341,27 +341,6 @@ class FaultConfig(StrictModel):
     min_severity: float = Field(
         0.15, ge=0, le=1, description="Faults below this severity are not reported"
     )
-    set_band: float = Field(
-        0.05,
-        ge=0,
-        le=1,
-        description="Hysteresis within a set: after a set's first rep, a fault the previous "
-        "rep showed is reported from min_severity - set_band on, and one it did not show "
-        "from min_severity + set_band on. A rep at the line then keeps the verdict of the "
-        "reps before it instead of flipping on a grey level (a coach who has seen the same "
-        "back round three times still names it at the fourth). 0: every rep on its own. "
-        "0.05 and 0.1 steady as many verdicts of the dev clips delivered by another camera "
-        "(tools.stability); 0.1 lost rounded backs in generated RDL sets whose first rep "
-        "read just under the line (tools.hinge_rates: 64% -> 55%), 0.05 does not",
-    )
-
-    @model_validator(mode="after")
-    def _band_below_floor(self) -> FaultConfig:
-        if self.set_band and self.set_band >= self.min_severity:
-            raise ValueError(
-                "set_band must be below min_severity: a fault would stay reported at severity 0"
-            )
-        return self
 
 
 class BackCheckConfig(StrictModel):

@@ -8,10 +8,9 @@ The event types themselves, their schema version and their JSON are `edge.contra
 from __future__ import annotations
 
 import math
-from typing import Any, get_args
+from typing import Any
 
 from edge.contract import Fault, RepEvent, SetEvent, Tempo, Withheld
-from edge.contract.events import FaultCode
 
 
 def fault_list(severities: dict[str, float], cues: dict[str, str]) -> tuple[Fault, ...]:
@@ -58,15 +57,3 @@ def set_summary(
 def _mean(values: list[Any]) -> float:
     numbers = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
     return sum(numbers) / len(numbers) if numbers else math.nan
-
-
-def verdicts_of(rep: RepEvent) -> dict[str, bool]:
-    """A counted rep's verdict per fault: True reported, False judged and not reported.
-
-    Withheld faults are left out (no verdict to keep), and so is every fault of a rep
-    judged as a squat (all withheld).
-    """
-    withheld = {w.code for w in rep.withheld}
-    reported = {f.code for f in rep.faults}
-    judged = (code for code in get_args(FaultCode) if code not in withheld)
-    return {code: code in reported for code in judged}

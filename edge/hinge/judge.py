@@ -57,20 +57,12 @@ def angle_faults(  # noqa: PLR0913 - the rep, its two references, the view's wit
     }
 
 
-def judge(
-    severities: dict[str, float],
-    exercise: str,
-    view: str,
-    c: FaultConfig,
-    before: Mapping[str, bool] | None = None,
-) -> Verdict:
+def judge(severities: dict[str, float], exercise: str, view: str, c: FaultConfig) -> Verdict:
     """Applies exercise and view gating, then scores.
 
     Squats get no hinge verdicts (a different exercise, not a faulty hinge); a frontal
     view cannot support sagittal-angle verdicts, which are withheld and said so; swings
-    are explosive by design, so a fast descent is not a fault there. `before`: the set's
-    previous rep's verdict per fault (`verdicts_of`); each fault's reporting floor moves
-    `set_band` towards keeping it (`report_floor`).
+    are explosive by design, so a fast descent is not a fault there.
     """
     verdict = Verdict()
     if exercise == "squat":
@@ -80,7 +72,7 @@ def judge(
     for code, severity in severities.items():
         if view == "front" and code not in _TIMING_FAULTS:
             verdict.withheld[code] = "front view cannot show this"
-        elif severity >= report_floor(code, before, c):
+        elif severity >= c.min_severity:
             verdict.faults[code] = round(severity, 2)
     if "knee_dominant" in verdict.faults:  # an upright torso is part of squatting the hinge
         verdict.faults.pop("partial_rep", None)
@@ -92,19 +84,6 @@ def judge(
         )
         verdict.cue = c.cues.get(worst, GOOD_REP_CUE)
     return verdict
-
-
-def report_floor(code: str, before: Mapping[str, bool] | None, c: FaultConfig) -> float:
-    """The severity from which `code` is reported, given the previous rep's verdict on it.
-
-    Hysteresis within a set: a fault the previous rep showed stays reported down to
-    `min_severity - set_band`; one it was judged free of needs `min_severity + set_band`.
-    Without a verdict to keep (a set's first rep, or the fault withheld on the previous
-    one) the floor is `min_severity`.
-    """
-    if before is None or code not in before:
-        return c.min_severity
-    return c.min_severity + (-c.set_band if before[code] else c.set_band)
 
 
 def confidence(w: RepWindow, view: str) -> float:

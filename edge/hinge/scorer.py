@@ -11,7 +11,7 @@ import numpy as np
 from edge.contract import AnyEvent, LoweringMetrics, RepEvent, RepMetrics, RepUpdate
 from edge.hinge import faults
 from edge.hinge.config import HingeConfig
-from edge.hinge.events import fault_list, set_summary, verdicts_of, withheld_list
+from edge.hinge.events import fault_list, set_summary, withheld_list
 from edge.hinge.exercise import ExerciseVote, RepFeatures, rep_features
 from edge.hinge.judge import angle_faults, confidence, judge
 from edge.hinge.layout import Layout, layout_for
@@ -353,8 +353,7 @@ class HingeScorer:
             severities["rushed_eccentric"] = faults.rushed_eccentric(
                 metrics["eccentric_s"], exercise, self.config.faults
             )
-        before = verdicts_of(self._set[-1]) if self._set else None
-        verdict = judge(severities, exercise, view, self.config.faults, before)
+        verdict = judge(severities, exercise, view, self.config.faults)
         number = len(self._set) + 1
         payload = RepEvent(
             id=f"{self.session_id}-{self._set_no}-{number}",
@@ -392,7 +391,6 @@ class HingeScorer:
             previous.exercise,
             previous.view,
             self.config.faults,
-            verdicts_of(self._set[-2]) if len(self._set) > 1 else None,
         )
         added = fault_list(fresh.faults, self.config.faults.cues)
         weights = self.config.faults.weights
