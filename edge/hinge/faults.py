@@ -275,7 +275,7 @@ def chest_first(w: RepWindow, rep: RepBoundary, c: FaultConfig) -> float:
     # frame that happens to land past the mark would decide the verdict.
     k = int(reached[0])
     steps = np.abs(np.diff(travel[: k + 1])) / np.maximum(np.diff(down["t_s"][: k + 1]), 1e-3)
-    if steps.size and nan_reduce(np.nanmax, steps) > _HIP_SPEED_MAX:
+    if nan_reduce(np.nanmax, steps) > _HIP_SPEED_MAX:  # NaN (no step) compares False
         return 0.0  # the hips "jumped": a landmark swap or a foot leaving the floor
     at = travel[k]
     if k > 0 and not np.isnan(travel[k - 1]) and progress[k] > progress[k - 1]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from devkit.broker import Collector
-from devkit.browser import poll
+from devkit.daemon import wait_for
 from edge.daemon.app import rss_mb
 
 HOLD_S = float(os.environ.get("HINGE_ABUSE_S", "20"))
@@ -193,7 +193,12 @@ def test_the_web_port_holds_under_abuse(swing_clip, daemon_factory, mosquitto, l
     load.open()
     # Held, not being opened: the daemon has taken every stream in (the 500 sign-in
     # handshakes are a burst of their own, over in well under a second).
-    poll(lambda: daemon.health()["web"]["event_streams"] == STREAMS, 30.0, 0.1, "streams held")
+    wait_for(
+        lambda: daemon.health()["web"]["event_streams"] == STREAMS,
+        30.0,
+        f"the daemon holds {STREAMS} event streams",
+        daemon.log,
+    )
     probes: list[tuple[int, float]] = []
     rss: list[float] = []
     threads: list[int] = []
