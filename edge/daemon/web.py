@@ -28,6 +28,7 @@ within `web.idle_timeout_s` is closed, and an event-stream client that falls
 from __future__ import annotations
 
 import asyncio
+import collections
 import html
 import json
 import logging
@@ -57,6 +58,7 @@ PING_S = 5.0
 """Longest silence on an event stream: a `ping` message follows it."""
 SESSION_COOKIE = "hinge_session"
 DISPLAY_COOKIE = "hinge_display"
+_TICK_S = 1.0  # how often quiet streams are looked at (pings, closed connections)
 # A named event, not an SSE comment: a page's EventSource never sees comments.
 _PING = f'event: ping\ndata: {{"every_s":{PING_S:g}}}\n\n'.encode()
 _STATIC_TYPES = {
@@ -114,30 +116,82 @@ OPEN = Principal("anyone", Role.ADMIN)  # web.auth.enabled: false
 
 
 class _Client:
-    """One event stream: its bounded queue and the cameras it may see."""
+    """One event stream: where it writes, the cameras it may see, what it has not sent.
 
-    def __init__(self, principal: Principal, size: int, transport: asyncio.Transport) -> None:
+    The hub writes each message straight into the client's transport: no task wakes per
+    message and client, so a message reaches 500 streams in a few milliseconds of the
+    loop, not tens (the loop also answers /healthz). Until the stream's snapshot is out,
+    messages wait in `pending`.
+    """
+
+    def __init__(self, principal: Principal, behind_max: int, transport: asyncio.Transport) -> None:
         self.principal = principal
-        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(size)
         self.transport = transport
+        self.behind_max = behind_max
+        self.pending: list[bytes] | None = []  # None once the snapshot is out
+        self.sizes: collections.deque[int] = collections.deque(maxlen=behind_max)
+        self.sent_at = time.monotonic()
+        self.ended = asyncio.get_running_loop().create_future()
+
+    def behind(self) -> int:
+        """Messages written but not yet (wholly) handed to the kernel."""
+        unsent = self.transport.get_write_buffer_size()
+        count = 0
+        for size in reversed(self.sizes):
+            if unsent <= 0:
+                break
+            unsent -= size
+            count += 1
+        return count
+
+    def send(self, text: bytes, now: float) -> bool:
+        """Writes one message; False if the client is gone or `behind_max` behind."""
+        if self.pending is not None:
+            self.pending.append(text)
+            return len(self.pending) < self.behind_max
+        if self.transport.is_closing():
+            return False
+        if (
+            self.sizes
+            and self.transport.get_write_buffer_size()
+            and (self.behind() >= self.behind_max)
+        ):
+            return False
+        self.transport.write(text)
+        self.sizes.append(len(text))
+        self.sent_at = now
+        return True
+
+    def end(self) -> None:
+        """Lets the stream's handler return (its connection then closes)."""
+        if not self.ended.done():
+            self.ended.set_result(None)
 
 
 class Hub:
     """Fans live messages out to every open /api/events stream.
 
     `publish` is called from the daemon's threads; the messages are handed to the server's
-    loop (`call_soon_threadsafe`), which owns the clients. A client whose queue is full is
-    disconnected rather than buffered without bound; it never blocks the daemon.
+    loop (`call_soon_threadsafe`), which owns the clients and writes each message into
+    every client's transport. A client `web.event_queue` messages behind (its socket full)
+    is disconnected rather than buffered without bound; it never blocks the daemon. A
+    stream quiet for `PING_S` gets a `ping`.
     """
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._clients: set[_Client] = set()
+        self._ticker: asyncio.TimerHandle | None = None
         self.dropped = 0
 
     def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """Delivers through `loop` from now on (None: nobody is served)."""
+        """Delivers through `loop` from now on (None: nobody is served); in its thread."""
+        if self._ticker is not None:
+            self._ticker.cancel()
+            self._ticker = None
         self._loop = loop
+        if loop is not None:
+            self._ticker = loop.call_later(_TICK_S, self._tick)
 
     def publish(self, kind: str, payload: Payload) -> None:
         """Sends one message to every client that may see its camera, as SSE `kind`."""
@@ -152,45 +206,64 @@ class Hub:
             pass
 
     def _deliver(self, camera: str | None, text: bytes) -> None:
+        now = time.monotonic()
         for client in list(self._clients):
             if camera is not None and not client.principal.may_see(camera):
                 continue
-            try:
-                client.queue.put_nowait(text)
-            except asyncio.QueueFull:
+            if not client.send(text, now):
                 self._drop(client)
 
+    def _tick(self) -> None:
+        """Pings quiet streams and ends those whose connection closed."""
+        assert self._loop is not None
+        self._ticker = self._loop.call_later(_TICK_S, self._tick)
+        now = time.monotonic()
+        for client in list(self._clients):
+            if client.transport.is_closing():
+                self._clients.discard(client)
+                client.end()
+            elif client.pending is None and now - client.sent_at >= PING_S:
+                if not client.send(_PING, now):
+                    self._drop(client)
+
     def _drop(self, client: _Client) -> None:
+        self._clients.discard(client)
+        if client.transport.is_closing():  # gone by itself: not a slow client
+            client.end()
+            return
         self.dropped += 1
         logger.info(
             "event stream of %s dropped: %d messages behind",
             client.principal.name,
-            client.queue.maxsize,
+            client.behind_max,
         )
-        self._clients.discard(client)
-        while not client.queue.empty():
-            client.queue.get_nowait()
-        client.queue.put_nowait(None)
         client.transport.abort()
+        client.end()
 
     def subscribe(self, principal: Principal, size: int, transport: asyncio.Transport) -> _Client:
-        """A new client (in the loop's thread)."""
+        """A new client (in the loop's thread); messages wait until `started`."""
         client = _Client(principal, size, transport)
         self._clients.add(client)
         return client
 
+    def started(self, client: _Client) -> None:
+        """The client's snapshot is out: what waited is written, the rest as it comes."""
+        pending, client.pending = client.pending or [], None
+        now = time.monotonic()
+        for text in pending:
+            if client in self._clients and not client.send(text, now):
+                self._drop(client)
+
     def unsubscribe(self, client: _Client) -> None:
         """Forgets a client (in the loop's thread)."""
         self._clients.discard(client)
+        client.end()
 
     def close_all(self) -> None:
         """Ends every stream (stopping)."""
         for client in list(self._clients):
             self._clients.discard(client)
-            if client.queue.full():
-                client.transport.abort()
-            else:
-                client.queue.put_nowait(None)
+            client.end()
 
     def __len__(self) -> int:
         """Open streams."""
@@ -641,15 +714,8 @@ class _Routes:
         try:
             snapshot = json.dumps(self._snapshot(who), separators=(",", ":"))
             await response.write(f"retry: 2000\nevent: snapshot\ndata: {snapshot}\n\n".encode())
-            while True:
-                try:
-                    async with asyncio.timeout(PING_S):
-                        text = await client.queue.get()
-                except TimeoutError:
-                    text = _PING
-                if text is None:
-                    break
-                await response.write(text)
+            self.hub.started(client)
+            await client.ended
         except (ConnectionError, asyncio.CancelledError):
             pass  # the browser went away, or we are stopping
         finally:
