@@ -9,12 +9,15 @@ bytes, an event) reaches a login that may not see it.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
+import re
 import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -27,7 +30,7 @@ import pytest
 from edge.daemon.access import FREE_FAILURES
 from edge.daemon.auth import Role, UserStore
 from edge.daemon.config import WebConfig
-from edge.daemon.web import DISPLAY_COOKIE, SESSION_COOKIE, Hub, WebServer
+from edge.daemon.web import DISPLAY_COOKIE, OPEN, SESSION_COOKIE, Hub, WebServer
 from edge.errors import EdgeError
 from tests.contract.samples import REP, STATE
 
@@ -235,6 +238,74 @@ def test_event_streams_carry_only_allowed_cameras(server: Server):
         assert (b"rep-of-b" in got) == SEES_B[who], who
         assert (b'"camera":"b"' in got) == SEES_B[who], who
         sock.close()
+
+
+def test_an_event_stream_misses_nothing_after_its_snapshot_and_is_forgotten_when_closed(
+    server: Server,
+):
+    # Reps published all the while the stream signs in: whatever the first one after the
+    # snapshot is, every later one follows it, in order (none lost between the snapshot
+    # and the stream's first live message).
+    stop = threading.Event()
+    published = [0]
+
+    def publish() -> None:
+        while not stop.is_set():
+            server.hub.publish("rep", replace(REP, camera="a", id=f"rep-{published[0]}"))
+            published[0] += 1
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=publish, daemon=True)
+    thread.start()
+    try:
+        sock, head = _stream(server, server.cookie("admin"))
+        after = published[0] + 20
+        while published[0] < after:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        thread.join(5)
+    last = f"rep-{published[0] - 1}"
+    got = head.partition(b"event: snapshot")[2] + _read_until(sock, f'"{last}"'.encode())
+    ids = [int(m) for m in re.findall(rb'"id":"rep-(\d+)"', got)]
+    assert len(ids) >= 2 and ids == list(range(ids[0], published[0])), ids[:5]
+    assert len(server.hub) == 1
+    sock.close()
+    deadline = time.monotonic() + 5
+    while len(server.hub):  # found by the hub's tick (every second), no message needed
+        assert time.monotonic() < deadline, "a closed stream was never forgotten"
+        time.sleep(0.05)
+
+
+def test_messages_published_before_a_stream_s_snapshot_is_out_follow_it():
+    # The hub's side of the above, where it cannot be timed from outside: a message that
+    # comes while the snapshot is still being written waits, then follows the snapshot.
+    async def run() -> bytes:
+        loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair()
+        transport, _ = await loop.connect_accepted_socket(asyncio.Protocol, ours)
+        hub = Hub()
+        hub.attach(loop)
+        client = hub.subscribe(OPEN, 8, transport)
+        hub.publish("rep", replace(REP, id="early"))
+        await asyncio.sleep(0.01)  # delivered meanwhile
+        transport.write(b"event: snapshot\n\n")
+        hub.started(client)
+        hub.publish("rep", replace(REP, id="late"))
+        await asyncio.sleep(0.01)
+        hub.attach(None)
+        transport.close()
+        await asyncio.sleep(0.01)  # the loop flushes and closes it
+        theirs.settimeout(2)
+        got = b""
+        while chunk := theirs.recv(65536):
+            got += chunk
+        theirs.close()
+        return got
+
+    got = asyncio.run(run())
+    order = [got.find(marker) for marker in (b"snapshot", b'"early"', b'"late"')]
+    assert -1 not in order and order == sorted(order), got[:200]
 
 
 def test_a_slow_event_client_is_dropped_not_buffered(tmp_path: Path):
