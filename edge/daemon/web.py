@@ -12,8 +12,8 @@ Routes (on `web.host:web.port`; who may use each: docs/security.md):
     /api/events         Server-sent events: `status`, `state`, `rep`, `rep_update` and
                         `set` messages as they happen (the same payloads as MQTT, of the
                         cameras the login may see), after a `snapshot`; a `ping`
-                        ({"every_s": 5}) after 5 s without one, so a page can tell a quiet
-                        feed from a dead one.
+                        ({"every_s": 5}) after 5-6 s without one, so a page can tell a
+                        quiet feed from a dead one.
     /api/still/<camera> The last rep's still (PNG), only for cameras with `images: true`.
     /                   The trainers' dashboard; /display/<camera> a platform's display
                         (`?token=` of a display link signs the display in for good).
