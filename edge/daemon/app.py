@@ -140,7 +140,7 @@ class Daemon:
         self.web = self._bind_web()
         # What start-up built (models, settings, modules' tables) lives as long as the
         # daemon: frozen out of the collector's sight, it is not walked again by every full
-        # collection, a pause of ~0.1 s on a Pi-class core that held /healthz and every
+        # collection, a pause of 0.1 s on the 2-core test box that held /healthz and every
         # event stream behind the GIL (tests/web/test_abuse.py).
         gc.freeze()
         for reader, _ in self._cameras.values():

@@ -55,7 +55,7 @@ from edge.errors import EdgeError
 logger = logging.getLogger(__name__)
 
 PING_S = 5.0
-"""Longest silence on an event stream: a `ping` message follows it."""
+"""Silence on an event stream after which a `ping` follows (within `_TICK_S`)."""
 SESSION_COOKIE = "hinge_session"
 DISPLAY_COOKIE = "hinge_display"
 _TICK_S = 1.0  # how often quiet streams are looked at (pings, closed connections)
@@ -118,10 +118,9 @@ OPEN = Principal("anyone", Role.ADMIN)  # web.auth.enabled: false
 class _Client:
     """One event stream: where it writes, the cameras it may see, what it has not sent.
 
-    The hub writes each message straight into the client's transport: no task wakes per
-    message and client, so a message reaches 500 streams in a few milliseconds of the
-    loop, not tens (the loop also answers /healthz). Until the stream's snapshot is out,
-    messages wait in `pending`.
+    The hub writes each message straight into the client's transport: a message costs
+    500 streams one write each, not a task woken each (the same loop answers /healthz).
+    Until the stream's snapshot is out, messages wait in `pending`.
     """
 
     def __init__(self, principal: Principal, behind_max: int, transport: asyncio.Transport) -> None:
