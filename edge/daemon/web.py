@@ -148,13 +148,7 @@ class _Client:
         if self.pending is not None:
             self.pending.append(text)
             return len(self.pending) < self.behind_max
-        if self.transport.is_closing():
-            return False
-        if (
-            self.sizes
-            and self.transport.get_write_buffer_size()
-            and (self.behind() >= self.behind_max)
-        ):
+        if self.transport.is_closing() or self.behind() >= self.behind_max:
             return False
         self.transport.write(text)
         self.sizes.append(len(text))
@@ -218,12 +212,9 @@ class Hub:
         self._ticker = self._loop.call_later(_TICK_S, self._tick)
         now = time.monotonic()
         for client in list(self._clients):
-            if client.transport.is_closing():
-                self._clients.discard(client)
-                client.end()
-            elif client.pending is None and now - client.sent_at >= PING_S:
-                if not client.send(_PING, now):
-                    self._drop(client)
+            quiet = client.pending is None and now - client.sent_at >= PING_S
+            if client.transport.is_closing() or (quiet and not client.send(_PING, now)):
+                self._drop(client)
 
     def _drop(self, client: _Client) -> None:
         self._clients.discard(client)
@@ -239,19 +230,24 @@ class Hub:
         client.transport.abort()
         client.end()
 
-    def subscribe(self, principal: Principal, size: int, transport: asyncio.Transport) -> _Client:
+    def subscribe(
+        self, principal: Principal, behind_max: int, transport: asyncio.Transport
+    ) -> _Client:
         """A new client (in the loop's thread); messages wait until `started`."""
-        client = _Client(principal, size, transport)
+        client = _Client(principal, behind_max, transport)
         self._clients.add(client)
         return client
 
     def started(self, client: _Client) -> None:
         """The client's snapshot is out: what waited is written, the rest as it comes."""
         pending, client.pending = client.pending or [], None
+        if client not in self._clients:  # dropped while it waited
+            return
         now = time.monotonic()
         for text in pending:
-            if client in self._clients and not client.send(text, now):
+            if not client.send(text, now):
                 self._drop(client)
+                return
 
     def unsubscribe(self, client: _Client) -> None:
         """Forgets a client (in the loop's thread)."""
@@ -261,8 +257,7 @@ class Hub:
     def close_all(self) -> None:
         """Ends every stream (stopping)."""
         for client in list(self._clients):
-            self._clients.discard(client)
-            client.end()
+            self.unsubscribe(client)
 
     def __len__(self) -> int:
         """Open streams."""
