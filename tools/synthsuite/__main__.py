@@ -11,10 +11,14 @@ its first rep's bottom).
 
     .venv/bin/python -m tools.synthsuite [--jobs 1] [--seed 0] [--size 640x360] [--fps 15]
     .venv/bin/python -m tools.synthsuite --rescore    # after a hinge-engine change
+    .venv/bin/python -m tools.synthsuite --grid-only --size 1280x720   # the grid, another camera
 
 Clips and landmarks already cached are reused on every run; `--rescore` insists on it (no
 rendering, no pose model loaded: it fails if anything is missing or stale) and keeps the
-render speed of the previous report.
+render speed of the previous report. `--grid-only` renders and scores the grid alone
+(section 5 of the report) into its own report, `docs/synth-grid-<size>.md` by default: the
+same athletes, gyms and cameras filmed at another resolution. Each size has its own cache
+(`.cache/synth-suite` at the default 640x360, `.cache/synth-suite-<size>` otherwise).
 """
 
 from __future__ import annotations
@@ -63,19 +67,20 @@ from tools.synthsuite.suite import (
 ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger("synth_suite")
 _ESTIMATOR: PoseEstimator | None = None
-_CACHE = ROOT / ".cache" / "synth-suite"
-_OPTIONS = {"rescore": False}  # set by main before the workers fork
+DEFAULT_SIZE = "640x360"
+_OPTIONS: dict = {"rescore": False, "cache": ROOT / ".cache" / "synth-suite"}  # set by main
 VIEW_GROUPS = ("side", "oblique", "front")
 
 
 def _work(clip: SuiteClip) -> tuple[ClipResult, dict]:
     global _ESTIMATOR
     estimator = None
-    if not _OPTIONS["rescore"] and not has_landmarks(clip, _CACHE):
+    cache = _OPTIONS["cache"]
+    if not _OPTIONS["rescore"] and not has_landmarks(clip, cache):
         if _ESTIMATOR is None:
             _ESTIMATOR = PoseEstimator(PoseConfig())
         estimator = _ESTIMATOR
-    result = run_clip(clip, _CACHE, estimator)
+    result = run_clip(clip, cache, estimator)
     errors = pose_errors(result)
     errors["in_frame"] = in_frame(result.truth)
     result.truth = {k: v for k, v in result.truth.items() if k != "frames"}
@@ -417,6 +422,7 @@ def report(args: argparse.Namespace, timing: dict, t: dict, sections: dict[str, 
             *sections["pose"],
             "",
             *_grid_text(sections),
+            *_other_sizes(args.out),
             "## 6. Speed",
             "",
             f"- Render: {timing['render_720p_s']:.3f} s of CPU per 1280x720 frame (one "
@@ -433,12 +439,52 @@ def report(args: argparse.Namespace, timing: dict, t: dict, sections: dict[str, 
     )
 
 
-def _grid_text(sections: dict[str, list[str]]) -> list[str]:
+def _other_sizes(out: Path) -> list[str]:
+    """Links to the grid filmed at other frame sizes (`--grid-only` reports beside `out`)."""
+    reports = sorted(out.parent.glob("synth-grid-*.md"))
+    if not reports:
+        return []
+    links = ", ".join(f"[{p.stem.removeprefix('synth-grid-')}]({p.name})" for p in reports)
+    return [f"The same grid filmed at another frame size: {links}.", ""]
+
+
+def grid_report(args: argparse.Namespace, timing: dict, sections: dict[str, list[str]]) -> str:
+    """The Markdown report of a `--grid-only` run: the grid at another frame size."""
+    folder = cache_folder(args.size).relative_to(ROOT)
+    return "\n".join(
+        [
+            f"# The synthetic athlete's grid at {args.size}",
+            "",
+            f"Regenerate: `.venv/bin/python -m tools.synthsuite --grid-only --seed {args.seed} "
+            f"--size {args.size} --fps {args.fps:g}` ({timing['clips']} clips, "
+            f"{timing['frames']} frames) on this 2-core shared box with {args.jobs} job(s). "
+            f"Videos and their landmarks are cached under `{folder}/`; {_run_line(timing)}.",
+            "",
+            "The grid of [synth-suite.md](synth-suite.md) (section 5) as a camera of this "
+            f"frame size films it: the same athletes, gyms, loads, tempos and camera "
+            f"placements (seed {args.seed}), only the picture's size differs. The pipeline "
+            "is the shipped one, as there.",
+            "",
+            *_grid_text(sections, "## The grid: every exercise x view x camera height"),
+            "## Speed",
+            "",
+            f"- Pose: {timing['pose_fps']:.0f} frames/s through the pose stage at {args.size} "
+            "(when the landmarks were found).",
+            f"- Hinge engine: {timing['hinge_fps']:.0f} frames/s per pass (two passes a clip).",
+            "",
+        ]
+    )
+
+
+def _grid_text(
+    sections: dict[str, list[str]],
+    title: str = "## 5. The grid: every exercise x view x camera height, the exercise recognised",
+) -> list[str]:
     low, mid, high = (f"{a:g}-{b:g} m" for a, b in HEIGHTS.values())
     near = min(a for a, _ in GRID_DISTANCE.values())
     far = max(b for _, b in GRID_DISTANCE.values())
     return [
-        "## 5. The grid: every exercise x view x camera height, the exercise recognised",
+        title,
         "",
         f"A clean set of every exercise from the side, obliquely and from the front, each "
         f"with a low camera ({low}, looking up at the athlete), one at mid height ({mid}) "
@@ -466,11 +512,19 @@ def _grid_text(sections: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def contact_sheet(results: list[tuple[ClipResult, dict]], out: Path, columns: int = 8) -> None:
+def cache_folder(size: str) -> Path:
+    """Where clips of a frame size are cached: one folder per size, the default's as it was."""
+    name = "synth-suite" if size == DEFAULT_SIZE else f"synth-suite-{size}"
+    return ROOT / ".cache" / name
+
+
+def contact_sheet(
+    results: list[tuple[ClipResult, dict]], out: Path, cache: Path, columns: int = 8
+) -> None:
     """Every clip at its first rep's bottom, captioned, tiled."""
     tiles = []
     for result, _ in results:
-        capture = cv2.VideoCapture(str(_CACHE / f"{result.clip.name}.mp4"))
+        capture = cv2.VideoCapture(str(cache / f"{result.clip.name}.mp4"))
         capture.set(cv2.CAP_PROP_POS_FRAMES, result.truth["bottom_frame"])
         ok, image = capture.read()
         capture.release()
@@ -544,7 +598,7 @@ def _parse_args() -> argparse.Namespace:
         prog="python -m tools.synthsuite", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", default="640x360")
+    parser.add_argument("--size", default=DEFAULT_SIZE)
     parser.add_argument("--fps", type=float, default=15.0)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--limit", type=int, default=None, help="first N clips only")
@@ -554,11 +608,32 @@ def _parse_args() -> argparse.Namespace:
         help="score the cached landmarks only: no rendering, no pose inference (fails if "
         "any clip's video or landmarks are missing or stale)",
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "synth-suite.md")
     parser.add_argument(
-        "--sheet", type=Path, default=ROOT / "docs" / "synth" / "suite_contact_sheet.jpg"
+        "--grid-only",
+        action="store_true",
+        help="the grid alone (every exercise x view x camera height), into its own report",
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="the report (default docs/synth-suite.md, or docs/synth-grid-<size>.md with "
+        "--grid-only); its figures go beside it as .json",
+    )
+    parser.add_argument(
+        "--sheet",
+        type=Path,
+        default=None,
+        help="the contact sheet (default docs/synth/suite_contact_sheet.jpg; none with "
+        "--grid-only unless given)",
+    )
+    args = parser.parse_args()
+    if args.out is None:
+        name = f"synth-grid-{args.size}.md" if args.grid_only else "synth-suite.md"
+        args.out = ROOT / "docs" / name
+    if args.sheet is None and not args.grid_only:
+        args.sheet = ROOT / "docs" / "synth" / "suite_contact_sheet.jpg"
+    return args
 
 
 def main() -> int:
@@ -566,13 +641,15 @@ def main() -> int:
     args = _parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     width, height = (int(v) for v in args.size.split("x"))
-    clips = suite_clips((width, height), args.fps, args.seed)[: args.limit]
+    clips = suite_clips((width, height), args.fps, args.seed)
+    clips = [c for c in clips if c.grid or not args.grid_only][: args.limit]
+    cache = cache_folder(args.size)
     if args.rescore:
-        missing = [c.name for c in clips if not has_landmarks(c, _CACHE)]
+        missing = [c.name for c in clips if not has_landmarks(c, cache)]
         if missing:
             print(f"--rescore: {len(missing)} clips not cached: {', '.join(missing)}")
             return 2
-    _OPTIONS.update(rescore=args.rescore)
+    _OPTIONS.update(rescore=args.rescore, cache=cache)
     start = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
         results = pool.map(_work, clips, chunksize=1)
@@ -590,18 +667,21 @@ def main() -> int:
     sections = {"grid": _grid_rows(cells), "grid_summary": _summary_lines(summary, cells)}
     sections["pose"], pose_by_view = _pose_rows(plan, "view", tuple(VIEW_LABEL))
     sections["grid_pose"], pose_by_height = _pose_rows(grid, "height", tuple(HEIGHTS))
-    t = tally(plan)
-    args.out.write_text(report(args, timing, t, sections), encoding="utf-8")
-    summaries = {
-        "pose_by_view": pose_by_view,
-        "pose_by_height": pose_by_height,
-        "exact": dict(t["exact"]),
-        "grid_summary": summary,
-        "grid": cells,
-    }
+    summaries: dict = {"pose_by_height": pose_by_height}
+    if args.grid_only:
+        text = grid_report(args, timing, sections)
+    else:
+        t = tally(plan)
+        text = report(args, timing, t, sections)
+        summaries = {"pose_by_view": pose_by_view, **summaries, "exact": dict(t["exact"])}
+    summaries |= {"grid_summary": summary, "grid": cells}
+    args.out.write_text(text, encoding="utf-8")
     json_out.write_text(json.dumps(_figures(results, timing, summaries), indent=1) + "\n")
-    contact_sheet(results, args.sheet)
-    print(f"wrote {args.out}, {json_out} and {args.sheet} in {wall:.0f} s")
+    wrote = [str(args.out), str(json_out)]
+    if args.sheet is not None:
+        contact_sheet(results, args.sheet, cache)
+        wrote.append(str(args.sheet))
+    print(f"wrote {', '.join(wrote)} in {wall:.0f} s")
     return 0
 
 
