@@ -24,6 +24,10 @@ _UPRIGHT = 0.35  # shoulder within this many torso lengths of above the hip: upr
 _HEIGHT_PER_SHOULDER_WIDTH = 3.2  # shoulder-to-ankle height over biacromial width, adults
 _DEPTH_MIN, _DEPTH_MAX = -0.25, 0.85  # outside: the landmarks do not describe a body
 _FOLD_WEIGHT = 0.5  # torso fold counts half: horizontal torso ~ shoulder drop of a hinge
+# From the side a torso may read this much more folded than its lean (`_side_fold`): a
+# camera 25 deg above or below the athlete foreshortens the upright torso about that much
+# (1 - cos 25 deg) against the hinged one.
+_FOLD_SLACK = 0.1
 # 3-D hip flexion over this many degrees reads as depth 1: a torso-horizontal hinge (about
 # 90 deg of flexion) reads about 0.45, as the shoulder drop of the same hinge from the side.
 _HIP_FLEX_PER_DEPTH = 200.0
@@ -321,8 +325,10 @@ class SignalExtractor:
         if world is not None:
             self._measure_3d(raw, world, vis)
         self._xy = xy
-        depth = _nanmax(self._depth(t_s, raw, vis, near), _FOLD_WEIGHT * self._fold(raw, near))
-        depth = _nanmax(depth, self._depth_3d(t_s, raw))
+        width = self._width(t_s, raw.width_norm)
+        fold = self._side_fold(self._fold(raw, near), raw.torso_deg, self._frontal(width))
+        depth = _nanmax(self._depth(t_s, raw, vis, near), _FOLD_WEIGHT * fold)
+        depth = _nanmax(depth, self._depth_3d(width, raw))
         # Shoulders below the ankles, or far above them, is no body: a misfit pose.
         raw.depth = raw.depth_raw = depth if _DEPTH_MIN <= depth <= _DEPTH_MAX else NAN
         raw.visibility = (
@@ -338,17 +344,41 @@ class SignalExtractor:
                 setattr(raw, name, filt(t_s, value))
         return raw
 
-    def _depth_3d(self, t_s: float, s: FrameSignals) -> float:
+    def _frontal(self, width: float) -> float:
+        """How far the view is from the side: 0 at or below the side threshold, 1 front."""
+        side, front = self.view.side_max_width_norm, self.view.front_min_width_norm
+        if math.isnan(width):
+            return 0.0
+        return min(1.0, max(0.0, (width - side) / (front - side)))
+
+    @staticmethod
+    def _side_fold(fold: float, lean_deg: float, frontal: float) -> float:
+        """The torso's fold, held to what its lean allows the more the view is a side one.
+
+        Seen from the side the torso folds in the picture's plane: its fold is its lean's
+        (1 - cos lean). A torso that only looks shorter while it stays upright is seen from
+        above or below (a high corner camera foreshortens the standing torso against the
+        hinged one it learned its length from), or a hip landmark that slid: read as a
+        fold it holds the depth of a standing athlete a rep deep and the lockout is never
+        seen. From the front the fold *is* the torso shortening towards the camera (the
+        lean does not show), so there it is taken as measured.
+        """
+        if math.isnan(fold) or math.isnan(lean_deg):
+            return fold
+        lean = 1.0 - math.cos(math.radians(min(abs(lean_deg), 90.0)))
+        return frontal * fold + (1.0 - frontal) * min(fold, lean + _FOLD_SLACK)
+
+    def _depth_3d(self, width: float, s: FrameSignals) -> float:
         """Depth from the 3-D hip flexion, weighted by how far the view is from the side.
 
         From the side the picture shows the fold itself and the 2-D depth is the better
         witness (the 3-D estimate errs most when a plate hides the hips); from the front or
         obliquely, the fold foreshortens in the picture and a hinge from a low camera can
         look like a nod, while the 3-D hip angle still flexes by the whole movement.
+        `width`: the view width, averaged over time.
         """
-        width = self._width(t_s, s.width_norm)
-        side, front = self.view.side_max_width_norm, self.view.front_min_width_norm
-        frontal = min(1.0, max(0.0, (width - side) / (front - side)))
+        frontal = self._frontal(width)
+        front = self.view.front_min_width_norm
         # Square on, the thighs fold straight towards the camera: the one movement a single
         # picture cannot put a depth on, and the 3-D hip angle errs most (it reads a hip
         # bent by 60 deg in a lifter standing tall). There the 2-D shoulder drop and the

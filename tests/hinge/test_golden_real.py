@@ -89,7 +89,6 @@ def test_real_clip(events_of, row, kind, code):
 
 # Rep counts at the daemon's analysed rate, where they still differ from the labels.
 _KNOWN_AT_10FPS = {
-    "good/good004.mp4": "a compilation: at 10 fps the lockout between two shots is not seen",
     "jrplatin__FormFit/squat.mp4": "as every frame (the golden table): the first ascent is "
     "counted twice",
 }

@@ -385,3 +385,42 @@ def test_the_better_seen_side_is_read_at_any_frame_rate(fps):
     sides = _sides(fps, lambda i: 0.78)
     assert sides[int(fps) :] == [1] * (len(sides) - int(fps))
     assert set(_sides(fps, lambda i: 1.0 if i == 3 else 0.7)) == {0}
+
+
+def test_from_the_side_the_fold_is_what_the_torso_lean_allows():
+    from edge.hinge.signals import SignalExtractor
+
+    fold = SignalExtractor._side_fold
+    assert fold(0.4, 3.0, frontal=0.0) == pytest.approx(1 - math.cos(math.radians(3)) + 0.1)
+    assert fold(0.85, 80.0, frontal=0.0) == 0.85  # a hinged torso: its fold as measured
+    assert fold(0.4, 3.0, frontal=1.0) == 0.4  # square on, shortening *is* the fold
+    assert fold(0.4, 3.0, frontal=0.5) == pytest.approx(0.5 * 0.4 + 0.5 * fold(0.4, 3.0, 0.0))
+    assert math.isnan(fold(math.nan, 3.0, frontal=0.0))
+    assert fold(0.4, math.nan, frontal=0.0) == 0.4
+
+
+def test_a_torso_that_only_looks_shorter_standing_reads_as_standing_from_the_side():
+    """A high side camera: after a hinge has shown the torso at full length, the upright
+    torso looks 40% shorter (the hips read higher). It is not folded: the depth stays at
+    standing, so the lockout is seen."""
+    from edge.hinge.config import SignalConfig
+    from edge.hinge.signals import SignalExtractor
+    from edge.synth.motion import MotionSpec
+    from edge.synth.sequence import CaptureSpec, generate
+    from edge.synth.shape import BodyShape
+
+    rng = np.random.default_rng(0)
+    seq = generate(MotionSpec("rdl", reps=1), BodyShape.sample(rng), CaptureSpec("side_left"), rng)
+    extractor = SignalExtractor(SignalConfig(), "blazepose33")
+    vis = np.ones(33).tolist()
+    fps = 30.0
+    for i, xy in enumerate(seq.xy):
+        extractor.update(i / fps, xy.tolist(), vis)
+    last = seq.xy[-1]
+    torso = last[[23, 24]].mean(axis=0) - last[[11, 12]].mean(axis=0)
+    depths = []
+    for k in range(30):  # the hips creep up to 40% of a torso higher over half a second
+        standing = last.copy()
+        standing[[23, 24]] -= min(k / 15, 1.0) * 0.4 * torso
+        depths.append(extractor.update((len(seq.xy) + k) / fps, standing.tolist(), vis).depth)
+    assert max(depths[15:]) < 0.1
