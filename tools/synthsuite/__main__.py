@@ -465,7 +465,11 @@ def grid_report(args: argparse.Namespace, timing: dict, sections: dict[str, list
             f"placements (seed {args.seed}), only the picture's size differs. The pipeline "
             "is the shipped one, as there.",
             "",
-            *_grid_text(sections, "## The grid: every exercise x view x camera height"),
+            *_grid_text(
+                sections,
+                "## The grid: every exercise x view x camera height",
+                "section 4 of synth-suite.md",
+            ),
             "## Speed",
             "",
             f"- Pose: {timing['pose_fps']:.0f} frames/s through the pose stage at {args.size} "
@@ -479,6 +483,7 @@ def grid_report(args: argparse.Namespace, timing: dict, sections: dict[str, list
 def _grid_text(
     sections: dict[str, list[str]],
     title: str = "## 5. The grid: every exercise x view x camera height, the exercise recognised",
+    section_4: str = "section 4",
 ) -> list[str]:
     low, mid, high = (f"{a:g}-{b:g} m" for a, b in HEIGHTS.values())
     near = min(a for a, _ in GRID_DISTANCE.values())
@@ -505,7 +510,7 @@ def _grid_text(
         "",
         *sections["grid_summary"],
         "",
-        "The pose stage on the grid, by camera height (as in section 4):",
+        f"The pose stage on the grid, by camera height (as in {section_4}):",
         "",
         *sections["grid_pose"],
         "",
