@@ -358,9 +358,8 @@ def test_importing_the_engine_loads_no_compiled_io_stack():
     assert out.stdout.strip() == "[]"
 
 
-def _sides(fps, right_vis, seconds=2.0):
-    """The near side the extractor reads at each frame of a standing pose seen at `fps`,
-    the right side's core joints `right_vis(i)` visible (the left's 0.7)."""
+def _rdl_from_the_side():
+    """One generated RDL seen from the side, and a fresh signal extractor."""
     from edge.hinge.config import SignalConfig
     from edge.hinge.signals import SignalExtractor
     from edge.synth.motion import MotionSpec
@@ -369,7 +368,13 @@ def _sides(fps, right_vis, seconds=2.0):
 
     rng = np.random.default_rng(0)
     seq = generate(MotionSpec("rdl", reps=1), BodyShape.sample(rng), CaptureSpec("side_left"), rng)
-    extractor = SignalExtractor(SignalConfig(), "blazepose33")
+    return seq, SignalExtractor(SignalConfig(), "blazepose33")
+
+
+def _sides(fps, right_vis, seconds=2.0):
+    """The near side the extractor reads at each frame of a standing pose seen at `fps`,
+    the right side's core joints `right_vis(i)` visible (the left's 0.7)."""
+    seq, extractor = _rdl_from_the_side()
     sides = []
     for i in range(int(seconds * fps)):
         vis = np.full(33, 0.7)
@@ -403,15 +408,7 @@ def test_a_torso_that_only_looks_shorter_standing_reads_as_standing_from_the_sid
     """A high side camera: after a hinge has shown the torso at full length, the upright
     torso looks 40% shorter (the hips read higher). It is not folded: the depth stays at
     standing, so the lockout is seen."""
-    from edge.hinge.config import SignalConfig
-    from edge.hinge.signals import SignalExtractor
-    from edge.synth.motion import MotionSpec
-    from edge.synth.sequence import CaptureSpec, generate
-    from edge.synth.shape import BodyShape
-
-    rng = np.random.default_rng(0)
-    seq = generate(MotionSpec("rdl", reps=1), BodyShape.sample(rng), CaptureSpec("side_left"), rng)
-    extractor = SignalExtractor(SignalConfig(), "blazepose33")
+    seq, extractor = _rdl_from_the_side()
     vis = np.ones(33).tolist()
     fps = 30.0
     for i, xy in enumerate(seq.xy):

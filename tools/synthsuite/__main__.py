@@ -662,23 +662,25 @@ def main() -> int:
     json_out = args.out.with_suffix(".json")
     previous = json.loads(json_out.read_text())["timing"] if json_out.is_file() else {}
     timing = _timing(results, wall, previous)
+    measure = not (args.rescore or args.grid_only)  # a grid-only report shows no render speed
     timing["render_720p_s"] = (
-        previous.get("render_720p_s", float("nan")) if args.rescore else render_speed()
+        render_speed() if measure else previous.get("render_720p_s", float("nan"))
     )
-    plan = [(r, e) for r, e in results if not r.clip.grid]
     grid = [(r, e) for r, e in results if r.clip.grid]
     cells = grid_cells(results)
     summary = grid_summary(cells)
     sections = {"grid": _grid_rows(cells), "grid_summary": _summary_lines(summary, cells)}
-    sections["pose"], pose_by_view = _pose_rows(plan, "view", tuple(VIEW_LABEL))
     sections["grid_pose"], pose_by_height = _pose_rows(grid, "height", tuple(HEIGHTS))
-    summaries: dict = {"pose_by_height": pose_by_height}
     if args.grid_only:
         text = grid_report(args, timing, sections)
+        summaries = {"pose_by_height": pose_by_height}
     else:
+        plan = [(r, e) for r, e in results if not r.clip.grid]
+        sections["pose"], pose_by_view = _pose_rows(plan, "view", tuple(VIEW_LABEL))
         t = tally(plan)
         text = report(args, timing, t, sections)
-        summaries = {"pose_by_view": pose_by_view, **summaries, "exact": dict(t["exact"])}
+        summaries = {"pose_by_view": pose_by_view, "pose_by_height": pose_by_height}
+        summaries["exact"] = dict(t["exact"])
     summaries |= {"grid_summary": summary, "grid": cells}
     args.out.write_text(text, encoding="utf-8")
     json_out.write_text(json.dumps(_figures(results, timing, summaries), indent=1) + "\n")
