@@ -209,6 +209,13 @@ def _add_replay(replay: argparse.ArgumentParser) -> None:
     )
     replay.add_argument("--max-frames", type=int, default=None, help="stop after N frames")
     replay.add_argument(
+        "--fps",
+        type=float,
+        default=0.0,
+        help="analyse at most this many frames a second, as a camera's analysis_fps does "
+        "(default: every frame)",
+    )
+    replay.add_argument(
         "--report",
         type=Path,
         metavar="DIR",
@@ -229,6 +236,8 @@ def _run_replay(args: argparse.Namespace) -> int:
         raise EdgeError(
             "replay needs an output: --keypoints OUT.npz, --events OUT.jsonl and/or --report DIR"
         )
+    if not args.fps >= 0:  # NaN too
+        raise EdgeError(f"--fps must be 0 (every frame) or more, not {args.fps:g}")
     probe_video(args.video)  # before the models load: a wrong path is told at once
     overrides = {"threads": args.threads, "models_dir": args.models_dir}
     if args.model:
@@ -250,7 +259,7 @@ def _run_replay(args: argparse.Namespace) -> int:
         from edge.report import TraceRecorder
 
         recorder = TraceRecorder(scorer)
-    result = replay(args.video, estimator, scorer, args.max_frames, camera, recorder)
+    result = replay(args.video, estimator, scorer, args.max_frames, camera, recorder, args.fps)
     if args.keypoints is not None:
         result.track.save(args.keypoints)
     if args.events is not None:

@@ -50,22 +50,36 @@ class ReplayResult:
 
     @property
     def frames(self) -> int:
-        """Frames decoded."""
+        """Frames analysed (every frame decoded, unless `replay`'s `fps` dropped some)."""
         return len(self.track.t)
 
 
-def replay(
+def analysis_slot(t_s: float | np.ndarray, fps: float) -> np.ndarray:
+    """The analysis slot of a frame at `t_s` for a camera analysed at `fps`.
+
+    A daemon analysing at `fps` that keeps up takes the first frame at or after each period
+    (`CameraPipeline.due`): the first of each slot. Replay and the evaluation tools drop
+    frames by this rule.
+    """
+    return np.floor(np.asarray(t_s) * fps + 1e-6)
+
+
+def replay(  # noqa: PLR0913 - the run's optional parts, each a keyword with a default
     video: Path,
     estimator: PoseEstimator,
     scorer: HingeScorer | None = None,
     max_frames: int | None = None,
     camera_id: str | None = None,
     on_frame: FrameCallback | None = None,
+    fps: float = 0.0,
 ) -> ReplayResult:
-    """Runs the pose stage (and the scorer, if given) over every frame of a video file.
+    """Runs the pose stage (and the scorer, if given) over the frames of a video file.
 
-    `on_frame`, if given, sees every frame after it was processed (for a report); the
-    events of the end of the stream (`scorer.close`) come after the last frame's call.
+    `fps`: analyse at most this many frames a second, as a camera's `analysis_fps` does
+    (the frames between are decoded and dropped: the pose tracker and the scorer see the
+    stream a daemon would); 0 analyses every frame. `on_frame`, if given, sees every
+    analysed frame after it was processed (for a report); the events of the end of the
+    stream (`scorer.close`) come after the last frame's call.
 
     Raises:
         SourceError: The video cannot be read.
@@ -87,7 +101,13 @@ def replay(
     )
     progress = Progress(video.name, total)
     t_s = 0.0
+    last_slot = -math.inf
     for frame in iter_video(video, max_frames):
+        if fps > 0:
+            slot = float(analysis_slot(frame.t_s, fps))
+            if slot <= last_slot:
+                continue
+            last_slot = slot
         t_s = frame.t_s
         poses, back = pose_and_back(estimator, scorer, frame.image, t_s)
         result.frames_with_pose += bool(len(poses))

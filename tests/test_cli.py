@@ -59,6 +59,14 @@ def test_replay_refuses_bad_input_before_any_model(tmp_path, capsys, no_models, 
     assert not (tmp_path / "e.jsonl").exists()
 
 
+@pytest.mark.parametrize("fps", ["-5", "nan"])
+def test_replay_refuses_a_negative_rate_before_any_model(tmp_path, capsys, no_models, fps):
+    video = _not_a_video(tmp_path)
+    argv = ["replay", str(video), "--events", str(tmp_path / "e.jsonl"), "--fps", fps]
+    assert main(argv) == 2
+    assert f"--fps must be 0 (every frame) or more, not {fps}" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_replay_refuses_an_unreadable_file(tmp_path, capsys, no_models):
     video = _not_a_video(tmp_path)

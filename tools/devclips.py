@@ -5,11 +5,17 @@ Test and measurement material only: nothing here copies a clip into the project.
 by the pose code and the models, so the hinge engine can be re-scored in seconds.
 
     .venv/bin/python -m tools.devclips extract [--jobs 2] [--perturb NAME ...] [--model NAME]
+                                               [--back] [--fps F]
     .venv/bin/python -m tools.devclips rekey OLD_KEY    # after a change that moves no landmark
 
 A perturbation (see `PERTURBATIONS`) re-delivers a clip as another camera would (scaled
 down, re-encoded, trimmed, another frame rate, slight noise) with ffmpeg, then runs the
 real pose stage over it, so the stability check sees what a user's camera would give.
+
+`--fps F` tracks a clip as a daemon analysing F frames a second does (`replay`'s `fps`):
+the pose tracker sees only those frames, and with `--back` the mask model runs on the
+frames the engine asks for at that rate. `tools.eval_real --fps F` scores such tracks
+where they are cached.
 """
 
 from __future__ import annotations
@@ -101,19 +107,23 @@ def pose_key() -> str:
     return landmark_code_digest(ROOT / "models")[:16]
 
 
-def track_path(clip: Clip, perturb: str = "", model: str = "") -> Path:
+def track_path(clip: Clip, perturb: str = "", model: str = "", fps: float = 0.0) -> Path:
     """Where the cached track of a clip (as delivered by `perturb`) lives.
 
     `model` is a landmark model's manifest name; '' and the config's default name are the
-    same landmarks, cached once (under '').
+    same landmarks, cached once (under ''). `fps`: tracked at that analysis rate (0: every
+    frame).
     """
     if model == PoseConfig().landmark_model:
         model = ""
-    key = hashlib.sha256(f"{clip.path}|{perturb}|{model}".encode()).hexdigest()[:16]
+    rate = f"|{fps:g}fps" if fps > 0 else ""
+    key = hashlib.sha256(f"{clip.path}|{perturb}|{model}{rate}".encode()).hexdigest()[:16]
     return CACHE / pose_key() / f"{key}.npz"
 
 
-def load_track(clip: Clip, perturb: str = "", model: str = "") -> dict[str, np.ndarray]:
+def load_track(
+    clip: Clip, perturb: str = "", model: str = "", fps: float = 0.0
+) -> dict[str, np.ndarray]:
     """The cached landmarks of a clip (run `extract` first), with its back outlines if cached.
 
     `back` (F, 4), where `extract --back` ran: the outline on the frames the engine asked
@@ -122,20 +132,20 @@ def load_track(clip: Clip, perturb: str = "", model: str = "") -> dict[str, np.n
     Raises:
         FileNotFoundError: Not extracted yet.
     """
-    path = track_path(clip, perturb, model)
+    path = track_path(clip, perturb, model, fps)
     with np.load(path) as data:
         track = {k: data[k] for k in ("t", "xy", "visibility", "world", "fps", "frame_size")}
-    back = back_path(clip, perturb, model)
+    back = back_path(clip, perturb, model, fps)
     if back.exists():
         with np.load(back) as data:
             track["back"] = data["back"]
     return track
 
 
-def back_path(clip: Clip, perturb: str = "", model: str = "") -> Path:
+def back_path(clip: Clip, perturb: str = "", model: str = "", fps: float = 0.0) -> Path:
     """Where a clip's back outlines (`extract --back`) are cached, beside its track."""
     tag = mask_frames_digest()[:8]  # the engine that chose the masked frames
-    return track_path(clip, perturb, model).with_suffix(f".back-{tag}.npz")
+    return track_path(clip, perturb, model, fps).with_suffix(f".back-{tag}.npz")
 
 
 def perturbed_video(video: Path, perturb: str, out_dir: Path) -> Path:
@@ -168,18 +178,19 @@ def run_qdq_in_float(model: OnnxModel) -> None:
     model._session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
-def extract_one(job: tuple[Clip, str, str, bool]) -> str:
+def extract_one(job: tuple[Clip, str, str, bool, float]) -> str:
     """Runs the pose stage over one clip (perturbed if asked) and caches its track.
 
     With `back`, the scorer runs along and the mask model sees the frames it asks for
-    (as in replay and the daemon); their outlines are cached beside the track.
+    (as in replay and the daemon); their outlines are cached beside the track. With an
+    `fps`, the clip is analysed at that rate (the track holds those frames only).
     """
     from edge.hinge import HingeScorer
     from edge.pose import PoseEstimator, load_mask_model
     from edge.replay import replay
 
-    clip, perturb, model, back = job
-    out = back_path(clip, perturb, model) if back else track_path(clip, perturb, model)
+    clip, perturb, model, back, fps = job
+    out = back_path(clip, perturb, model, fps) if back else track_path(clip, perturb, model, fps)
     if out.exists():
         return f"cached  {clip.name} {perturb}"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +205,7 @@ def extract_one(job: tuple[Clip, str, str, bool]) -> str:
         if perturb:
             video = perturbed_video(video, perturb, Path(tmp))
         scorer = HingeScorer() if back else None
-        result = replay(video, estimator, scorer)
+        result = replay(video, estimator, scorer, fps=fps)
         partial = out.with_suffix(".part.npz")
         if back:
             np.savez_compressed(partial, t=result.track.t, back=result.outline_rows())
@@ -205,10 +216,15 @@ def extract_one(job: tuple[Clip, str, str, bool]) -> str:
 
 
 def extract(
-    clips: Iterable[Clip], perturbs: list[str], jobs: int, model: str = "", back: bool = False
+    clips: Iterable[Clip],
+    perturbs: list[str],
+    jobs: int,
+    model: str = "",
+    back: bool = False,
+    fps: float = 0.0,
 ) -> None:
     """Extracts every (clip, perturbation) track (or back outlines) not cached yet."""
-    work = [(c, p, model, back) for p in perturbs for c in clips]
+    work = [(c, p, model, back, fps) for p in perturbs for c in clips]
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for line in pool.map(extract_one, work):
             print(line, flush=True)
@@ -233,7 +249,7 @@ def rekey(old_key: str, clips: list[Clip], check: int = 3) -> str:
     cached = [c for c in clips if (old / track_path(c).name).exists()]
     probes = sorted(cached, key=lambda c: (old / track_path(c).name).stat().st_size)
     for clip in probes[:check]:
-        extract_one((clip, "", "", False))
+        extract_one((clip, "", "", False, 0.0))
         with np.load(old / track_path(clip).name) as a, np.load(track_path(clip)) as b:
             for name in a.files:
                 floats = a[name].dtype.kind == "f"  # NaN: nobody found, in both
@@ -272,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the back outlines instead: the mask model on the frames the engine asks for",
     )
+    ex.add_argument(
+        "--fps",
+        type=float,
+        default=0.0,
+        help="track as a daemon analysing this many frames a second (default: every frame)",
+    )
     rk = sub.add_parser("rekey", help="carry an older pose key's caches over, once proven same")
     rk.add_argument("old_key", help="the folder name under .cache/tracks/")
     rk.add_argument("--check", type=int, default=3, help="clips re-extracted and compared")
@@ -284,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message)
         return 0 if "linked" in message else 1
     perturbs = ["", *PERTURBATIONS] if args.perturb == ["all"] else args.perturb
-    extract(load_clips(), perturbs, args.jobs, args.model, args.back)
+    extract(load_clips(), perturbs, args.jobs, args.model, args.back, args.fps)
     return 0
 
 

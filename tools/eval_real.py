@@ -5,7 +5,10 @@
 
 Per clip: reps counted against the label, the set's exercise against the label, and the
 faults the labels name (present on the faulty clips, `knee_dominant` absent on the good
-ones). `--fps` scores the landmarks at the rate the daemon analyses (every frame when 0).
+ones). `--fps` scores the landmarks at the rate the daemon analyses (every frame when 0):
+the clip as tracked at that rate where `devclips extract --fps F [--back]` cached it (the
+pose tracker and the back check as a daemon runs them), else the frames of the every-frame
+track a daemon would keep, without the back check.
 `--loso` re-runs the tuner (`tools/hinge_tune.py`) with each source repository held out
 and scores the held-out clips with the values chosen without them: the figures a new
 gym's footage should expect.
@@ -23,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from edge.hinge import HingeConfig, score_track
-from tools.devclips import Clip, load_clips, load_track
+from edge.replay import analysis_slot
+from tools.devclips import Clip, load_clips, load_track, track_path
 
 HINGES = ("rdl", "deadlift", "good_morning", "swing", "single_leg_rdl")
 # labels.csv names -> the engine's names (a kettlebell deadlift from the floor is a deadlift)
@@ -76,11 +80,34 @@ def subsample(track: dict[str, np.ndarray], fps: float) -> dict[str, np.ndarray]
     t = track["t"]
     if fps <= 0 or not len(t):
         return track
-    slots = np.floor(t * fps + 1e-6)
+    slots = analysis_slot(t, fps)
     keep = np.flatnonzero(np.r_[True, np.diff(slots) > 0])
     return {
         k: (v[keep] if k in ("t", "xy", "visibility", "world") else v) for k, v in track.items()
     }
+
+
+def rate_track(
+    clip: Clip, fps: float, perturb: str = "", model: str = "", tracked: bool = True
+) -> dict[str, np.ndarray]:
+    """A clip's track as a daemon analysing `fps` frames a second sees it (0: every frame).
+
+    Tracked at that rate where `devclips extract --fps` cached it (and `tracked`), with its
+    back outlines where `--back` did; else the frames of the every-frame track the daemon
+    would keep, without outlines (the engine chose those frames at the clip's own rate).
+    """
+    if fps > 0:
+        if tracked and track_path(clip, perturb, model, fps).exists():
+            return load_track(clip, perturb, model, fps)
+        track = subsample(load_track(clip, perturb, model), fps)
+        track.pop("back", None)
+        return track
+    return load_track(clip, perturb, model)
+
+
+def tracked_at_rate(clips: Sequence[Clip], fps: float, perturb: str = "") -> int:
+    """How many of `clips` have a track cached at `fps` (`devclips extract --fps`)."""
+    return sum(track_path(c, perturb, "", fps).exists() for c in clips) if fps > 0 else 0
 
 
 def expected(clip: Clip) -> tuple[list[str], bool]:
@@ -99,15 +126,15 @@ def clip_events(
     config: HingeConfig | None = None,
     perturb: str = "",
     model: str = "",
+    tracked: bool = True,
 ) -> tuple[list, dict[str, np.ndarray]]:
     """The engine's events on a clip's cached track at `fps`, and the track it scored.
 
     `model` picks the landmarks: a landmark model's manifest name, '' for the config's.
+    `tracked`: as `rate_track`.
     """
-    track = subsample(load_track(clip, perturb, model), fps)
-    # The back outlines (`devclips extract --back`) were taken on the frames the engine
-    # chose at the clip's own rate: fed at every frame only.
-    back = track.get("back") if fps <= 0 else None
+    track = rate_track(clip, fps, perturb, model, tracked)
+    back = track.get("back")
     events = score_track(
         track["t"], track["xy"], track["visibility"], config, world=track["world"], back=back
     )
@@ -252,6 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if args.markdown:
         rate = f"{args.fps:g} analysed fps" if args.fps else "every frame"
+        if args.fps:
+            native = tracked_at_rate(clips, args.fps, args.perturb)
+            rate += f" ({native} of {len(clips)} clips tracked at that rate)"
         args.markdown.write_text(
             f"## {rate}{', ' + args.perturb if args.perturb else ''}\n\n{text}\n"
         )

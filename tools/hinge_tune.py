@@ -25,8 +25,8 @@ from edge.hinge import HingeConfig, HingeScorer
 from edge.hinge.config import ExerciseConfig
 from edge.hinge.exercise import RepFeatures, classify, median_features
 from edge.hinge.layout import layout_for
-from tools.devclips import Clip, load_clips, load_track
-from tools.eval_real import EXERCISE_OF_LABEL, subsample
+from tools.devclips import Clip, load_clips
+from tools.eval_real import EXERCISE_OF_LABEL, rate_track
 
 # Each threshold's grid: the default and a step either side (fractions of the default).
 GRID = {
@@ -45,7 +45,7 @@ _PASSES = 2
 @cache
 def set_evidence(clip: Clip, fps: float) -> tuple[tuple[RepFeatures, ...], bool] | None:
     """The largest set's rep features (and floor start) in a clip, or None if no set."""
-    track = subsample(load_track(clip), fps)
+    track = rate_track(clip, fps)
     scorer = HingeScorer(HingeConfig(), layout=layout_for(track["xy"].shape[1]))
     best: tuple[tuple[RepFeatures, ...], bool] | None = None
     for i, t in enumerate(track["t"]):

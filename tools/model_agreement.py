@@ -76,15 +76,19 @@ class Run:
 def comparisons(
     clips: Sequence[Clip], runs: Sequence[Run], fps: float, reference: str = REFERENCE
 ) -> dict[str, list[ClipComparison]]:
-    """Every clip, FP32 on it as it is against each run: row label -> comparisons."""
-    base = {c.path: score(c, "", fps, reference) for c in clips}
+    """Every clip, FP32 on it as it is against each run: row label -> comparisons.
+
+    At a reduced `fps` both sides are their every-frame tracks' frames at that rate (the
+    candidates are not tracked at it: like against like).
+    """
+    base = {c.path: score(c, "", fps, reference, tracked=False) for c in clips}
     out: dict[str, list[ClipComparison]] = {}
     for run in runs:
         rows = out.setdefault(run.label, [])
         for clip in clips:
             events, seen = base[clip.path]
             model = reference if run.perturb else run.model
-            theirs, seen_theirs = score(clip, run.perturb, fps, model)
+            theirs, seen_theirs = score(clip, run.perturb, fps, model, tracked=False)
             comparison = compare(clip.name, events, theirs, time_offset(run.perturb))
             comparison.seen = (seen, seen_theirs)
             rows.append(comparison)

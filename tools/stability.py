@@ -2,13 +2,15 @@
 
     .venv/bin/python -m tools.devclips extract                    # once: the clips as they are
     .venv/bin/python -m tools.devclips extract --perturb half crf35 trim fps15 noise --jobs 1
+    .venv/bin/python -m tools.devclips extract --fps 10 [--back] --perturb '' half crf35 ...
     .venv/bin/python -m tools.stability [--fps 0 10] [--perturb NAME ...] [--only TEXT]
         [--out docs/stability.md] [--json PATH]
 
 Every labelled clip of `../shared/data` is scored from its cached landmarks (see
 `tools/devclips.py`) as it is and as each perturbation delivers it (half size, a harsh
 re-encode, cut 0.2 s later, 15 fps, sensor noise), at every frame (`--fps 0`) and at the
-rate the daemon analyses (`--fps 10`); both by default. Per perturbation and rate: clips
+rate the daemon analyses (`--fps 10`: tracked at 10 fps where `devclips extract --fps 10`
+cached it, as `tools.eval_real.rate_track`); both by default. Per perturbation and rate: clips
 whose rep count is the same, reps whose fault verdict is the same, reps whose final score
 is within 5 points, and clips whose set is named the same exercise.
 
@@ -341,15 +343,16 @@ def seen_share(track: dict[str, np.ndarray]) -> float:
 
 
 def score(
-    clip: Clip, perturb: str, fps: float, model: str = ""
+    clip: Clip, perturb: str, fps: float, model: str = "", tracked: bool = True
 ) -> tuple[list[dict[str, Any]], float]:
     """The engine's events on a clip's cached track, and the share of frames with a person.
 
     `model`: whose landmarks (a landmark model's manifest name; '' for the config's).
+    `tracked`: a track cached at `fps` where there is one (`tools.eval_real.rate_track`).
     """
     from tools.eval_real import clip_events
 
-    events, track = clip_events(clip, fps, perturb=perturb, model=model)
+    events, track = clip_events(clip, fps, perturb=perturb, model=model, tracked=tracked)
     return events, seen_share(track)
 
 
@@ -485,8 +488,26 @@ def engine_version() -> str:
     return f"{head or 'unknown'}{' + uncommitted changes under edge/hinge' if dirty else ''}"
 
 
-def report(results: dict[float, dict[str, list[ClipComparison]]], command: str, secs: float) -> str:
-    """The whole Markdown report."""
+def tracked_line(clips: Sequence[Clip], perturbs: Sequence[str], fps: float) -> str:
+    """How the deliveries scored at `fps` were tracked, in a sentence."""
+    from tools.eval_real import tracked_at_rate
+
+    deliveries = ["", *perturbs]
+    native = sum(tracked_at_rate(clips, fps, p) for p in deliveries)
+    return (
+        f"Tracked at {fps:g} fps (`devclips extract --fps {fps:g}`): {native} of "
+        f"{len(clips) * len(deliveries)} deliveries; the rest are their every-frame tracks' "
+        f"frames at {fps:g} fps."
+    )
+
+
+def report(
+    results: dict[float, dict[str, list[ClipComparison]]],
+    command: str,
+    secs: float,
+    tracked: dict[float, str] | None = None,
+) -> str:
+    """The whole Markdown report; `tracked`: per rate, how its deliveries were tracked."""
     lines = [
         "# Stability: verdicts that hold",
         "",
@@ -499,7 +520,11 @@ def report(results: dict[float, dict[str, list[ClipComparison]]], command: str, 
         "would deliver it (`tools/devclips.py` PERTURBATIONS, re-encoded with ffmpeg and run "
         "through the real pose stage), and the two runs compared. At every frame the back "
         "check takes part: the outlines `devclips extract --back` cached (the mask model on "
-        "the frames the engine asked for, in each delivery); at 10 fps it does not. Reps are "
+        "the frames the engine asked for, in each delivery). At 10 fps each delivery is "
+        "tracked at that rate where `devclips extract --fps 10 [--back]` cached it (the pose "
+        "tracker, the back check and the engine as a daemon runs them; each section says how "
+        "many), else scored on its every-frame track's frames at 10 fps without the back "
+        "check. Reps are "
         f"paired by lockout time (within {PAIR_WINDOW_S} s) or by overlapping spans "
         f"(intersection over union >= {PAIR_OVERLAP}), after undoing the perturbation's own "
         "shift (`trim` starts 0.2 s later). A rep's fault verdict is its set of fault codes "
@@ -514,15 +539,20 @@ def report(results: dict[float, dict[str, list[ClipComparison]]], command: str, 
         f">= {TARGETS['faults_equal']:.0%} of reps; scores within {SCORE_POINTS:.0f} points on "
         f">= {TARGETS['scores_within']:.0%} of reps. ✗ marks a figure short of its target.",
     ]
-    return "\n".join(lines + rate_sections(results)) + "\n"
+    return "\n".join(lines + rate_sections(results, tracked or {})) + "\n"
 
 
-def rate_sections(results: dict[float, dict[str, list[ClipComparison]]]) -> list[str]:
+def rate_sections(
+    results: dict[float, dict[str, list[ClipComparison]]], tracked: dict[float, str]
+) -> list[str]:
     """Markdown lines: per analysed rate, the summary, the fault flips and the disagreements."""
     lines: list[str] = []
     for fps, by_perturb in results.items():
         title = "every frame" if fps <= 0 else f"{fps:g} fps (the daemon's analysis rate)"
-        lines += ["", f"## Scored at {title}", "", summary_table(by_perturb), ""]
+        lines += ["", f"## Scored at {title}", ""]
+        if fps in tracked:
+            lines += [tracked[fps], ""]
+        lines += [summary_table(by_perturb), ""]
         lines += ["### Why fault verdicts differ", "", causes_table(by_perturb), ""]
         lines += ["### Paired reps whose verdict on a fault flips", "", flips_table(by_perturb), ""]
         lines += ["### Disagreements", "", detail_table(by_perturb)]
@@ -594,7 +624,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {fps: run(clips, args.perturb, fps) for fps in args.fps}
     secs = time.monotonic() - start
     command = " ".join([".venv/bin/python -m tools.stability", *argv])
-    args.out.write_text(report(results, command, secs))
+    tracked = {fps: tracked_line(clips, args.perturb, fps) for fps in args.fps if fps > 0}
+    args.out.write_text(report(results, command, secs, tracked))
     if args.json:
         args.json.write_text(json.dumps(as_json(results), indent=1))
     for fps, by_perturb in results.items():

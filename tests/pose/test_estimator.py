@@ -104,6 +104,21 @@ def test_replay_cli_writes_the_keypoints_file(tmp_path, shared_data):
     assert str(data["model"]) == "blazepose_full_fp32"
 
 
+@pytest.mark.data
+def test_replay_cli_analyses_at_the_rate_asked(tmp_path, shared_data):
+    """`--fps 10` on a 60 fps clip: the first frame of each tenth of a second, as a daemon
+    analysing 10 frames a second takes them; the tracker sees those frames only."""
+    from edge.cli import main
+    from edge.keypoints import load_keypoints
+
+    out = tmp_path / "kp.npz"
+    argv = ["replay", str(shared_data / SIDE_CLIP), "--keypoints", str(out), "--max-frames", "30"]
+    assert main([*argv, "--fps", "10"]) == 0
+    data = load_keypoints(out)
+    np.testing.assert_allclose(data["t"], [0.0, 0.1, 0.2, 0.3, 0.4], atol=1e-6)
+    assert np.isfinite(data["xy"]).all()  # the athlete tracked on every analysed frame
+
+
 def test_replay_cli_names_a_missing_video(tmp_path, capsys):
     from edge.cli import main
 

@@ -136,7 +136,7 @@ def test_rekey_links_old_caches_only_when_the_landmarks_are_the_same(
     # A real extraction of the smallest clip under today's key stands in for an old key's.
     monkeypatch.setattr(devclips, "CACHE", tmp_path)
     clip = _shortest_clip(shared_data)
-    devclips.extract_one((clip, "", "", False))
+    devclips.extract_one((clip, "", "", False, 0.0))
     old = tmp_path / "oldkey"
     (tmp_path / devclips.pose_key()).rename(old)
     (old / "extra-perturbed.npz").write_bytes(b"another delivery's track")
@@ -148,7 +148,7 @@ def test_rekey_links_old_caches_only_when_the_landmarks_are_the_same(
 def test_rekey_refuses_when_a_landmark_moved(shared_data, pose_models, tmp_path, monkeypatch):
     monkeypatch.setattr(devclips, "CACHE", tmp_path)
     clip = _shortest_clip(shared_data)
-    devclips.extract_one((clip, "", "", False))
+    devclips.extract_one((clip, "", "", False, 0.0))
     old = tmp_path / "oldkey"
     (tmp_path / devclips.pose_key()).rename(old)
     path = old / devclips.track_path(clip).name
