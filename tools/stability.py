@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tools.devclips extract                    # once: the clips as they are
     .venv/bin/python -m tools.devclips extract --perturb half crf35 trim fps15 noise --jobs 1
-    .venv/bin/python -m tools.devclips extract --fps 10 [--back] --perturb '' half crf35 ...
+    .venv/bin/python -m tools.devclips extract --fps 10 [--back] --perturb all
     .venv/bin/python -m tools.stability [--fps 0 10] [--perturb NAME ...] [--only TEXT]
         [--out docs/stability.md] [--json PATH]
 
@@ -513,7 +513,9 @@ def report(
         "",
         f"Regenerate: `{command}` ({secs:.0f} s on this box). It re-scores cached landmarks, "
         f"extracted once (about half an hour on two cores) by `{EXTRACT}` and "
-        f"`{EXTRACT} --perturb {' '.join(PERTURBATIONS)} --jobs 1`. Engine at "
+        f"`{EXTRACT} --perturb {' '.join(PERTURBATIONS)} --jobs 1`; tracked at 10 fps by "
+        f"`{EXTRACT} --fps 10 --perturb all` and `{EXTRACT} --fps 10 --back --perturb all` "
+        "(about 15 minutes). Engine at "
         f"{engine_version()}; landmarks of pose key `{pose_key()}`.",
         "",
         "Every labelled dev clip of `../shared/data` is scored as it is and as another camera "
