@@ -239,7 +239,11 @@ class RepEvent(Event):
     withheld: Annotated[tuple[Withheld, ...], Wire("Verdicts the engine declined to give, and why")]
     metrics: RepMetrics
     from_floor: Annotated[
-        bool, Wire("The rep started at the floor (its lowering follows in a rep_update)")
+        bool,
+        Wire(
+            "The rep started at the floor (its lowering follows in a rep_update, unless the "
+            "set's later reps come from the top)"
+        ),
     ]
     t_start_s: Annotated[float, Wire("When the rep started, s on the stream's clock")]
     t_bottom_s: Annotated[

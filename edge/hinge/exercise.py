@@ -149,9 +149,19 @@ class ExerciseVote:
         self._current = None
         self.confidence = None
 
+    def leave_floor(self) -> None:
+        """The set turned out not to be lifted from the floor: vote again without it."""
+        self._floor_set = False
+        if self._reps:
+            self._vote()
+
     def add(self, features: RepFeatures) -> str:
         """Adds one rep's features; returns the set's exercise so far."""
         self._reps.append(features)
+        return self._vote()
+
+    def _vote(self) -> str:
+        """The set's exercise from its reps so far (and its `confidence`)."""
         guess = classify(median_features(self._reps), self.config, self._floor_set)
         votes = Counter(classify(r, self.config, self._floor_set) for r in self._reps)
         n = len(self._reps)

@@ -30,6 +30,10 @@ _MIN_KNEE_SWING = 30.0  # ...or bends the knees this much
 _MAX_LOCKOUT_TORSO = 40.0  # deg: at lockout the torso is near upright, whatever the lifter
 _LOWERED_S = 0.2  # the bar rests at the bottom this long before the lowering is judged
 _FLOAT_WAIT_S = 0.6  # a swing's bell may float up this long after its hips locked out
+# A set that began at the bottom is still one from the top when this many reps in a row do
+# not go back down to the floor: its first lift was a pick-up (a lowering misread as reps
+# gives one or two).
+_FROM_THE_TOP_REPS = 3
 # Lifts that begin standing: a set of them is never a set of lifts from the floor, however
 # its first rep was first seen (a clip or a camera that picks the athlete up at the bottom).
 _FROM_THE_TOP = ("swing", "single_leg_rdl", "good_morning")
@@ -69,6 +73,11 @@ class HingeScorer:
         self._set_start_t = math.nan
         self._floor_mode = False
         self._floor_depth = 0.0
+        # In a set from the floor, the reps since the last that went back down to it, when
+        # each was known complete and its frames (the buffer keeps a second at the top):
+        # dropped when the next rep goes back to the floor, counted once
+        # `_FROM_THE_TOP_REPS` in a row have not (`_leave_floor`).
+        self._shallow: list[tuple[RepBoundary, float, RepWindow]] = []
         self._last_rep_t = math.nan
         self._last_seen_t = math.nan
         # A swing whose arms had not risen by lockout, and when it reached it: counted once
@@ -226,24 +235,49 @@ class HingeScorer:
             self._pending = None  # the park, or a pause: no swing
         return []
 
-    def _count(self, rep: RepBoundary, until: float) -> list[AnyEvent]:
-        """Counts a rep judged on the frames up to `until` (when it was known complete)."""
+    def _count(
+        self, rep: RepBoundary, until: float, window: RepWindow | None = None
+    ) -> list[AnyEvent]:
+        """Counts a rep judged on the frames up to `until` (when it was known complete).
+
+        `window`: the rep's frames, where they were kept aside (else from the buffer).
+        """
         events: list[AnyEvent] = []
+        shallow, self._shallow = self._shallow, []
         if not self._set:
             self._start_set(rep)
         elif self._floor_set and rep.depth < _FLOOR_RETURN * self._floor_depth:
-            return events  # a lift from the floor goes back to the floor: this did not
+            # A lift from the floor goes back down to it, and this one did not: held, until
+            # the reps have kept coming from the top long enough to make it no floor set.
+            if len(shallow) + 1 < _FROM_THE_TOP_REPS:
+                self._shallow = [*shallow, (rep, until, self._window(rep.start_t_s, until))]
+                return events
+            self._leave_floor()
+            for earlier in shallow:
+                events += self._count(*earlier)
         elif self._floor_set and not rep.from_floor:
             # A set of lifts from the floor: the lowering before this lift belongs to the
             # previous rep (a rep counts floor -> lockout, the way down completes it).
             events.append(self._lowering(rep.start_t_s, rep.bottom_t_s))
             floor = replace(rep, from_floor=True)
             rep = replace(self._exact_bottom(floor, lift_off=True), start_t_s=self._arrival(rep))
-        window = self._window(rep.start_t_s, until)
+        if window is None:
+            window = self._window(rep.start_t_s, until)
         events.append(self._rep_event(window, rep))
         self._last_rep_t = rep.lockout_t_s
         self._frames = [f for f in self._frames if f.t_s >= rep.lockout_t_s]
         return events
+
+    def _leave_floor(self) -> None:
+        """The set's reps come from the top, not the floor.
+
+        Its first lift was a pick-up (a swing's hike, the first pull of a set of RDLs), or
+        its floor depth a misread. The reps counted from the floor stay as they were sent
+        (no `rep_update` lowering follows the last of them); the exercise is voted again
+        without the floor start.
+        """
+        self._floor_mode = False
+        self._exercise.leave_floor()
 
     @property
     def _floor_set(self) -> bool:
@@ -328,6 +362,7 @@ class HingeScorer:
 
     def _start_set(self, rep: RepBoundary) -> None:
         self._set_no += 1
+        self._shallow = []
         self._exercise.reset(floor_set=rep.from_floor)
         self._standing.reset()
         self._floor_mode = rep.from_floor
@@ -430,6 +465,7 @@ class HingeScorer:
 
     def _end_set(self, t_s: float, reason: str) -> list[AnyEvent]:
         events = self._settle_pending(final=True)
+        self._shallow = []  # the set's last excursions, short of the floor: not reps
         lowered = self._final_lowering()
         if lowered is not None:
             events.append(self._lowering(*lowered))

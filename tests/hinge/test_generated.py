@@ -221,6 +221,47 @@ def test_a_lift_that_begins_standing_is_no_set_from_the_floor(exercise):
         assert rep["t_bottom_s"] - rep["t_start_s"] > 0.5 * (truth.bottom_s - truth.start_s)
 
 
+def _picked_up_then(exercise: str, reps: int, seed: int, depth: float):
+    """A bar deadlifted off the floor once, then a set of `exercise` from the top, shallower
+    than that pull (`depth` of its nominal bottom): the generated deadlift up to its lockout,
+    the set joined on after it (same body and camera, moved to where the lift stood)."""
+    rng = np.random.default_rng(seed)
+    body, capture = BodyShape(), CaptureSpec()
+    pick = generate(MotionSpec(exercise="deadlift", reps=1), body, capture, rng)
+    keep = pick.t <= pick.reps[0].lockout_s + 0.3
+    spec = MotionSpec(exercise=exercise, reps=reps, depth=depth, lead_in_s=0.5)
+    then = generate(spec, body, capture, rng)
+    hips = [23, 24]
+    move = np.nanmean(pick.xy[keep][-1][hips], axis=0) - np.nanmean(then.xy[0][hips], axis=0)
+    t = np.concatenate([pick.t[keep], then.t + pick.t[keep][-1] + 1 / capture.fps])
+    xy = np.concatenate([pick.xy[keep], then.xy + move])
+    visibility = np.concatenate([pick.visibility[keep], then.visibility])
+    world = np.concatenate([pick.world[keep], then.world])
+    return score_track(t, xy, visibility, world=world)
+
+
+@pytest.mark.parametrize(("exercise", "depth"), [("rdl", 0.8), ("swing", 0.9)])
+def test_a_set_picked_up_from_the_floor_counts_its_reps_from_the_top(exercise, depth):
+    """The first pull of a set of RDLs, a swing's hike from the floor: the set begins at the
+    bottom, but its reps do not go back down there. Once three in a row have not, it is no
+    set from the floor: every rep counts, and the exercise is voted without the floor."""
+    events = _picked_up_then(exercise, 4, seed=3, depth=depth)
+    reps = reps_of(events)
+    floor, *top = (r["metrics"]["depth_norm"] for r in reps)
+    assert max(top) < 0.7 * floor  # short of the floor, by the scorer's own measure
+    assert [r["from_floor"] for r in reps] == [True, False, False, False, False]
+    assert events[-1]["event"] == "set" and events[-1]["exercise"] == exercise
+    # each judged on its own frames, the ones held back too: a descent and no fault
+    assert all(r["metrics"]["eccentric_s"] > 0.15 and not r["faults"] for r in reps[1:])
+
+
+def test_a_floor_set_does_not_count_two_dips_short_of_the_floor():
+    """Two excursions short of the floor after a lift from it (a lowering misread, a reset
+    at the top) are not reps: a set from the floor goes back down to it."""
+    reps = reps_of(_picked_up_then("rdl", 2, seed=3, depth=0.8))
+    assert [r["from_floor"] for r in reps] == [True]
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_low_camera_in_front_counts_single_leg_rdls(seed):
     """From a low front camera the fold foreshortens: the depth level for the front."""
