@@ -26,17 +26,19 @@ def pose_code_key() -> str:
     return landmark_code_digest(ROOT / "models")[:16]
 
 
-def clip_track(clip: Path, cache: Path, models: tuple) -> dict[str, np.ndarray]:
+def clip_track(clip: Path, cache: Path, models: tuple, fps: float = 0.0) -> dict[str, np.ndarray]:
     """(t, xy, visibility, world, back) of a clip, from the cache or computed now.
 
     As replay and the daemon run it: the scorer alongside, the mask model on the frames it
-    asks for (`back`: their outlines, NaN rows elsewhere).
+    asks for (`back`: their outlines, NaN rows elsewhere); at `fps` analysed frames a
+    second (0: every frame), the pose tracker seeing only those.
     """
-    out = cache / (hashlib.sha256(str(clip).encode()).hexdigest()[:16] + ".npz")
+    name = str(clip) + (f"|{fps:g}fps" if fps > 0 else "")
+    out = cache / (hashlib.sha256(name.encode()).hexdigest()[:16] + ".npz")
     if not out.exists():
         config = PoseConfig()
         estimator = PoseEstimator(config, models=models, mask_model=load_mask_model(config))
-        result = replay(clip, estimator, HingeScorer())
+        result = replay(clip, estimator, HingeScorer(), fps=fps)
         arrays = result.track.arrays()
         np.savez_compressed(
             out,
