@@ -93,7 +93,7 @@ _KNOWN_AT_10FPS = {
     "bad/bad006.mp4": "the tracker locks onto the plate after lockout (docs/back.md): the "
     "garbage landmarks make a second rep",
     "Goblet_Squats.mp4": "a squat (no hinge): its last rep splits in two at 10 fps, a "
-    "lockout misread 0.6 s into its descent",
+    "lockout read at 36.7 s on the way down to its bottom",
 }
 
 
