@@ -326,9 +326,10 @@ class SignalExtractor:
             self._measure_3d(raw, world, vis)
         self._xy = xy
         width = self._width(t_s, raw.width_norm)
-        fold = self._side_fold(self._fold(raw, near), raw.torso_deg, self._frontal(width))
+        frontal = self._frontal(width)
+        fold = self._side_fold(self._fold(raw, near), raw.torso_deg, frontal)
         depth = _nanmax(self._depth(t_s, raw, vis, near), _FOLD_WEIGHT * fold)
-        depth = _nanmax(depth, self._depth_3d(width, raw))
+        depth = _nanmax(depth, self._depth_3d(width, frontal, raw))
         # Shoulders below the ankles, or far above them, is no body: a misfit pose.
         raw.depth = raw.depth_raw = depth if _DEPTH_MIN <= depth <= _DEPTH_MAX else NAN
         raw.visibility = (
@@ -368,16 +369,15 @@ class SignalExtractor:
         lean = 1.0 - math.cos(math.radians(min(abs(lean_deg), 90.0)))
         return frontal * fold + (1.0 - frontal) * min(fold, lean + _FOLD_SLACK)
 
-    def _depth_3d(self, width: float, s: FrameSignals) -> float:
+    def _depth_3d(self, width: float, frontal: float, s: FrameSignals) -> float:
         """Depth from the 3-D hip flexion, weighted by how far the view is from the side.
 
         From the side the picture shows the fold itself and the 2-D depth is the better
         witness (the 3-D estimate errs most when a plate hides the hips); from the front or
         obliquely, the fold foreshortens in the picture and a hinge from a low camera can
         look like a nod, while the 3-D hip angle still flexes by the whole movement.
-        `width`: the view width, averaged over time.
+        `width`: the view width, averaged over time; `frontal`: its weight (`_frontal`).
         """
-        frontal = self._frontal(width)
         front = self.view.front_min_width_norm
         # Square on, the thighs fold straight towards the camera: the one movement a single
         # picture cannot put a depth on, and the 3-D hip angle errs most (it reads a hip

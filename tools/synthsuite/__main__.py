@@ -68,7 +68,7 @@ ROOT = Path(__file__).resolve().parents[2]
 logger = logging.getLogger("synth_suite")
 _ESTIMATOR: PoseEstimator | None = None
 DEFAULT_SIZE = "640x360"
-_OPTIONS: dict = {"rescore": False, "cache": ROOT / ".cache" / "synth-suite"}  # set by main
+_OPTIONS: dict = {"rescore": False, "cache": None}  # set by main before the workers fork
 VIEW_GROUPS = ("side", "oblique", "front")
 
 
