@@ -6,7 +6,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import cv2
@@ -34,6 +34,11 @@ _LEFT_HIP, _RIGHT_HIP = 23, 24
 # recovers on a slightly larger crop, where the detector would find nobody.
 _RETRY_SCALES = (1.0, 1.15)
 _MAX_SMOOTHED_GAP_S = 0.05  # frames further apart (below 20 fps) are not smoothed: see process
+# A track lost this recently is picked up again only near where it was (see _acquire), within
+# this many of its crop sizes: not a bystander elsewhere in the picture.
+_REACQUIRE_S = 2.0
+_REACQUIRE_FRAMES = 30  # the same, for frames that come without a time
+_REACQUIRE_RADIUS = 1.0
 # The segmentation-capable landmark model (tools/build_models.py): the default model with
 # its person-mask head kept, run only on the frames a caller asks a mask for.
 MASK_MODEL = "blazepose_full_seg_fp32"
@@ -100,12 +105,20 @@ class PoseEstimator:
         self._aux_filter = OneEuroFilter()  # MediaPipe smooths the next-ROI points too
         self._search_turn = 0
         self._last_t_s: float | None = None
+        self._lost: _LostTrack | None = None
         self.detector_runs = 0
         self.frames = 0
         self.seconds: dict[str, float] = defaultdict(float)  # per-stage time, for benchmarks
 
     def reset(self) -> None:
         """Forgets the tracked athlete (e.g. after a stream reconnect)."""
+        self._drop_track()
+        self._lost = None
+
+    def _drop_track(self) -> None:
+        """Stops following the athlete, remembering where they were (see `_acquire`)."""
+        if self._roi is not None:
+            self._lost = _LostTrack(self._roi, self._last_t_s, self.frames)
         self._roi = None
         self._aux_filter.reset()
 
@@ -176,13 +189,14 @@ class PoseEstimator:
         result = self._landmarks(bgr, roi)
         hips = result.poses.xy[:, [_LEFT_HIP, _RIGHT_HIP]].mean(axis=1)
         if not len(result.poses) or not self._in_zone(hips, bgr).all():
-            self.reset()
+            self._drop_track()
             return Poses.empty()
         centre, scale_point = result.aux_xy
         box_side = 2.0 * float(np.hypot(*(scale_point - centre)))
         aux = self._aux_filter.apply(result.aux_xy, box_side)
         nxt = roi_from_alignment(aux[0], aux[1])
         self._roi = nxt if nxt.size >= _MIN_ROI_PX else None
+        self._lost = None
         return result.poses
 
     def _landmarks(self, bgr: np.ndarray, roi: Roi) -> landmarks.LandmarkResult:
@@ -230,16 +244,38 @@ class PoseEstimator:
         nobody, the search goes on over closer regions (the zone, square tiles along a wide
         picture), a few per frame in turn, so an empty platform costs a bounded number of
         detector runs per frame while every region is visited within a few frames.
+
+        An athlete lost moments ago (`_REACQUIRE_S`: a fast pull the crop could not follow,
+        a plate across the body) is looked for where they were, first by a closer look
+        there, and only a person found near that place is taken: a bystander on a bench
+        elsewhere in the picture, often the clearer detection while the lifter is folded
+        over the bar, must not take over the set. After that the best person anywhere wins.
         """
         content = self._content.update(bgr)
-        roi = self._detect(bgr, content)
+        near = self._recently_lost()
+        roi = self._detect(bgr, content, near)
         regions = self._search_regions(bgr, content)
+        if near is not None and (around := _around(near, content)) is not None:
+            regions.insert(0, around)
         for _ in range(min(len(regions), self.config.max_detector_runs - 1)):
             if roi is not None:
                 break
-            roi = self._detect(bgr, regions[self._search_turn % len(regions)])
+            roi = self._detect(bgr, regions[self._search_turn % len(regions)], near)
             self._search_turn += 1
         return roi
+
+    def _recently_lost(self) -> Roi | None:
+        """Where the athlete was tracked last, if that was moments ago (else None)."""
+        lost = self._lost
+        if lost is None:
+            return None
+        if lost.t_s is not None and self._last_t_s is not None:
+            recent = self._last_t_s - lost.t_s <= _REACQUIRE_S
+        else:
+            recent = self.frames - lost.frame <= _REACQUIRE_FRAMES
+        if not recent:
+            self._lost = None
+        return lost.roi if recent else None
 
     def _search_regions(
         self, bgr: np.ndarray, content: tuple[int, int, int, int]
@@ -276,8 +312,14 @@ class PoseEstimator:
         content_area = (content[2] - content[0]) * (content[3] - content[1])
         return box if 0 < area < 0.5 * content_area else None
 
-    def _detect(self, bgr: np.ndarray, region: tuple[int, int, int, int]) -> Roi | None:
-        """Detects people in `region` and returns the ROI of the best one in the zone."""
+    def _detect(
+        self, bgr: np.ndarray, region: tuple[int, int, int, int], near: Roi | None = None
+    ) -> Roi | None:
+        """Detects people in `region` and returns the ROI of the best one in the zone.
+
+        With `near`, only people whose hips are within `_REACQUIRE_RADIUS` of its size from
+        its centre qualify.
+        """
         t0 = time.perf_counter()
         tensor, mapping = detector.letterbox(bgr, region)
         outputs = self.detector_model.run(tensor)
@@ -287,6 +329,9 @@ class PoseEstimator:
         self.seconds["detector"] += time.perf_counter() - t0
         self.detector_runs += 1
         inside = self._in_zone(found.keypoints[:, 0], bgr)
+        if near is not None:
+            offset = found.keypoints[:, 0] - np.array([near.cx, near.cy], np.float32)
+            inside &= np.hypot(offset[:, 0], offset[:, 1]) <= _REACQUIRE_RADIUS * near.size
         if not inside.any():
             return None
         best = int(np.flatnonzero(inside)[np.argmax(found.score[inside])])
@@ -294,6 +339,27 @@ class PoseEstimator:
         if abs(roi.rotation) > math.radians(self.config.max_tilt_deg):
             roi = replace(roi, rotation=roi.rotation - math.copysign(math.pi, roi.rotation))
         return roi if roi.size >= _MIN_ROI_PX else None
+
+
+@dataclass(frozen=True)
+class _LostTrack:
+    """Where and when the athlete was last tracked (the crop meant for the next frame)."""
+
+    roi: Roi
+    t_s: float | None
+    frame: int
+
+
+def _around(roi: Roi, content: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """A square of twice the crop's size around it, inside the picture's content (or None)."""
+    x0, y0, x1, y1 = content
+    box = (
+        max(x0, int(roi.cx - roi.size)),
+        max(y0, int(roi.cy - roi.size)),
+        min(x1, int(roi.cx + roi.size)),
+        min(y1, int(roi.cy + roi.size)),
+    )
+    return box if box[2] - box[0] >= _MIN_ROI_PX and box[3] - box[1] >= _MIN_ROI_PX else None
 
 
 def load_pose_models(config: PoseConfig) -> tuple[OnnxModel, OnnxModel]:

@@ -197,3 +197,31 @@ def test_a_picture_hanging_upside_down_needs_the_tilt_check_off(pose_models, sha
     assert len(turned) == 0 or abs(turned.roi[0, 3]) < np.radians(45)
     poses = PoseEstimator(PoseConfig(max_tilt_deg=180), models=pose_models).process(upside_down)
     assert len(poses) == 1 and poses.xy[0, 0, 1] > poses.xy[0, 23, 1]  # head down, as shown
+
+
+@pytest.mark.data
+def test_a_lost_athlete_is_not_replaced_by_a_bystander(pose_models, shared_data):
+    """A track lost for a moment (a fast pull the crop cannot follow) is picked up again
+    where it was, not on a clearer person elsewhere in the picture; after a while without
+    the athlete (`_REACQUIRE_S`), the best person anywhere is taken, as on a fresh start."""
+    frame = _frames(shared_data, SIDE_CLIP, 1)[0]
+    width = frame.shape[1]
+    empty = np.full_like(frame, 90)
+    bystander = np.ascontiguousarray(frame[:, ::-1])  # the same body, mirrored, further right
+
+    def picture(lifter, other):  # an empty stretch of gym between the two
+        return np.hstack([frame if lifter else empty, empty, bystander if other else empty])
+
+    def side(poses):
+        return None if not len(poses) else "left" if poses.xy[0, 23, 0] < width else "right"
+
+    estimator = PoseEstimator(PoseConfig(), models=pose_models)
+    t = iter(np.arange(0.0, 10.0, 0.1))
+    alone = [side(estimator.process(picture(True, False), next(t))) for _ in range(3)]
+    assert alone == ["left"] * 3
+    assert side(estimator.process(picture(True, True), next(t))) == "left"  # followed
+    gone = [side(estimator.process(picture(False, True), next(t))) for _ in range(10)]
+    assert gone == [None] * 10  # one second without the athlete: nobody, not the bystander
+    assert side(estimator.process(picture(True, True), next(t))) == "left"  # back: found
+    later = [side(estimator.process(picture(False, True), next(t))) for _ in range(30)]
+    assert later[:15] == [None] * 15 and later[-1] == "right"  # after 2 s: the best anyone
