@@ -208,6 +208,13 @@ class RepSegmenter:
         return max(up, self.top_level + min(relative, _LOCKOUT_CAP))
 
     def _locking(self, t_s: float, depth: float, up: float, lean: float) -> RepBoundary | None:
+        down = self.thresholds[1]
+        if depth >= down and self._lock_depth > up and self._torso_down(lean):
+            # Back at full depth with the torso still where it was at the bottom, having come
+            # only most of the way up (never near standing): that top was a misread depth (a
+            # hip or an ankle lost for a frame or two), not a lockout, and the rep goes on.
+            self.phase = Phase.BOTTOM if self._from_floor else Phase.DESCENDING
+            return self._in_rep(t_s, depth, up, down)
         rising = depth < self._lock_depth - _SETTLE_EPS
         leaning = not math.isnan(lean) and lean < self._lock_lean - _SETTLE_LEAN_DEG
         if rising or leaning:
@@ -229,13 +236,13 @@ class RepSegmenter:
         stalled = lean > _STALL_LEAN_DEG and depth > up and depth <= self._lock_depth + _TURN_BACK
         if stalled and t_s - self._lock_start_t < _SETTLE_MAX_S:
             return None
-        if self._torso_still_down():
+        if self._torso_down(self._lock_lean):
             self.phase = Phase.ASCENDING  # a misread depth, not the top: the rep goes on
             return None
         return self._finish(self._lock_t)
 
-    def _torso_still_down(self) -> bool:
-        """The depth reads the top but the torso has not come back up from its tilt.
+    def _torso_down(self, lean: float) -> bool:
+        """The depth reads the top but the torso (`lean`) has not come back up from its tilt.
 
         A rep that tilted the torso (`_LEAN_SWING_DEG`) ends with the torso back up at
         least `_LEAN_BACK_SHARE` of the way: a depth that dips to the top while the torso
@@ -243,9 +250,9 @@ class RepSegmenter:
         for a moment), not a lockout. Views that hide the tilt (the front) never ask.
         """
         swing = self._peak_lean - self._top_lean
-        if not swing >= _LEAN_SWING_DEG or not math.isfinite(self._lock_lean):
+        if not swing >= _LEAN_SWING_DEG or not math.isfinite(lean):
             return False
-        return self._lock_lean > self._peak_lean - _LEAN_BACK_SHARE * swing
+        return lean > self._peak_lean - _LEAN_BACK_SHARE * swing
 
     def _finish(self, t_s: float) -> RepBoundary | None:
         from_floor = self._from_floor

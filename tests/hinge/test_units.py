@@ -170,6 +170,25 @@ def test_a_depth_that_dips_to_the_top_with_the_torso_still_down_is_no_lockout(di
     )  # the deepest point is its bottom
 
 
+def test_back_at_full_depth_from_most_of_the_way_up_is_no_lockout():
+    """A goblet squat at 10 fps: the depth reads most of the way up for two frames (never
+    standing) and full depth again at once, the torso still where it was at the bottom:
+    that top was misread, and the rep goes on to its real top (two reps before)."""
+    depths = [0.02] * 10 + [0.08, 0.15, 0.23, 0.27, 0.31, 0.35, 0.20, 0.13]
+    depths += [0.31, 0.40, 0.45, 0.45, 0.44, 0.42, 0.37, 0.30, 0.20, 0.09, 0.04] + [0.02] * 10
+    lean = [5.0] * 10 + [7.5, 10.4, 13.2, 15.1, 19.3, 20.3, 20.9, 22.0]
+    lean += [21.5, 21.1, 20.0, 18.5, 19.3, 19.7, 19.3, 16.8, 14.9, 9.8, 3.6] + [0.0] * 10
+    seg = RepSegmenter(RepConfig())
+    counted = [
+        r
+        for i, (d, a) in enumerate(zip(depths, lean, strict=True))
+        if (r := seg.update(i / 10, d, a))
+    ]
+    assert len(counted) == 1
+    assert counted[0].lockout_t_s == pytest.approx(2.9)  # standing again (depth 0.02)
+    assert counted[0].depth == pytest.approx(0.45 - 0.05, abs=0.03)  # its real bottom
+
+
 def test_standing_reference_pools_the_sets_tops():
     """Each rep's own top is one sample; the set's median is the reference."""
     reference = StandingReference()
