@@ -154,7 +154,15 @@ class ExerciseConfig(StrictModel):
         description="...but only with the elbows bent more than this (3-D elbow angle, "
         "degrees): holding a load up bends them (goblet about 85, bar on the back 100-120), "
         "a hanging load keeps them straight (150-180); arms this straight are a misread "
-        "wrist, the load still hanging",
+        "wrist, the load still hanging...",
+    )
+    load_high_hands_norm: float = Field(
+        0.85,
+        description="...unless the hands are this far above the ankles at the bottom (leg "
+        "lengths): the 3-D elbow of an arm the body hides from the side reads straight on a "
+        "bar held on the back. A wrist misread at the shoulders of a folded hinge stays "
+        "lower (the shoulders sink at the bottom): hanging loads read 0.05-0.85 (the swing's "
+        "bell the highest), loads at the shoulders of a squat or good morning 0.85-1.45",
     )
     arms_out_cos: float = Field(
         0.5,

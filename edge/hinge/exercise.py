@@ -100,8 +100,10 @@ def rep_features(w: RepWindow, rep: RepBoundary) -> RepFeatures:
 def classify(f: RepFeatures, c: ExerciseConfig, floor_set: bool = False) -> str:
     """The exercise that features `f` (one rep's, or a set's medians) look like."""
     # Wrists near the shoulders hold the load up only with the elbows bent: straight arms
-    # there are a misread wrist (a low-resolution picture), the load still hanging.
-    at_shoulders = f.wrist_shoulder < c.load_high_norm and not f.elbow >= c.load_high_elbow_deg
+    # there are a misread wrist (a low-resolution picture), the load still hanging, unless
+    # the hands are high above the ankles at the bottom, where a hanging load never is.
+    held_up = not f.elbow >= c.load_high_elbow_deg or f.hands_above_ankles >= c.load_high_hands_norm
+    at_shoulders = f.wrist_shoulder < c.load_high_norm and held_up
     load_high = at_shoulders or f.arm_down < c.arms_out_cos
     ratio = f.hip_flexion / max(f.knee_flexion, 1.0)
     if load_high:

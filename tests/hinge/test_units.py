@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from edge.hinge.config import FaultConfig, HingeConfig, RepConfig, ViewConfig
+from edge.hinge.config import ExerciseConfig, FaultConfig, HingeConfig, RepConfig, ViewConfig
+from edge.hinge.exercise import RepFeatures, classify
 from edge.hinge.faults import StandingReference, chest_first
 from edge.hinge.filters import OneEuro
 from edge.hinge.reps import Phase, RepBoundary, RepSegmenter
@@ -187,6 +188,37 @@ def test_back_at_full_depth_from_most_of_the_way_up_is_no_lockout():
     assert len(counted) == 1
     assert counted[0].lockout_t_s == pytest.approx(2.9)  # standing again (depth 0.02)
     assert counted[0].depth == pytest.approx(0.45 - 0.05, abs=0.03)  # its real bottom
+
+
+def _features(**values):
+    neutral = dict.fromkeys((f for f in RepFeatures.__dataclass_fields__), math.nan)
+    return RepFeatures(**{**neutral, "from_floor": 0.0, **values})
+
+
+@pytest.mark.parametrize(
+    ("wrist_shoulder", "elbow", "hands_above_ankles", "hip", "knee", "exercise"),
+    [
+        (0.55, 105.0, 0.98, 77.0, 79.0, "squat"),  # a bar on the back, elbows bent
+        (0.60, 151.0, 0.94, 88.0, 90.0, "squat"),  # the hidden arm's elbow read straight
+        (0.70, 150.0, 0.67, 90.0, 113.0, "deadlift"),  # a misread wrist, the bell hanging
+        (1.10, 150.0, 0.30, 120.0, 70.0, "deadlift"),  # a bar hanging from straight arms
+    ],
+)
+def test_the_load_sits_at_the_shoulders_by_the_hands_height_too(
+    wrist_shoulder, elbow, hands_above_ankles, hip, knee, exercise
+):
+    """Set medians of real deliveries (jrplatin's squat re-encoded and trimmed, a kettlebell
+    deadlift at half size): wrists near the shoulders with straight elbows are a misread
+    wrist only while the hands stay low; hands high above the ankles hold the load up."""
+    f = _features(
+        wrist_shoulder=wrist_shoulder,
+        arm_down=0.97,
+        elbow=elbow,
+        hands_above_ankles=hands_above_ankles,
+        hip_flexion=hip,
+        knee_flexion=knee,
+    )
+    assert classify(f, ExerciseConfig()) == exercise
 
 
 def test_standing_reference_pools_the_sets_tops():
