@@ -92,8 +92,6 @@ _KNOWN_AT_10FPS = {
     "shallow a rep to count",
     "bad/bad006.mp4": "the tracker locks onto the plate after lockout (docs/back.md): the "
     "garbage landmarks make a second rep",
-    "Goblet_Squats.mp4": "a squat (no hinge): its last rep splits in two at 10 fps, a "
-    "lockout read at 36.7 s on the way down to its bottom",
 }
 
 
