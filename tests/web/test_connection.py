@@ -58,4 +58,9 @@ def test_stale_then_lost_then_back(swing_clip, daemon_factory, browser):
     display.wait_for("document.querySelector('#banner').hidden", 10)
     assert display.evaluate("hingeLive.runId") == daemon.state()["run_id"] != run_id
     assert display.evaluate("hingeLive.connects") == 3
-    assert display.errors() == []
+    # No script error. A reconnect tried while the daemon was dead is refused, and Chromium
+    # logs the refused load: that is the page doing its job (a busy box starts the daemon
+    # again later than the page's first retry), not an error of the page.
+    refused = "net::ERR_CONNECTION_REFUSED"
+    errors = [e for e in display.errors() if not (refused in e and "/api/events" in e)]
+    assert errors == []
