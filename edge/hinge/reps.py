@@ -135,7 +135,7 @@ class RepSegmenter:
             self._top_lean = self._peak_lean = lean
             return None
         if self.phase is Phase.LOCKING:
-            return self._locking(t_s, depth, up, lean)
+            return self._locking(t_s, depth, up, down, lean)
         if not math.isnan(lean) and not lean <= self._peak_lean:  # none so far, or further
             self._peak_lean = lean
         return self._in_rep(t_s, depth, up, down)
@@ -207,8 +207,9 @@ class RepSegmenter:
         relative = self.config.lockout_fraction * (self._max_depth - self.top_level)
         return max(up, self.top_level + min(relative, _LOCKOUT_CAP))
 
-    def _locking(self, t_s: float, depth: float, up: float, lean: float) -> RepBoundary | None:
-        down = self.thresholds[1]
+    def _locking(
+        self, t_s: float, depth: float, up: float, down: float, lean: float
+    ) -> RepBoundary | None:
         if depth >= down and self._lock_depth > up and self._torso_down(lean):
             # Back at full depth with the torso still where it was at the bottom, having come
             # only most of the way up (never near standing): that top was a misread depth (a
